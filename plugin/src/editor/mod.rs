@@ -1,0 +1,78 @@
+//! The egui editor: a thin shell that lays out small panels. It reads shared state and writes
+//! parameters; it never reaches into DSP state.
+
+use nice_plug::prelude::*;
+use nice_plug_egui::{EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp};
+use std::sync::Arc;
+
+use nice_plug::context::gui::GuiContext;
+
+use crate::SessionInfo;
+use crate::params::EarstageParams;
+
+mod header;
+mod output;
+
+/// Default and minimum editor size, logical points.
+const DEFAULT_SIZE: (f32, f32) = (720.0, 420.0);
+const MIN_SIZE: (f32, f32) = (480.0, 300.0);
+
+pub fn default_state() -> Arc<EguiEditorState> {
+    EguiEditorState::from_size(
+        nice_plug::editor::dpi::LogicalSize::new(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
+        1.0,
+    )
+}
+
+pub fn create(
+    params: Arc<EarstageParams>,
+    session: Arc<SessionInfo>,
+    state: Arc<EguiEditorState>,
+) -> Option<EguiEditor<EditorApp>> {
+    let settings = EguiNiceSettings::new()
+        .with_tile("Earstage")
+        .with_resize_hint(ResizeHint::resizable().with_min_logical_size(
+            nice_plug::editor::dpi::LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1),
+        ));
+    nice_plug_egui::create_egui_editor(
+        state,
+        Default::default(),
+        settings,
+        EditorApp {
+            params,
+            session,
+            gui: None,
+        },
+    )
+}
+
+pub struct EditorApp {
+    params: Arc<EarstageParams>,
+    session: Arc<SessionInfo>,
+    /// Set when the window opens; needed to write parameters.
+    gui: Option<GuiContext>,
+}
+
+impl NiceEguiApp for EditorApp {
+    fn build(
+        &mut self,
+        egui_ctx: egui::Context,
+        gui: GuiContext,
+        _frame: &mut nice_plug_egui::Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        egui_ctx.set_visuals(egui::Visuals::dark());
+        self.gui = Some(gui);
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        let Some(gui) = &self.gui else { return };
+        let setter = gui.param_setter();
+        egui::Panel::top("header").show(ui, |ui| header::show(ui, &self.session));
+        egui::CentralPanel::default().show(ui, |ui| output::show(ui, &self.params, &setter));
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui = None;
+    }
+}

@@ -1,0 +1,149 @@
+//! Earstage: true-peak metering, delivered SPL and IEM playback-chain simulation for the monitor
+//! bus. This file is glue: the plugin-format traits, forwarding audio to [`dsp::Engine`].
+
+use nice_plug::prelude::*;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+pub mod dsp;
+mod editor;
+pub mod params;
+
+use dsp::{Engine, EngineSettings};
+use params::EarstageParams;
+
+/// Facts about the running instance that the editor shows; written by `activate()` on the main
+/// thread, read by the editor.
+#[derive(Debug, Default)]
+pub struct SessionInfo {
+    pub sample_rate_hz: AtomicF32,
+    pub channels: std::sync::atomic::AtomicU32,
+}
+
+pub struct Earstage {
+    params: Arc<EarstageParams>,
+    session: Arc<SessionInfo>,
+    editor_state: Arc<nice_plug_egui::EguiEditorState>,
+    engine: Engine,
+}
+
+impl Default for Earstage {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(EarstageParams::default()),
+            session: Arc::new(SessionInfo::default()),
+            editor_state: editor::default_state(),
+            engine: Engine::new(48_000.0, &EngineSettings::default()),
+        }
+    }
+}
+
+impl Earstage {
+    fn settings(&self) -> EngineSettings {
+        EngineSettings {
+            trim_db: self.params.trim_db.value(),
+        }
+    }
+}
+
+impl Plugin for Earstage {
+    const NAME: &'static str = "Earstage";
+    const VENDOR: &'static str = "Earstage";
+    const URL: &'static str = "https://earstage.audio";
+    const EMAIL: &'static str = "support@earstage.audio";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    type Editor = nice_plug_egui::EguiEditor<editor::EditorApp>;
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(
+            self.params.clone(),
+            self.session.clone(),
+            self.editor_state.clone(),
+        )
+    }
+
+    fn activate(
+        &mut self,
+        audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let channels = audio_io_layout
+            .main_output_channels
+            .map_or(0, NonZeroU32::get);
+        self.session.sample_rate_hz.store(
+            buffer_config.sample_rate,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        self.session
+            .channels
+            .store(channels, std::sync::atomic::Ordering::Relaxed);
+        self.engine = Engine::new(buffer_config.sample_rate, &self.settings());
+        true
+    }
+
+    fn reset(&mut self) {
+        let settings = self.settings();
+        self.engine.reset(&settings);
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let settings = self.settings();
+        self.engine.process(buffer.as_slice(), &settings);
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for Earstage {
+    const CLAP_ID: &'static str = "audio.earstage.monitor";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("True-peak meter, delivered SPL and IEM chain simulation for the monitor bus");
+    const CLAP_MANUAL_URL: Option<&'static str> = Some(Self::URL);
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Analyzer,
+        ClapFeature::Utility,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
+}
+
+impl Vst3Plugin for Earstage {
+    const VST3_CLASS_ID: [u8; 16] = *b"EarstageMonitor1";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[
+        Vst3SubCategory::Fx,
+        Vst3SubCategory::Analyzer,
+        Vst3SubCategory::Tools,
+        Vst3SubCategory::Stereo,
+        Vst3SubCategory::Mono,
+    ];
+}
+
+nice_export_clap!(Earstage);
+nice_export_vst3!(Earstage);

@@ -1,0 +1,308 @@
+//! The built `Earstage.clap`, loaded by a real CLAP host (clack-host), with audio pushed through
+//! it. The bundle comes from `cargo xtask bundle`, so these tests are `#[ignore]`d in a plain
+//! `cargo test` and run by `cargo xtask test` after bundling (with `--ignored`).
+
+use std::ffi::CStr;
+
+use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
+use clack_extensions::latency::PluginLatency;
+use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::state::PluginState;
+use clack_host::events::event_types::ParamValueEvent;
+use clack_host::prelude::*;
+
+mod common;
+use common::{PLUGIN_ID, TestHost, bundle_path};
+
+const SAMPLE_RATE_HZ: f64 = 48_000.0;
+const BLOCK: usize = 256;
+
+/// One loaded plugin instance; the entry must outlive it.
+struct Loaded {
+    instance: PluginInstance<TestHost>,
+    _entry: PluginEntry,
+}
+
+impl Loaded {
+    fn new() -> Self {
+        let (instance, entry) = common::instantiate();
+        Self {
+            instance,
+            _entry: entry,
+        }
+    }
+
+    /// Choose the audio ports configuration with `channels` main channels (before activation).
+    fn select_channels(&mut self, channels: u32) {
+        let handle = self.instance.plugin_handle();
+        let configs: PluginAudioPortsConfig = handle
+            .get_extension()
+            .expect("Earstage offers audio-ports-config");
+        let mut buffer = AudioPortsConfigBuffer::new();
+        let id = (0..configs.count(&handle))
+            .filter_map(|i| {
+                let config = configs.get(&handle, i, &mut buffer)?;
+                let main = config.main_output?;
+                (main.channel_count == channels).then_some(config.id)
+            })
+            .next()
+            .unwrap_or_else(|| panic!("no audio ports configuration with {channels} channels"));
+        configs.select(&handle, id).expect("select configuration");
+    }
+
+    /// The CLAP id of the parameter with this display name, and its (min, max, default) as the host
+    /// sees them (nice-plug exposes normalized values, 0 to 1).
+    fn param(&mut self, name: &str) -> (ClapId, f64, f64, f64) {
+        let handle = self.instance.plugin_handle();
+        let params: PluginParams = handle.get_extension().expect("params extension");
+        let mut buffer = ParamInfoBuffer::new();
+        (0..params.count(&handle))
+            .filter_map(|i| {
+                params.get_info(&handle, i, &mut buffer).map(|info| {
+                    (
+                        info.name.to_vec(),
+                        (info.id, info.min_value, info.max_value, info.default_value),
+                    )
+                })
+            })
+            .find(|(n, _)| n == name.as_bytes())
+            .map(|(_, p)| p)
+            .unwrap_or_else(|| panic!("no parameter named {name:?}"))
+    }
+
+    fn param_value(&mut self, id: ClapId) -> f64 {
+        let handle = self.instance.plugin_handle();
+        let params: PluginParams = handle.get_extension().expect("params extension");
+        params.get_value(&handle, id).expect("parameter value")
+    }
+
+    /// The plugin's own text for the parameter's current value.
+    fn param_text(&mut self, id: ClapId) -> String {
+        let value = self.param_value(id);
+        let handle = self.instance.plugin_handle();
+        let params: PluginParams = handle.get_extension().expect("params extension");
+        let mut buffer = [0u8; 64];
+        let text = params
+            .value_to_text(&handle, id, value, &mut buffer)
+            .expect("value to text");
+        String::from_utf8_lossy(text)
+            .trim_end_matches(char::from(0))
+            .to_owned()
+    }
+
+    fn latency_samples(&mut self) -> u32 {
+        let handle = self.instance.plugin_handle();
+        let latency: PluginLatency = handle.get_extension().expect("latency extension");
+        latency.get(&handle)
+    }
+
+    fn save_state(&mut self) -> Vec<u8> {
+        let handle = self.instance.plugin_handle();
+        let state: PluginState = handle.get_extension().expect("state extension");
+        let mut bytes = Vec::new();
+        state.save(&handle, &mut bytes).expect("save state");
+        bytes
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) {
+        let handle = self.instance.plugin_handle();
+        let state: PluginState = handle.get_extension().expect("state extension");
+        state.load(&handle, &mut &bytes[..]).expect("load state");
+    }
+
+    /// Activate, push `input` (one Vec per channel) through in blocks, deactivate. The parameter
+    /// events are sent with the first block.
+    fn process(
+        &mut self,
+        input: &[Vec<f32>],
+        first_block_params: &[(ClapId, f64)],
+    ) -> Vec<Vec<f32>> {
+        let channels = input.len();
+        let len = input[0].len();
+        let config = PluginAudioConfiguration {
+            sample_rate: SAMPLE_RATE_HZ,
+            min_frames_count: 1,
+            max_frames_count: BLOCK as u32,
+        };
+        let processor = self.instance.activate(|_, _| (), config).expect("activate");
+        let mut processor = processor.start_processing().expect("start processing");
+        let mut output = vec![vec![0.0f32; len]; channels];
+        let mut input_ports = AudioPorts::with_capacity(channels, 1);
+        let mut output_ports = AudioPorts::with_capacity(channels, 1);
+        let mut output_events = EventBuffer::new();
+        let param_events: Vec<ParamValueEvent> = first_block_params
+            .iter()
+            .map(|&(id, value)| ParamValueEvent::new(0, id, Pckn::match_all(), value))
+            .collect();
+        let mut start = 0;
+        while start < len {
+            let end = (start + BLOCK).min(len);
+            let mut in_blocks: Vec<Vec<f32>> =
+                input.iter().map(|c| c[start..end].to_vec()).collect();
+            let mut out_blocks = vec![vec![0.0f32; end - start]; channels];
+            let events: &[ParamValueEvent] = if start == 0 { &param_events } else { &[] };
+            let input_events = InputEvents::from_buffer(&events);
+            let mut out_events = OutputEvents::from_buffer(&mut output_events);
+            let inputs = input_ports.with_input_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_input_only(
+                    in_blocks
+                        .iter_mut()
+                        .map(|b| InputChannel::variable(b.as_mut_slice())),
+                ),
+            }]);
+            let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    out_blocks.iter_mut().map(|b| b.as_mut_slice()),
+                ),
+            }]);
+            processor
+                .process(
+                    &inputs,
+                    &mut outputs,
+                    &input_events,
+                    &mut out_events,
+                    None,
+                    None,
+                )
+                .expect("process");
+            for (out, block) in output.iter_mut().zip(&out_blocks) {
+                out[start..end].copy_from_slice(block);
+            }
+            output_events.clear();
+            start = end;
+        }
+        let stopped = processor.stop_processing();
+        self.instance.deactivate(stopped);
+        output
+    }
+}
+
+fn sine(freq_hz: f64, amplitude: f64, phase: f64, len: usize) -> Vec<f32> {
+    (0..len)
+        .map(|n| {
+            (amplitude
+                * (2.0 * std::f64::consts::PI * freq_hz * n as f64 / SAMPLE_RATE_HZ + phase).sin())
+                as f32
+        })
+        .collect()
+}
+
+/// The trim's range, -24 to +12 dB, mapped linearly onto the host's 0 to 1.
+fn trim_normalized(db: f64) -> f64 {
+    (db + 24.0) / 36.0
+}
+
+fn assert_bit_exact(output: &[Vec<f32>], input: &[Vec<f32>]) {
+    for (ch, (out, inp)) in output.iter().zip(input).enumerate() {
+        for (n, (o, i)) in out.iter().zip(inp).enumerate() {
+            assert_eq!(
+                o.to_bits(),
+                i.to_bits(),
+                "channel {ch}, sample {n}: {o} != {i}"
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
+fn descriptor_names_the_plugin_and_its_features() {
+    let _host = common::one_host_thread();
+    let entry = unsafe { PluginEntry::load(bundle_path()) }.expect("load Earstage.clap");
+    let factory = entry.get_plugin_factory().expect("plugin factory");
+    let descriptor = factory
+        .plugin_descriptors()
+        .find(|d| d.id() == Some(PLUGIN_ID))
+        .expect("Earstage's descriptor");
+    assert_eq!(
+        descriptor.name().map(CStr::to_bytes),
+        Some(&b"Earstage"[..])
+    );
+    let features: Vec<&[u8]> = descriptor.features().map(CStr::to_bytes).collect();
+    for wanted in [
+        &b"audio-effect"[..],
+        b"analyzer",
+        b"utility",
+        b"stereo",
+        b"mono",
+    ] {
+        assert!(
+            features.contains(&wanted),
+            "feature {:?} missing from {features:?}",
+            String::from_utf8_lossy(wanted)
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
+fn stereo_sine_passes_through_bit_exact_with_zero_latency() {
+    let _host = common::one_host_thread();
+    let mut plugin = Loaded::new();
+    plugin.select_channels(2);
+    let input = vec![sine(997.0, 0.7, 0.0, 9_600), sine(1_499.0, 0.5, 1.0, 9_600)];
+    let output = plugin.process(&input, &[]);
+    assert_bit_exact(&output, &input);
+    assert_eq!(plugin.latency_samples(), 0);
+}
+
+#[test]
+#[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
+fn mono_sine_passes_through_bit_exact() {
+    let _host = common::one_host_thread();
+    let mut plugin = Loaded::new();
+    plugin.select_channels(1);
+    let input = vec![sine(440.0, 0.9, 0.3, 9_600)];
+    let output = plugin.process(&input, &[]);
+    assert_bit_exact(&output, &input);
+}
+
+#[test]
+#[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
+fn trim_at_minus_6_db_scales_by_the_exact_gain() {
+    let _host = common::one_host_thread();
+    let mut plugin = Loaded::new();
+    plugin.select_channels(2);
+    let (trim, min, max, default) = plugin.param("Output Trim");
+    assert_eq!((min, max), (0.0, 1.0));
+    assert!((default - trim_normalized(0.0)).abs() < 1e-6);
+    let input = vec![sine(997.0, 0.7, 0.0, 9_600), sine(250.0, 0.5, 0.5, 9_600)];
+    let output = plugin.process(&input, &[(trim, trim_normalized(-6.0))]);
+    let gain = 10f64.powf(-6.0 / 20.0);
+    // After the 20 ms ramp (960 samples at 48 kHz) the gain is exact.
+    for (out, inp) in output.iter().zip(&input) {
+        for (n, (&o, &i)) in out.iter().zip(inp).enumerate().skip(1_000) {
+            let expected = f64::from(i) * gain;
+            assert!(
+                (f64::from(o) - expected).abs() <= 1e-6,
+                "sample {n}: {o} vs {expected}"
+            );
+        }
+    }
+    assert_eq!(plugin.param_value(trim), trim_normalized(-6.0));
+    assert_eq!(plugin.param_text(trim), "-6.0 dB");
+}
+
+#[test]
+#[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
+fn state_round_trips_into_a_new_instance() {
+    let _host = common::one_host_thread();
+    let mut first = Loaded::new();
+    let (trim, ..) = first.param("Output Trim");
+    let input = vec![sine(997.0, 0.5, 0.0, 2_048), sine(997.0, 0.5, 0.0, 2_048)];
+    first.process(&input, &[(trim, trim_normalized(-3.5))]);
+    let saved = first.save_state();
+
+    let mut second = Loaded::new();
+    assert_eq!(second.param_text(trim), "0.0 dB");
+    second.load_state(&saved);
+    assert_eq!(second.param_text(trim), "-3.5 dB");
+    // The restored trim is applied from the first sample: no ramp from 0 dB.
+    let output = second.process(&input, &[]);
+    let gain = 10f64.powf(-3.5 / 20.0);
+    for (&o, &i) in output[0].iter().zip(&input[0]) {
+        assert!((f64::from(o) - f64::from(i) * gain).abs() <= 1e-6);
+    }
+}

@@ -1,0 +1,70 @@
+"""The built Earstage.vst3 in a real VST3 host (pedalboard), with audio pushed through it."""
+
+import numpy as np
+import pedalboard
+import pytest
+
+from conftest import bundle_path
+
+SAMPLE_RATE_HZ = 48_000.0
+TRIM_MIN_DB, TRIM_MAX_DB = -24.0, 12.0
+# The trim ramps over 20 ms (960 samples at 48 kHz); after that the gain is exact.
+RAMP_SAMPLES = 960
+
+
+def sine(freq_hz, amplitude, phase, length):
+    n = np.arange(length)
+    return (amplitude * np.sin(2 * np.pi * freq_hz * n / SAMPLE_RATE_HZ + phase)).astype(np.float32)
+
+
+def test_loads_as_earstage():
+    plugin = pedalboard.load_plugin(str(bundle_path()))
+    assert plugin.name == "Earstage"
+    assert plugin.is_effect
+
+
+def test_parameters_by_name(plugin):
+    assert "output_trim_db" in plugin.parameters
+    trim = plugin.parameters["output_trim_db"]
+    assert trim.min_value == pytest.approx(TRIM_MIN_DB)
+    assert trim.max_value == pytest.approx(TRIM_MAX_DB)
+    assert plugin.output_trim_db == pytest.approx(0.0)
+    plugin.output_trim_db = -6.0
+    assert plugin.output_trim_db == pytest.approx(-6.0, abs=0.05)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_sine_passes_through_bit_exact(plugin, channels):
+    audio = np.stack([sine(997.0 + 500 * c, 0.7, c, 9_600) for c in range(channels)])
+    out = plugin.process(audio, SAMPLE_RATE_HZ, buffer_size=256)
+    assert out.shape == audio.shape
+    assert out.dtype == np.float32
+    assert np.array_equal(out.view(np.uint32), audio.view(np.uint32)), "not bit-exact"
+
+
+def test_trim_minus_6_db_is_the_exact_gain(plugin):
+    # raw_value is the normalized value: -6 dB sits exactly half way between -24 and +12 dB.
+    plugin.parameters["output_trim_db"].raw_value = (-6.0 - TRIM_MIN_DB) / (TRIM_MAX_DB - TRIM_MIN_DB)
+    assert plugin.output_trim_db == pytest.approx(-6.0, abs=1e-4)
+    audio = np.stack([sine(997.0, 0.7, 0.0, 9_600), sine(250.0, 0.5, 0.5, 9_600)])
+    out = plugin.process(audio, SAMPLE_RATE_HZ, buffer_size=256)
+    gain = 10.0 ** (-6.0 / 20.0)
+    expected = audio.astype(np.float64) * gain
+    error = np.abs(out[:, RAMP_SAMPLES:].astype(np.float64) - expected[:, RAMP_SAMPLES:])
+    assert error.max() <= 1e-6
+
+
+def test_state_round_trips_into_a_new_instance(plugin):
+    plugin.output_trim_db = -3.5
+    audio = np.stack([sine(997.0, 0.5, 0.0, 2_048)] * 2)
+    plugin.process(audio, SAMPLE_RATE_HZ, buffer_size=256)  # let the host sync parameters
+    saved = plugin.raw_state
+
+    restored = pedalboard.load_plugin(str(bundle_path()))
+    assert restored.output_trim_db == pytest.approx(0.0)
+    restored.raw_state = saved
+    assert restored.output_trim_db == pytest.approx(plugin.output_trim_db, abs=1e-6)
+    assert restored.output_trim_db == pytest.approx(-3.5, abs=0.05)
+    out = restored.process(audio, SAMPLE_RATE_HZ, buffer_size=256)
+    gain = 10.0 ** (restored.output_trim_db / 20.0)
+    assert np.abs(out.astype(np.float64) - audio * gain).max() <= 1e-6

@@ -1,0 +1,258 @@
+//! `cargo xtask test`: every suite a fresh machine can run, in order, with a summary that says
+//! which ran and passed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{bundle_dir, bundle_release, cargo, run_checked, workspace_root};
+
+/// The Python packages the VST3 host suite needs, pinned.
+const REQUIREMENTS: &str = "tests/vst3/requirements.txt";
+
+enum Outcome {
+    Passed,
+    Failed(String),
+    Skipped(String),
+}
+
+struct Suite {
+    name: &'static str,
+    outcome: Outcome,
+    seconds: f64,
+}
+
+pub fn run() -> Result<()> {
+    let mut suites = Vec::new();
+    let mut step = |name: &'static str, f: &dyn Fn() -> Result<Outcome>| {
+        println!("\n==> {name}");
+        let start = Instant::now();
+        let outcome = f().unwrap_or_else(|err| Outcome::Failed(format!("{err:#}")));
+        suites.push(Suite {
+            name,
+            outcome,
+            seconds: start.elapsed().as_secs_f64(),
+        });
+    };
+
+    step("workspace unit and integration tests (cargo test)", &|| {
+        run_checked("cargo test", cargo().args(["test", "--workspace"]))?;
+        Ok(Outcome::Passed)
+    });
+    step("release bundles (target/bundled)", &|| {
+        bundle_release()?;
+        Ok(Outcome::Passed)
+    });
+    let bundled = bundle_dir().join("Earstage.clap").exists();
+    step("CLAP host suite (clack-host loads Earstage.clap)", &|| {
+        require_bundles(bundled)?;
+        run_checked(
+            "the CLAP host suite",
+            cargo()
+                .args([
+                    "test",
+                    "--package",
+                    "earstage",
+                    "--test",
+                    "clap_host",
+                    "--",
+                    "--ignored",
+                ])
+                .env("EARSTAGE_BUNDLE_DIR", bundle_dir()),
+        )?;
+        Ok(Outcome::Passed)
+    });
+    step(
+        "CLAP editor suite (editor window under X11, screenshot)",
+        &|| {
+            require_bundles(bundled)?;
+            let Some(display) = X11Display::find_or_start()? else {
+                println!(
+                    "no X server: set DISPLAY or install Xvfb (the xvfb package) to run this suite"
+                );
+                return Ok(Outcome::Skipped("no X server (install xvfb)".into()));
+            };
+            run_checked(
+                "the CLAP editor suite",
+                cargo()
+                    .args([
+                        "test",
+                        "--package",
+                        "earstage",
+                        "--test",
+                        "clap_gui",
+                        "--",
+                        "--ignored",
+                        "--nocapture",
+                    ])
+                    .env("EARSTAGE_BUNDLE_DIR", bundle_dir())
+                    .env("DISPLAY", &display.name),
+            )?;
+            Ok(Outcome::Passed)
+        },
+    );
+    step("VST3 host suite (pedalboard loads Earstage.vst3)", &|| {
+        require_bundles(bundled)?;
+        let python = python_env()?;
+        run_checked(
+            "the VST3 host suite",
+            Command::new(python)
+                .args(["-m", "pytest", "tests/vst3", "-v", "-p", "no:cacheprovider"])
+                .env("EARSTAGE_BUNDLE_DIR", bundle_dir()),
+        )?;
+        Ok(Outcome::Passed)
+    });
+    step("clap-validator (CLAP_VALIDATOR)", &|| {
+        clap_validator(bundled)
+    });
+
+    print_summary(&suites);
+    let failed = suites
+        .iter()
+        .filter(|s| matches!(s.outcome, Outcome::Failed(_)))
+        .count();
+    if failed > 0 {
+        bail!("{failed} suite(s) failed");
+    }
+    Ok(())
+}
+
+fn require_bundles(bundled: bool) -> Result<()> {
+    if !bundled {
+        bail!(
+            "no bundle in {}: the bundle step failed",
+            bundle_dir().display()
+        );
+    }
+    Ok(())
+}
+
+/// A virtual environment under target/ with the pinned requirements, made once and remade when
+/// the requirements change.
+fn python_env() -> Result<PathBuf> {
+    let root = workspace_root();
+    let venv = root.join("target").join("pyenv");
+    let python = venv.join("bin").join("python");
+    let requirements = std::fs::read_to_string(root.join(REQUIREMENTS))
+        .with_context(|| format!("reading {REQUIREMENTS}"))?;
+    let stamp = venv.join("earstage-requirements.txt");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(requirements.as_str()) {
+        return Ok(python);
+    }
+    let system_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    run_checked(
+        "creating the Python virtual environment",
+        Command::new(&system_python)
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv),
+    )?;
+    run_checked(
+        "installing the pinned Python test requirements",
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(root.join(REQUIREMENTS)),
+    )?;
+    std::fs::write(&stamp, requirements)?;
+    Ok(python)
+}
+
+/// An X display for the editor suite: the caller's `DISPLAY`, or a private Xvfb that lives as long
+/// as this value.
+struct X11Display {
+    name: String,
+    xvfb: Option<std::process::Child>,
+}
+
+impl X11Display {
+    fn find_or_start() -> Result<Option<Self>> {
+        if let Some(name) = std::env::var_os("DISPLAY").filter(|d| !d.is_empty()) {
+            return Ok(Some(Self {
+                name: name.to_string_lossy().into_owned(),
+                xvfb: None,
+            }));
+        }
+        // A display number nobody else is likely to use; Xvfb refuses one that is taken.
+        let number = 90 + std::process::id() % 100;
+        let child = match Command::new("Xvfb")
+            .arg(format!(":{number}"))
+            .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(_) => return Ok(None),
+        };
+        let display = Self {
+            name: format!(":{number}"),
+            xvfb: Some(child),
+        };
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while !socket.exists() {
+            if Instant::now() > deadline {
+                bail!("Xvfb did not start on {} within 10 s", display.name);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Ok(Some(display))
+    }
+}
+
+impl Drop for X11Display {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.xvfb {
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+}
+
+fn clap_validator(bundled: bool) -> Result<Outcome> {
+    let Some(validator) = std::env::var_os("CLAP_VALIDATOR") else {
+        println!(
+            "CLAP_VALIDATOR is not set: skipping clap-validator (set it to a clap-validator binary to run it)"
+        );
+        return Ok(Outcome::Skipped("CLAP_VALIDATOR not set".into()));
+    };
+    require_bundles(bundled)?;
+    let bundle = bundle_dir().join("Earstage.clap");
+    run_checked(
+        "clap-validator validate",
+        Command::new(Path::new(&validator))
+            .arg("validate")
+            .arg(&bundle),
+    )?;
+    Ok(Outcome::Passed)
+}
+
+fn print_summary(suites: &[Suite]) {
+    println!("\n==> summary of cargo xtask test");
+    for suite in suites {
+        let (word, detail) = match &suite.outcome {
+            Outcome::Passed => ("PASSED ", String::new()),
+            Outcome::Failed(why) => ("FAILED ", format!(" — {why}")),
+            Outcome::Skipped(why) => ("SKIPPED", format!(" — {why}")),
+        };
+        println!(
+            "  {word} {:<52} {:>7.1} s{detail}",
+            suite.name, suite.seconds
+        );
+    }
+    let count = |f: fn(&Outcome) -> bool| suites.iter().filter(|s| f(&s.outcome)).count();
+    println!(
+        "suites: {} passed, {} failed, {} skipped",
+        count(|o| matches!(o, Outcome::Passed)),
+        count(|o| matches!(o, Outcome::Failed(_))),
+        count(|o| matches!(o, Outcome::Skipped(_))),
+    );
+}
