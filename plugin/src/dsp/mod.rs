@@ -1,9 +1,16 @@
 //! The audio-thread core. Nothing here allocates, locks or blocks after construction, and nothing
 //! here knows the plugin framework: the plugin, the CLI and the tests drive the same [`Engine`].
 
+pub mod ballistics;
 mod gain;
+pub mod k_weighting;
+pub mod loudness;
+pub mod meter;
+pub mod overs;
+pub mod true_peak;
 
 pub use gain::{GainRamp, TRIM_RAMP_MS};
+pub use meter::{Meter, MeterFrame};
 
 /// Per-block settings the front end hands to [`Engine::process`]; plain values, read once a block.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,0 +1,164 @@
+//! The K-weighting pre-filter of ITU-R BS.1770-5 (§2, Tables 1 and 2): a high shelf that models
+//! the head, then the RLB high-pass. The Recommendation tabulates coefficients for 48 kHz only;
+//! for other rates they come from the analog prototype through the bilinear transform, which
+//! reproduces the 48 kHz table to better than 1e-7.
+
+/// Stage 1 (head shelf): centre frequency, gain and Q of the analog prototype.
+const SHELF_HZ: f64 = 1_681.974_450_955_533;
+const SHELF_GAIN_DB: f64 = 3.999_843_853_973_347;
+const SHELF_Q: f64 = 0.707_175_236_955_419_6;
+/// Exponent that sets the shelf's mid-band gain from its high-frequency gain.
+const SHELF_MID_EXPONENT: f64 = 0.499_666_774_154_541_6;
+/// Stage 2 (RLB high-pass).
+const HIGHPASS_HZ: f64 = 38.135_470_876_024_44;
+const HIGHPASS_Q: f64 = 0.500_327_037_323_877_3;
+
+/// Second-order section, a0 = 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Biquad {
+    pub b: [f64; 3],
+    pub a: [f64; 2],
+}
+
+impl Biquad {
+    /// BS.1770 stage 1 at `sample_rate_hz`.
+    pub fn k_shelf(sample_rate_hz: f64) -> Self {
+        let k = (std::f64::consts::PI * SHELF_HZ / sample_rate_hz).tan();
+        let vh = 10f64.powf(SHELF_GAIN_DB / 20.0);
+        let vb = vh.powf(SHELF_MID_EXPONENT);
+        let a0 = 1.0 + k / SHELF_Q + k * k;
+        Self {
+            b: [
+                (vh + vb * k / SHELF_Q + k * k) / a0,
+                2.0 * (k * k - vh) / a0,
+                (vh - vb * k / SHELF_Q + k * k) / a0,
+            ],
+            a: [2.0 * (k * k - 1.0) / a0, (1.0 - k / SHELF_Q + k * k) / a0],
+        }
+    }
+
+    /// BS.1770 stage 2 at `sample_rate_hz` (numerator 1, −2, 1 as in Table 2).
+    pub fn k_highpass(sample_rate_hz: f64) -> Self {
+        let k = (std::f64::consts::PI * HIGHPASS_HZ / sample_rate_hz).tan();
+        let a0 = 1.0 + k / HIGHPASS_Q + k * k;
+        Self {
+            b: [1.0, -2.0, 1.0],
+            a: [
+                2.0 * (k * k - 1.0) / a0,
+                (1.0 - k / HIGHPASS_Q + k * k) / a0,
+            ],
+        }
+    }
+}
+
+/// Both stages with their state (transposed direct form II, f64).
+#[derive(Debug, Clone)]
+pub struct KWeighting {
+    stages: [Biquad; 2],
+    state: [[f64; 2]; 2],
+}
+
+impl KWeighting {
+    pub fn new(sample_rate_hz: f64) -> Self {
+        Self {
+            stages: [
+                Biquad::k_shelf(sample_rate_hz),
+                Biquad::k_highpass(sample_rate_hz),
+            ],
+            state: [[0.0; 2]; 2],
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.state = [[0.0; 2]; 2];
+    }
+
+    /// Filter `input` and return the sum of squares of the output.
+    pub fn sum_of_squares(&mut self, input: &[f32]) -> f64 {
+        let [s1, s2] = &self.stages;
+        let [mut z1, mut z2] = self.state;
+        let mut sum = 0.0;
+        for &x in input {
+            // A NaN or infinity would poison the state forever: read it as silence.
+            let x = if x.is_finite() { f64::from(x) } else { 0.0 };
+            let y1 = s1.b[0] * x + z1[0];
+            z1[0] = s1.b[1] * x - s1.a[0] * y1 + z1[1];
+            z1[1] = s1.b[2] * x - s1.a[1] * y1;
+            let y2 = s2.b[0] * y1 + z2[0];
+            z2[0] = s2.b[1] * y1 - s2.a[0] * y2 + z2[1];
+            z2[1] = s2.b[2] * y1 - s2.a[1] * y2;
+            sum += y2 * y2;
+        }
+        // Flush denormal state so a long silence costs nothing.
+        for z in [&mut z1, &mut z2] {
+            for v in z.iter_mut() {
+                if v.abs() < 1e-30 {
+                    *v = 0.0;
+                }
+            }
+        }
+        self.state = [z1, z2];
+        sum
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    mod at_48k {
+        use super::*;
+
+        #[test]
+        fn stage_1_matches_table_1() {
+            let s = Biquad::k_shelf(48_000.0);
+            let table_b = [
+                1.535_124_859_586_97,
+                -2.691_696_189_406_38,
+                1.198_392_810_852_85,
+            ];
+            let table_a = [-1.690_659_293_182_41, 0.732_480_774_215_85];
+            for (got, want) in s.b.iter().zip(table_b).chain(s.a.iter().zip(table_a)) {
+                assert!((got - want).abs() < 1e-8, "{got} vs {want}");
+            }
+        }
+
+        #[test]
+        fn stage_2_matches_table_2() {
+            let s = Biquad::k_highpass(48_000.0);
+            assert_eq!(s.b, [1.0, -2.0, 1.0]);
+            let table_a = [-1.990_047_454_833_98, 0.990_072_250_366_21];
+            for (got, want) in s.a.iter().zip(table_a) {
+                assert!((got - want).abs() < 1e-8, "{got} vs {want}");
+            }
+        }
+    }
+
+    mod sum_of_squares {
+        use super::*;
+
+        /// BS.1770-5 Note 1: the −0.691 constant cancels the K-weighting gain at 997 Hz, so a
+        /// 997 Hz sine's K-weighted power is its plain power times 10^(0.0691).
+        #[test]
+        fn gain_at_997_hz_is_cancelled_by_the_constant() {
+            for fs in [44_100.0, 48_000.0, 96_000.0, 192_000.0] {
+                let mut k = KWeighting::new(fs);
+                let n = (fs * 4.0) as usize;
+                let x: Vec<f32> = (0..n)
+                    .map(|i| (2.0 * std::f64::consts::PI * 997.0 * i as f64 / fs).sin() as f32)
+                    .collect();
+                k.sum_of_squares(&x[..n / 2]); // settle
+                let power = k.sum_of_squares(&x[n / 2..]) / (n / 2) as f64;
+                let loudness = -0.691 + 10.0 * power.log10();
+                assert!((loudness - (-3.0103)).abs() < 0.01, "{fs} Hz: {loudness}");
+            }
+        }
+
+        #[test]
+        fn nan_input_does_not_poison_the_state() {
+            let mut k = KWeighting::new(48_000.0);
+            k.sum_of_squares(&[f32::NAN, f32::INFINITY, 0.5]);
+            assert!(k.sum_of_squares(&[0.1; 64]).is_finite());
+        }
+    }
+}

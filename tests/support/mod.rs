@@ -1,0 +1,104 @@
+//! Test signals and helpers shared by the metering tests: built from their definitions here,
+//! independently of the code under test.
+
+#![allow(dead_code)] // each test target uses its own part of this module
+
+use std::f64::consts::PI;
+
+use earstage::dsp::Meter;
+use earstage::dsp::MeterFrame;
+use earstage::dsp::overs::OverEvent;
+
+/// A deterministic pseudo-random source (SplitMix64), so failures reproduce.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [lo, hi).
+    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = self.uniform(f64::MIN_POSITIVE, 1.0);
+        let u2 = self.uniform(0.0, 1.0);
+        (-2.0 * u1.ln()).sqrt() * (2.0 * PI * u2).cos()
+    }
+}
+
+/// `seconds` of a sine at `freq_hz`, peak `amplitude`, starting phase `phase` (radians).
+pub fn sine(fs: f64, freq_hz: f64, amplitude: f64, phase: f64, seconds: f64) -> Vec<f64> {
+    let n = (seconds * fs).round() as usize;
+    (0..n)
+        .map(|i| amplitude * (2.0 * PI * freq_hz * i as f64 / fs + phase).sin())
+        .collect()
+}
+
+/// A 1 kHz stereo-style tone at `dbfs` peak per channel (EBU Tech 3341 "tones similar to #1").
+pub fn tone_1k(fs: f64, dbfs: f64, seconds: f64) -> Vec<f64> {
+    sine(fs, 1000.0, 10f64.powf(dbfs / 20.0), 0.0, seconds)
+}
+
+pub fn silence(fs: f64, seconds: f64) -> Vec<f64> {
+    vec![0.0; (seconds * fs).round() as usize]
+}
+
+/// Raised-cosine fade-in and fade-out of `seconds` each.
+pub fn fade(mut x: Vec<f64>, fs: f64, seconds: f64) -> Vec<f64> {
+    let n = ((seconds * fs).round() as usize).min(x.len() / 2);
+    let len = x.len();
+    for i in 0..n {
+        let g = 0.5 - 0.5 * (PI * i as f64 / n as f64).cos();
+        x[i] *= g;
+        x[len - 1 - i] *= g;
+    }
+    x
+}
+
+pub fn to_f32(x: &[f64]) -> Vec<f32> {
+    x.iter().map(|&v| v as f32).collect()
+}
+
+/// Run `channels` through a fresh meter in blocks of `block`, calling `each_block` with the
+/// frame after every block; returns the final frame and the over log.
+pub fn meter_blocks(
+    fs: f64,
+    channels: &[Vec<f32>],
+    block: usize,
+    mut each_block: impl FnMut(usize, &MeterFrame),
+) -> (MeterFrame, Vec<OverEvent>) {
+    let mut meter = Meter::new(fs as f32, channels.len());
+    let mut overs = Vec::new();
+    let len = channels[0].len();
+    let mut start = 0;
+    while start < len {
+        let end = (start + block).min(len);
+        let views: Vec<&[f32]> = channels.iter().map(|c| &c[start..end]).collect();
+        meter.process(&views, |e| overs.push(e));
+        each_block(end, &meter.frame());
+        start = end;
+    }
+    meter.finish(|e| overs.push(e));
+    (meter.frame(), overs)
+}
+
+/// The same signal in both channels of a stereo pair.
+pub fn stereo(x: &[f64]) -> Vec<Vec<f32>> {
+    vec![to_f32(x), to_f32(x)]
+}
+
+pub fn db(amplitude: f64) -> f64 {
+    20.0 * amplitude.log10()
+}
