@@ -393,3 +393,69 @@ mod overs {
         assert!(log.is_empty());
     }
 }
+
+/// The readings do not depend on how the host slices the stream: blocks of 1 sample, odd sizes
+/// and random sizes give the precise reading of one big block, including at an abrupt end.
+mod block_independence {
+    use super::*;
+
+    #[test]
+    fn any_block_pattern_reads_the_same() {
+        let fs = 48_000.0;
+        let signal = sine(fs, 1000.0, 0.1, 0.3, 0.25); // stops mid-cycle
+        let x = to_f32(&signal);
+        let reading = |sizes: &mut dyn FnMut() -> usize| {
+            let mut meter = earstage::dsp::Meter::new(fs as f32, 1);
+            let mut start = 0;
+            while start < x.len() {
+                let end = (start + sizes()).min(x.len());
+                meter.process(&[&x[start..end]], |_| {});
+                start = end;
+            }
+            meter.finish(|_| {});
+            let c = meter.frame().channel[0];
+            (c.true_peak_max_dbtp, c.true_peak_bs1770_max_dbtp)
+        };
+        let whole = reading(&mut || usize::MAX);
+        let mut rng = Rng::new(3);
+        let mut toggle = false;
+        type BlockSizes = Box<dyn FnMut() -> usize>;
+        let patterns: [(&str, BlockSizes); 4] = [
+            ("1", Box::new(|| 1)),
+            ("513", Box::new(|| 513)),
+            (
+                "512/1",
+                Box::new(move || {
+                    toggle = !toggle;
+                    if toggle { 512 } else { 1 }
+                }),
+            ),
+            (
+                "random",
+                Box::new(move || rng.uniform(1.0, 2_000.0) as usize),
+            ),
+        ];
+        for (name, mut sizes) in patterns {
+            let got = reading(&mut *sizes);
+            assert!(
+                (got.0 - whole.0).abs() < 1e-4,
+                "blocks {name}: precise {} vs {}",
+                got.0,
+                whole.0
+            );
+            assert!(
+                (got.1 - whole.1).abs() < 1e-4,
+                "blocks {name}: BS.1770 {} vs {}",
+                got.1,
+                whole.1
+            );
+        }
+        // And it is the ideal peak of the signal followed by silence (the abrupt end rings).
+        let ideal = ideal_peak_db(&signal);
+        assert!(
+            (f64::from(whole.0) - ideal).abs() <= PRECISE_TOL_DB,
+            "{} vs ideal {ideal}",
+            whole.0
+        );
+    }
+}

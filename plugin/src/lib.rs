@@ -9,7 +9,7 @@ pub mod dsp;
 mod editor;
 pub mod params;
 
-use dsp::{Engine, EngineSettings};
+use dsp::{Engine, EngineSettings, MeterReceiver, MeterSender};
 use params::EarstageParams;
 
 /// Facts about the running instance that the editor shows; written by `activate()` on the main
@@ -25,15 +25,22 @@ pub struct Earstage {
     session: Arc<SessionInfo>,
     editor_state: Arc<nice_plug_egui::EguiEditorState>,
     engine: Engine,
+    /// Audio-thread end of the meter link.
+    meters: MeterSender,
+    /// Editor end, handed to the editor when the host asks for it.
+    editor_meters: Option<MeterReceiver>,
 }
 
 impl Default for Earstage {
     fn default() -> Self {
+        let (meters, editor_meters) = dsp::meter_link();
         Self {
             params: Arc::new(EarstageParams::default()),
             session: Arc::new(SessionInfo::default()),
             editor_state: editor::default_state(),
-            engine: Engine::new(48_000.0, &EngineSettings::default()),
+            engine: Engine::new(48_000.0, 2, &EngineSettings::default()),
+            meters,
+            editor_meters: Some(editor_meters),
         }
     }
 }
@@ -42,6 +49,7 @@ impl Earstage {
     fn settings(&self) -> EngineSettings {
         EngineSettings {
             trim_db: self.params.trim_db.value(),
+            over_threshold_dbtp: self.params.over_threshold_dbtp.value(),
         }
     }
 }
@@ -79,6 +87,7 @@ impl Plugin for Earstage {
             self.params.clone(),
             self.session.clone(),
             self.editor_state.clone(),
+            self.editor_meters.take()?,
         )
     }
 
@@ -98,7 +107,11 @@ impl Plugin for Earstage {
         self.session
             .channels
             .store(channels, std::sync::atomic::Ordering::Relaxed);
-        self.engine = Engine::new(buffer_config.sample_rate, &self.settings());
+        self.engine = Engine::new(
+            buffer_config.sample_rate,
+            channels.max(1) as usize,
+            &self.settings(),
+        );
         true
     }
 
@@ -114,7 +127,8 @@ impl Plugin for Earstage {
         _context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let settings = self.settings();
-        self.engine.process(buffer.as_slice(), &settings);
+        self.engine
+            .process(buffer.as_slice(), &settings, &mut self.meters);
         ProcessStatus::Normal
     }
 }

@@ -7,6 +7,9 @@ use nice_plug::prelude::*;
 pub const TRIM_MIN_DB: f32 = -24.0;
 /// Highest output trim, dB.
 pub const TRIM_MAX_DB: f32 = 12.0;
+/// Range of the over threshold, dBTP.
+pub const OVER_THRESHOLD_MIN_DBTP: f32 = -12.0;
+pub const OVER_THRESHOLD_MAX_DBTP: f32 = 3.0;
 
 #[derive(Params)]
 pub struct EarstageParams {
@@ -15,6 +18,11 @@ pub struct EarstageParams {
     /// `dsp::TRIM_RAMP_MS` so automation never clicks.
     #[id = "trim"]
     pub trim_db: FloatParam,
+
+    /// True peaks above this level count as overs and enter the over log, in dBTP. 0 dBTP is
+    /// full scale; −1 dBTP leaves the headroom lossy codecs and wireless transmitters need.
+    #[id = "over_thr"]
+    pub over_threshold_dbtp: FloatParam,
 }
 
 impl Default for EarstageParams {
@@ -29,6 +37,17 @@ impl Default for EarstageParams {
                 },
             )
             .with_unit(" dB")
+            .with_step_size(0.1)
+            .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            over_threshold_dbtp: FloatParam::new(
+                "Over Threshold",
+                crate::dsp::meter::DEFAULT_OVER_THRESHOLD_DBTP,
+                FloatRange::Linear {
+                    min: OVER_THRESHOLD_MIN_DBTP,
+                    max: OVER_THRESHOLD_MAX_DBTP,
+                },
+            )
+            .with_unit(" dBTP")
             .with_step_size(0.1)
             .with_value_to_string(formatters::v2s_f32_rounded(1)),
         }

@@ -137,8 +137,9 @@ mod tests {
     mod sum_of_squares {
         use super::*;
 
-        /// BS.1770-5 Note 1: the −0.691 constant cancels the K-weighting gain at 997 Hz, so a
-        /// 997 Hz sine's K-weighted power is its plain power times 10^(0.0691).
+        /// BS.1770-5 Note 1: a 0 dBFS 997 Hz sine in one channel reads −3.01 LKFS. At 48 kHz the
+        /// filter is the table's; at other rates the bilinear transform of the prototype moves
+        /// the 997 Hz gain by up to 0.03 dB (the same design as libebur128 and ffmpeg).
         #[test]
         fn gain_at_997_hz_is_cancelled_by_the_constant() {
             for fs in [44_100.0, 48_000.0, 96_000.0, 192_000.0] {
@@ -150,7 +151,11 @@ mod tests {
                 k.sum_of_squares(&x[..n / 2]); // settle
                 let power = k.sum_of_squares(&x[n / 2..]) / (n / 2) as f64;
                 let loudness = -0.691 + 10.0 * power.log10();
-                assert!((loudness - (-3.0103)).abs() < 0.01, "{fs} Hz: {loudness}");
+                let tolerance = if fs == 48_000.0 { 0.001 } else { 0.03 };
+                assert!(
+                    (loudness - (-3.0103)).abs() < tolerance,
+                    "{fs} Hz: {loudness}"
+                );
             }
         }
 

@@ -117,41 +117,60 @@ impl Refiner {
         dot(row, window)
     }
 
-    /// The largest |x(t)| near `guess` (in 1/64ths of a sample): parabolic steps on spacings of
-    /// 1/8, 1/32 and 1/64 of a sample towards the local maximum. Needs 26 samples of margin
-    /// either side of the guess.
+    /// The local maximum of |x(t)| nearest `guess` (in 1/64ths of a sample): hill-climbing on
+    /// spacings of 1/8, 1/32 and 1/64 of a sample, then the vertex of the parabola through the
+    /// bracketing points. Never more than a parabola's vertex between evaluated points, so it
+    /// cannot overshoot; climbs at most [`MAX_CLIMB`] steps per spacing (6 samples in all). Needs
+    /// 31 samples of margin either side of the guess.
     pub fn peak_near(&self, x: &[f32], guess: i64) -> f32 {
         let sign = if self.at(x, guess) < 0.0 { -1.0 } else { 1.0 };
         let value = |pos: i64| sign * self.at(x, pos);
         let mut pos = guess;
-        let mut best = value(pos);
-        for (spacing, reach) in [(8, 16), (2, 4), (1, 1)] {
-            let (left, right) = (value(pos - spacing), value(pos + spacing));
-            let (offset, vertex) = parabola_vertex(left, best, right);
-            if spacing == 1 {
-                // Finest grid: the vertex value itself is the estimate (its error is far below
-                // the interpolator's).
-                return vertex.max(best).max(left).max(right);
+        let mut middle = value(pos);
+        for spacing in [8, 2, 1] {
+            let mut left = value(pos - spacing);
+            let mut right = value(pos + spacing);
+            for _ in 0..MAX_CLIMB {
+                if left > middle && left >= right {
+                    pos -= spacing;
+                    (right, middle, left) = (middle, left, value(pos - spacing));
+                } else if right > middle {
+                    pos += spacing;
+                    (left, middle, right) = (middle, right, value(pos + spacing));
+                } else {
+                    break;
+                }
             }
-            let step = (offset * spacing as f32)
-                .round()
-                .clamp(-reach as f32, reach as f32) as i64;
-            pos += step;
-            best = value(pos);
+            if left > middle || right > middle {
+                // Still climbing after the limit: the largest value seen is the honest answer.
+                return middle.max(left).max(right);
+            }
+            let (offset, vertex) = parabola_vertex(left, middle, right);
+            if spacing == 1 {
+                return vertex;
+            }
+            let step = (offset * spacing as f32).round() as i64;
+            if step != 0 {
+                pos += step;
+                middle = value(pos);
+            }
         }
-        best
+        middle
     }
 }
 
-/// Offset (in grid steps, within ±1 when the middle is largest) and value of the vertex of the
-/// parabola through three equally spaced values.
+/// Hill-climbing steps allowed per grid spacing (32 steps of 1/8 sample reach 4 samples away).
+const MAX_CLIMB: usize = 32;
+
+/// Offset (in grid steps) and value of the vertex of the parabola through three equally spaced
+/// values whose middle is the largest: the offset is within ±1/2.
 fn parabola_vertex(left: f32, middle: f32, right: f32) -> (f32, f32) {
     let curvature = left - 2.0 * middle + right;
     if curvature >= 0.0 {
-        // Not a maximum: lean towards the larger side.
-        return (if right > left { 1.0 } else { -1.0 }, middle);
+        // Flat: no better estimate than the middle.
+        return (0.0, middle);
     }
-    let offset = 0.5 * (left - right) / curvature;
+    let offset = (0.5 * (left - right) / curvature).clamp(-0.5, 0.5);
     let vertex = middle - 0.25 * (left - right) * offset;
     (offset, vertex)
 }
@@ -217,11 +236,11 @@ pub struct Peak {
 }
 
 /// Samples kept from earlier blocks: the standard filter's 11, the refiner's reach, and the
-/// coarse-to-refined lag.
-const HISTORY: usize = 64;
+/// coarse-to-refined lag, and the hill climb's reach.
+const HISTORY: usize = 96;
 /// Latest position (relative to the newest sample) a pending candidate can wait at: its
-/// refinement reads up to 26 samples after its coarse position.
-const REFINE_LAG: usize = REFINER_HALF + 3;
+/// refinement climbs up to 6 samples and reads 24 more after that.
+const REFINE_LAG: usize = REFINER_HALF + 8;
 
 /// True-peak state of one channel.
 pub struct TruePeak {

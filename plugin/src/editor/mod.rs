@@ -5,16 +5,29 @@ use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp};
 use std::sync::Arc;
 
+use std::collections::VecDeque;
+use std::time::Duration;
+
 use nice_plug::context::gui::GuiContext;
 
 use crate::SessionInfo;
+use crate::dsp::{MeterReceiver, OverEvent};
 use crate::params::EarstageParams;
 
 mod header;
+mod loudness;
 mod output;
+mod overs;
+mod peaks;
+mod widgets;
+
+/// Over events the editor keeps for its log (newest first).
+const OVER_LOG_LEN: usize = 200;
+/// How often the meters redraw while the window is open.
+const METER_REFRESH: Duration = Duration::from_millis(33);
 
 /// Default and minimum editor size, logical points.
-const DEFAULT_SIZE: (f32, f32) = (720.0, 420.0);
+const DEFAULT_SIZE: (f32, f32) = (760.0, 480.0);
 const MIN_SIZE: (f32, f32) = (480.0, 300.0);
 
 pub fn default_state() -> Arc<EguiEditorState> {
@@ -28,6 +41,7 @@ pub fn create(
     params: Arc<EarstageParams>,
     session: Arc<SessionInfo>,
     state: Arc<EguiEditorState>,
+    meters: MeterReceiver,
 ) -> Option<EguiEditor<EditorApp>> {
     let settings = EguiNiceSettings::new()
         .with_tile("Earstage")
@@ -41,6 +55,8 @@ pub fn create(
         EditorApp {
             params,
             session,
+            meters,
+            over_log: VecDeque::with_capacity(OVER_LOG_LEN),
             gui: None,
         },
     )
@@ -49,6 +65,9 @@ pub fn create(
 pub struct EditorApp {
     params: Arc<EarstageParams>,
     session: Arc<SessionInfo>,
+    meters: MeterReceiver,
+    /// The newest overs, newest first.
+    over_log: VecDeque<OverEvent>,
     /// Set when the window opens; needed to write parameters.
     gui: Option<GuiContext>,
 }
@@ -68,8 +87,27 @@ impl NiceEguiApp for EditorApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
         let Some(gui) = &self.gui else { return };
         let setter = gui.param_setter();
+        let log = &mut self.over_log;
+        self.meters.drain_overs(|event| {
+            if log.len() == OVER_LOG_LEN {
+                log.pop_back();
+            }
+            log.push_front(event);
+        });
+        let frame = *self.meters.latest();
         egui::Panel::top("header").show(ui, |ui| header::show(ui, &self.session));
-        egui::CentralPanel::default().show(ui, |ui| output::show(ui, &self.params, &setter));
+        egui::Panel::bottom("output").show(ui, |ui| output::show(ui, &self.params, &setter));
+        egui::Panel::left("peaks")
+            .resizable(false)
+            .show(ui, |ui| peaks::show(ui, &frame, &self.meters));
+        egui::CentralPanel::default().show(ui, |ui| {
+            loudness::show(ui, &frame.loudness, &self.meters);
+            ui.add_space(8.0);
+            if overs::show(ui, &frame, &self.over_log) {
+                self.over_log.clear();
+            }
+        });
+        ui.ctx().request_repaint_after(METER_REFRESH);
     }
 
     fn editor_closed(&mut self) {

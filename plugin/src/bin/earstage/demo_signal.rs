@@ -1,11 +1,16 @@
 //! The embedded demo signal: eight seconds of a deterministic, music-like stereo mix, made in code
 //! so the binary needs no data files. It has what the meters must catch: a bass line, a decaying
-//! chord, a noise bed, and a bar of hot fs/4 tone whose samples sit 3 dB below its true peaks.
+//! chord, a noise bed, and at 4 s a 60 ms burst of fs/4 tone whose samples sit 3 dB below its
+//! true peaks — an inter-sample over that a sample-peak meter misses.
 
 use std::f64::consts::PI;
 
 pub const SAMPLE_RATE_HZ: u32 = 48_000;
 pub const DURATION_S: f64 = 8.0;
+/// Level of the music-like mix (the burst is added at full level).
+const MIX_GAIN: f64 = 0.6;
+pub const DESCRIPTION: &str =
+    "embedded demo: 8 s music-like stereo mix with a burst of inter-sample overs at 4 s";
 
 /// Interleaving-free stereo: one `Vec` per channel.
 pub fn stereo() -> [Vec<f32>; 2] {
@@ -27,15 +32,16 @@ pub fn stereo() -> [Vec<f32>; 2] {
             * (-1.5 * (t % 2.0)).exp();
         let hat = 0.05 * noise.next() * (-40.0 * (t * 4.0).fract()).exp();
         let bed = 0.01 * noise.next();
-        // Bar 3 (4.0–4.5 s): a tone at fs/4, 45° phase, whose sample peaks read 3 dB under its
-        // true peak of 0.9 — the classic inter-sample over.
-        let hot = if (4.0..4.5).contains(&t) {
-            0.9 * (2.0 * PI * (fs / 4.0) * t + PI / 4.0).sin()
+        // At 4.0 s: a tone at fs/4, 45° phase, whose sample peaks read 3 dB under its true
+        // peak — the classic inter-sample over.
+        let hot = if (4.0..4.06).contains(&t) {
+            let envelope = (((t - 4.0) / 0.005).min((4.06 - t) / 0.005)).min(1.0);
+            0.95 * envelope * (2.0 * PI * (fs / 4.0) * t + PI / 4.0).sin()
         } else {
             0.0
         };
-        left.push((bass + chord + hat + bed + hot) as f32);
-        right.push((bass + 0.8 * chord - hat + bed + hot) as f32);
+        left.push((MIX_GAIN * (bass + chord + hat + bed) + hot) as f32);
+        right.push((MIX_GAIN * (bass + 0.8 * chord - hat + bed) + hot) as f32);
     }
     [left, right]
 }

@@ -5,14 +5,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod analyze;
 mod demo;
 mod demo_signal;
+mod wav;
 
 #[derive(Parser)]
 #[command(
     name = "earstage",
     version,
-    about = "True peak, delivered SPL and IEM chain simulation"
+    about = "True peak, loudness, delivered SPL and IEM chain simulation"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -21,6 +23,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Meter a WAV file: true peak (precise and BS.1770), sample peak, overs, loudness.
+    Analyze {
+        /// The WAV file (16/24/32-bit integer or 32/64-bit float, 1 to 8 channels).
+        wav: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// True peaks above this count as overs, dBTP.
+        #[arg(
+            long,
+            value_name = "DBTP",
+            default_value_t = 0.0,
+            allow_hyphen_values = true
+        )]
+        over_threshold: f32,
+    },
     /// Run the main job on the embedded demo signal and print the report.
     Demo {
         /// Print the report as JSON.
@@ -35,6 +53,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Analyze {
+            wav,
+            json,
+            over_threshold,
+        } => analyze::run(&wav, json, over_threshold),
         Command::Demo { json, bundles } => demo::run(json, bundles.as_deref()),
     };
     match result {

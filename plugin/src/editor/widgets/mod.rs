@@ -1,0 +1,3 @@
+//! Small reusable pieces of the editor.
+
+pub mod meter_bar;

@@ -1,0 +1,171 @@
+//! `earstage analyze` on WAV files in every supported format, and its errors on bad files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A 1 kHz sine at −20 dBFS peak in every channel: −20 LUFS in stereo (BS.1770 calibration),
+/// true peak −20 dBTP.
+const LEVEL_DBFS: f64 = -20.0;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("earstage-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Write a WAV by hand (an independent writer): format tag, bits, channels, interleaved samples.
+fn write_wav(path: &Path, tag: u16, bits: u16, channels: u16, fs: u32, frames: &[Vec<f64>]) {
+    let bytes_per_sample = usize::from(bits / 8);
+    let mut data = Vec::new();
+    for frame in frames {
+        for &x in frame {
+            match (tag, bits) {
+                (1, 16) => data.extend(((x * 32_767.0).round() as i16).to_le_bytes()),
+                (1, 24) => data.extend(&((x * 8_388_607.0).round() as i32).to_le_bytes()[..3]),
+                (1, 32) => data.extend(((x * 2_147_483_647.0).round() as i32).to_le_bytes()),
+                (3, 32) => data.extend((x as f32).to_le_bytes()),
+                (3, 64) => data.extend(x.to_le_bytes()),
+                (1, 8) => data.push(((x * 127.0).round() as i16 + 128) as u8),
+                _ => unreachable!(),
+            }
+        }
+    }
+    let block_align = bytes_per_sample as u16 * channels;
+    let mut out = Vec::new();
+    out.extend(b"RIFF");
+    out.extend(((36 + data.len()) as u32).to_le_bytes());
+    out.extend(b"WAVEfmt ");
+    out.extend(16u32.to_le_bytes());
+    out.extend(tag.to_le_bytes());
+    out.extend(channels.to_le_bytes());
+    out.extend(fs.to_le_bytes());
+    out.extend((fs * u32::from(block_align)).to_le_bytes());
+    out.extend(block_align.to_le_bytes());
+    out.extend(bits.to_le_bytes());
+    out.extend(b"data");
+    out.extend((data.len() as u32).to_le_bytes());
+    out.extend(data);
+    std::fs::write(path, out).unwrap();
+}
+
+fn sine_frames(fs: u32, channels: usize, seconds: f64) -> Vec<Vec<f64>> {
+    let amplitude = 10f64.powf(LEVEL_DBFS / 20.0);
+    (0..(seconds * f64::from(fs)) as usize)
+        .map(|n| {
+            let x =
+                amplitude * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / f64::from(fs)).sin();
+            vec![x; channels]
+        })
+        .collect()
+}
+
+fn analyze(path: &Path) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_earstage"))
+        .arg("analyze")
+        .arg(path)
+        .arg("--json")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn number(json: &serde_json::Value, key: &str) -> f64 {
+    json[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no number at {key} in {json}"))
+}
+
+#[test]
+fn every_format_reads_the_same() {
+    let dir = temp_dir("formats");
+    let frames = sine_frames(48_000, 2, 5.0);
+    for (tag, bits) in [(1, 16), (1, 24), (1, 32), (3, 32), (3, 64)] {
+        let path = dir.join(format!("sine-{tag}-{bits}.wav"));
+        write_wav(&path, tag, bits, 2, 48_000, &frames);
+        let (ok, stdout, stderr) = analyze(&path);
+        assert!(ok, "{bits}-bit: {stderr}");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(json["sample_rate"], 48_000);
+        assert_eq!(json["channels"], 2);
+        assert!((number(&json, "duration_s") - 5.0).abs() < 1e-9);
+        // BS.1770 calibration: a stereo 1 kHz sine reads its peak level in LUFS (±0.1 LU,
+        // Tech 3341); 16-bit quantization adds nothing measurable at −20 dBFS.
+        for key in [
+            "integrated_lufs",
+            "momentary_max_lufs",
+            "short_term_max_lufs",
+        ] {
+            let v = number(&json, key);
+            assert!((v - LEVEL_DBFS).abs() <= 0.1, "{bits}-bit {key}: {v}");
+        }
+        for key in [
+            "true_peak_dbtp",
+            "true_peak_bs1770_dbtp",
+            "sample_peak_dbfs",
+        ] {
+            for v in json[key].as_array().unwrap() {
+                let v = v.as_f64().unwrap();
+                assert!((v - LEVEL_DBFS).abs() <= 0.02, "{bits}-bit {key}: {v}");
+            }
+        }
+        assert_eq!(json["overs"], serde_json::json!([0, 0]));
+        assert!(number(&json, "loudness_range_lu").abs() <= 1.0);
+    }
+}
+
+#[test]
+fn one_to_eight_channels() {
+    let dir = temp_dir("channels");
+    for channels in [1u16, 3, 6, 8] {
+        let path = dir.join(format!("{channels}ch.wav"));
+        write_wav(
+            &path,
+            3,
+            32,
+            channels,
+            44_100,
+            &sine_frames(44_100, usize::from(channels), 1.0),
+        );
+        let (ok, stdout, stderr) = analyze(&path);
+        assert!(ok, "{channels} channels: {stderr}");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(json["channels"], channels);
+        assert_eq!(
+            json["true_peak_dbtp"].as_array().unwrap().len(),
+            usize::from(channels)
+        );
+    }
+}
+
+#[test]
+fn bad_files_get_errors_that_name_the_file_and_the_problem() {
+    let dir = temp_dir("errors");
+    let text = dir.join("notes.wav");
+    std::fs::write(&text, "these are not samples").unwrap();
+    let eight_bit = dir.join("eight.wav");
+    write_wav(&eight_bit, 1, 8, 1, 8_000, &sine_frames(8_000, 1, 0.1));
+    let truncated = dir.join("cut.wav");
+    write_wav(&truncated, 1, 16, 2, 48_000, &sine_frames(48_000, 2, 0.5));
+    let bytes = std::fs::read(&truncated).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let missing = dir.join("missing.wav");
+
+    for (path, wanted) in [
+        (&text, "not a WAV file"),
+        (&eight_bit, "unsupported WAV: 8-bit integer PCM"),
+        (&truncated, "truncated"),
+        (&missing, "cannot read the file"),
+    ] {
+        let (ok, _, stderr) = analyze(path);
+        assert!(!ok, "{} should fail", path.display());
+        assert!(
+            stderr.contains(&path.display().to_string()),
+            "no file name in: {stderr}"
+        );
+        assert!(stderr.contains(wanted), "expected {wanted:?} in: {stderr}");
+    }
+}
