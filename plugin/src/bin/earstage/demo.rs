@@ -24,7 +24,7 @@ struct Report {
 
 pub fn run(json: bool, bundles: Option<&Path>) -> Result<()> {
     let input = demo_signal::stereo();
-    let mut output = vec![Vec::with_capacity(input[0].len()); 2];
+    let mut output: Vec<Vec<f32>> = (0..2).map(|_| Vec::with_capacity(input[0].len())).collect();
     let settings = EngineSettings::default();
     let mut position = 0;
     let len = input[0].len();
