@@ -237,10 +237,20 @@ impl Loudness {
         let mut start = 0;
         while start < len {
             let take = ((self.sub_end - self.samples) as usize).min(len - start);
+            let span = start..start + take;
             let mut sum = 0.0;
-            for (ch, samples) in channels.iter().enumerate() {
-                let energy = self.filters[ch].sum_of_squares(&samples[start..start + take]);
-                sum += self.weights[ch] * energy;
+            let mut ch = 0;
+            for pair in self.filters.chunks_exact_mut(2) {
+                let [a, b] = pair else { unreachable!() };
+                let energy = KWeighting::sum_of_squares_pair(
+                    [a, b],
+                    [&channels[ch][span.clone()], &channels[ch + 1][span.clone()]],
+                );
+                sum += self.weights[ch] * energy[0] + self.weights[ch + 1] * energy[1];
+                ch += 2;
+            }
+            if ch < self.channels {
+                sum += self.weights[ch] * self.filters[ch].sum_of_squares(&channels[ch][span]);
             }
             self.current.sum += sum;
             self.current.samples += take as u64;

@@ -180,14 +180,12 @@ impl Meter {
         debug_assert_eq!(channels.len(), self.channels.len());
         let len = channels.first().map_or(0, |c| c.len());
         let block_s = len as f32 / self.sample_rate_hz;
-        if channels.iter().any(|c| c.iter().any(|x| !x.is_finite())) {
-            self.non_finite_input = true;
-        }
         for (index, (ch, input)) in self.channels.iter_mut().zip(channels).enumerate() {
             let mut block_sample = 0.0f32;
             let mut block_precise = 0.0f32;
             for chunk in input.chunks(CHUNK) {
                 let peaks = ch.measure(chunk);
+                self.non_finite_input |= peaks.non_finite;
                 block_sample = block_sample.max(peaks.sample);
                 block_precise = block_precise.max(peaks.precise);
             }

@@ -1,0 +1,64 @@
+//! The whole meter: the `ebur128` crate with true peak, momentary, short-term, integrated and
+//! loudness range on, and Earstage's meter (both true-peak readings, M/S every 5 ms, I, LRA), on
+//! the same buffers in the same group. The crate is measured twice: ingesting only (its best
+//! case, as in file analysis) and read at 10 Hz like a live meter (Tech 3341 §2.2).
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use earstage::dsp::Meter;
+use ebur128::{EbuR128, Mode};
+
+mod signals;
+use signals::{BLOCK, FS};
+
+const ALL: Mode = Mode::I
+    .union(Mode::M)
+    .union(Mode::S)
+    .union(Mode::LRA)
+    .union(Mode::TRUE_PEAK);
+
+fn run_ebur128(input: &[Vec<f32>; 2], live: bool) -> f64 {
+    let mut meter = EbuR128::new(2, FS, ALL).unwrap();
+    let tenth = FS as usize / 10;
+    let mut since_read = 0;
+    let mut acc = 0.0;
+    for (l, r) in input[0].chunks(BLOCK).zip(input[1].chunks(BLOCK)) {
+        meter.add_frames_planar_f32(&[l, r]).unwrap();
+        since_read += l.len();
+        if live && since_read >= tenth {
+            since_read -= tenth;
+            acc += meter.loudness_momentary().unwrap() + meter.loudness_shortterm().unwrap();
+        }
+    }
+    acc + meter.loudness_global().unwrap() + meter.true_peak(0).unwrap()
+}
+
+fn run_earstage(input: &[Vec<f32>; 2]) -> f32 {
+    let mut meter = Meter::new(FS as f32, 2);
+    for (l, r) in input[0].chunks(BLOCK).zip(input[1].chunks(BLOCK)) {
+        meter.process(&[l, r], |_| {});
+    }
+    meter.frame().channel[0].true_peak_max_dbtp
+}
+
+fn meter(c: &mut Criterion) {
+    for (name, input) in [
+        ("music", signals::music()),
+        ("noise", signals::noise_stereo()),
+    ] {
+        let mut group = c.benchmark_group(format!("meter_48k_stereo/{name}"));
+        group.throughput(Throughput::Elements(input[0].len() as u64));
+        group.bench_function(BenchmarkId::new("ebur128_all_ingest", name), |b| {
+            b.iter(|| run_ebur128(std::hint::black_box(&input), false))
+        });
+        group.bench_function(BenchmarkId::new("ebur128_all_live_10hz", name), |b| {
+            b.iter(|| run_ebur128(std::hint::black_box(&input), true))
+        });
+        group.bench_function(BenchmarkId::new("earstage_meter", name), |b| {
+            b.iter(|| run_earstage(std::hint::black_box(&input)))
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, meter);
+criterion_main!(benches);
