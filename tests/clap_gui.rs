@@ -73,6 +73,12 @@ fn editor_opens_embedded_and_draws_text() {
         .expect("embed the editor");
     gui.show(&handle).expect("show the editor");
 
+    // Two seconds of a stereo tone with an inter-sample over, so the meters have something to show.
+    let input = metered_signal();
+    drop(handle);
+    common::process(&mut instance, &input, &[]);
+    let handle = instance.plugin_handle();
+
     // egui draws on its own thread; wait until the picture has settled with content on it.
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut pixels = Vec::new();
@@ -129,6 +135,26 @@ fn bright_pixels_in(
 
 fn luma(px: &[u8]) -> u32 {
     (u32::from(px[2]) * 299 + u32::from(px[1]) * 587 + u32::from(px[0]) * 114) / 1000
+}
+
+/// A 997 Hz tone at −18 dBFS in both channels with a 50 ms burst of fs/4 at 45° whose true peak
+/// is +1 dBTP while its samples stay at −2 dBFS.
+fn metered_signal() -> Vec<Vec<f32>> {
+    let fs = common::SAMPLE_RATE_HZ;
+    let x: Vec<f32> = (0..(2.0 * fs) as usize)
+        .map(|n| {
+            let t = n as f64 / fs;
+            let tone = 10f64.powf(-18.0 / 20.0) * (2.0 * std::f64::consts::PI * 997.0 * t).sin();
+            let burst = if (1.0..1.05).contains(&t) {
+                10f64.powf(1.0 / 20.0)
+                    * (std::f64::consts::PI / 2.0 * n as f64 + std::f64::consts::PI / 4.0).sin()
+            } else {
+                0.0
+            };
+            (tone + burst) as f32
+        })
+        .collect();
+    vec![x.clone(), x]
 }
 
 /// BGRx pixels (the 24-bit TrueColor layout Xvfb uses) to luminance levels, counted.

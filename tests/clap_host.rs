@@ -8,14 +8,12 @@ use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPo
 use clack_extensions::latency::PluginLatency;
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_extensions::state::PluginState;
-use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 
 mod common;
 use common::{PLUGIN_ID, TestHost, bundle_path};
 
-const SAMPLE_RATE_HZ: f64 = 48_000.0;
-const BLOCK: usize = 256;
+use common::SAMPLE_RATE_HZ;
 
 /// One loaded plugin instance; the entry must outlive it.
 struct Loaded {
@@ -117,65 +115,7 @@ impl Loaded {
         input: &[Vec<f32>],
         first_block_params: &[(ClapId, f64)],
     ) -> Vec<Vec<f32>> {
-        let channels = input.len();
-        let len = input[0].len();
-        let config = PluginAudioConfiguration {
-            sample_rate: SAMPLE_RATE_HZ,
-            min_frames_count: 1,
-            max_frames_count: BLOCK as u32,
-        };
-        let processor = self.instance.activate(|_, _| (), config).expect("activate");
-        let mut processor = processor.start_processing().expect("start processing");
-        let mut output = vec![vec![0.0f32; len]; channels];
-        let mut input_ports = AudioPorts::with_capacity(channels, 1);
-        let mut output_ports = AudioPorts::with_capacity(channels, 1);
-        let mut output_events = EventBuffer::new();
-        let param_events: Vec<ParamValueEvent> = first_block_params
-            .iter()
-            .map(|&(id, value)| ParamValueEvent::new(0, id, Pckn::match_all(), value))
-            .collect();
-        let mut start = 0;
-        while start < len {
-            let end = (start + BLOCK).min(len);
-            let mut in_blocks: Vec<Vec<f32>> =
-                input.iter().map(|c| c[start..end].to_vec()).collect();
-            let mut out_blocks = vec![vec![0.0f32; end - start]; channels];
-            let events: &[ParamValueEvent] = if start == 0 { &param_events } else { &[] };
-            let input_events = InputEvents::from_buffer(&events);
-            let mut out_events = OutputEvents::from_buffer(&mut output_events);
-            let inputs = input_ports.with_input_buffers([AudioPortBuffer {
-                latency: 0,
-                channels: AudioPortBufferType::f32_input_only(
-                    in_blocks
-                        .iter_mut()
-                        .map(|b| InputChannel::variable(b.as_mut_slice())),
-                ),
-            }]);
-            let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
-                latency: 0,
-                channels: AudioPortBufferType::f32_output_only(
-                    out_blocks.iter_mut().map(|b| b.as_mut_slice()),
-                ),
-            }]);
-            processor
-                .process(
-                    &inputs,
-                    &mut outputs,
-                    &input_events,
-                    &mut out_events,
-                    None,
-                    None,
-                )
-                .expect("process");
-            for (out, block) in output.iter_mut().zip(&out_blocks) {
-                out[start..end].copy_from_slice(block);
-            }
-            output_events.clear();
-            start = end;
-        }
-        let stopped = processor.stop_processing();
-        self.instance.deactivate(stopped);
-        output
+        common::process(&mut self.instance, input, first_block_params)
     }
 }
 

@@ -6,8 +6,11 @@ use std::ffi::CStr;
 use std::path::PathBuf;
 
 use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl};
+use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 
+pub const SAMPLE_RATE_HZ: f64 = 48_000.0;
+pub const BLOCK: usize = 256;
 pub const PLUGIN_ID: &CStr = c"audio.earstage.monitor";
 
 pub struct Shared;
@@ -81,4 +84,70 @@ pub fn instantiate() -> (PluginInstance<TestHost>, PluginEntry) {
     let instance = PluginInstance::<TestHost>::new(|_| Shared, |_| (), &entry, PLUGIN_ID, &host)
         .expect("instantiate Earstage");
     (instance, entry)
+}
+
+/// Activate `instance`, push `input` (one Vec per channel) through it in blocks of [`BLOCK`] at
+/// [`SAMPLE_RATE_HZ`], deactivate; returns the output. `first_block_params` (CLAP id, normalized
+/// value) go with the first block.
+pub fn process(
+    instance: &mut PluginInstance<TestHost>,
+    input: &[Vec<f32>],
+    first_block_params: &[(ClapId, f64)],
+) -> Vec<Vec<f32>> {
+    let channels = input.len();
+    let len = input[0].len();
+    let config = PluginAudioConfiguration {
+        sample_rate: SAMPLE_RATE_HZ,
+        min_frames_count: 1,
+        max_frames_count: BLOCK as u32,
+    };
+    let processor = instance.activate(|_, _| (), config).expect("activate");
+    let mut processor = processor.start_processing().expect("start processing");
+    let mut output = vec![vec![0.0f32; len]; channels];
+    let mut input_ports = AudioPorts::with_capacity(channels, 1);
+    let mut output_ports = AudioPorts::with_capacity(channels, 1);
+    let mut output_events = EventBuffer::new();
+    let param_events: Vec<ParamValueEvent> = first_block_params
+        .iter()
+        .map(|&(id, value)| ParamValueEvent::new(0, id, Pckn::match_all(), value))
+        .collect();
+    for start in (0..len).step_by(BLOCK) {
+        let end = (start + BLOCK).min(len);
+        let mut in_blocks: Vec<Vec<f32>> = input.iter().map(|c| c[start..end].to_vec()).collect();
+        let mut out_blocks = vec![vec![0.0f32; end - start]; channels];
+        let events: &[ParamValueEvent] = if start == 0 { &param_events } else { &[] };
+        let input_events = InputEvents::from_buffer(&events);
+        let mut out_events = OutputEvents::from_buffer(&mut output_events);
+        let inputs = input_ports.with_input_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only(
+                in_blocks
+                    .iter_mut()
+                    .map(|b| InputChannel::variable(b.as_mut_slice())),
+            ),
+        }]);
+        let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_output_only(
+                out_blocks.iter_mut().map(|b| b.as_mut_slice()),
+            ),
+        }]);
+        processor
+            .process(
+                &inputs,
+                &mut outputs,
+                &input_events,
+                &mut out_events,
+                None,
+                None,
+            )
+            .expect("process");
+        for (out, block) in output.iter_mut().zip(&out_blocks) {
+            out[start..end].copy_from_slice(block);
+        }
+        output_events.clear();
+    }
+    let stopped = processor.stop_processing();
+    instance.deactivate(stopped);
+    output
 }

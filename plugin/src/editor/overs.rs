@@ -11,7 +11,7 @@ pub fn show(ui: &mut egui::Ui, frame: &MeterFrame, log: &VecDeque<OverEvent>) ->
         ui.small(format!("above {:+.1} dBTP", frame.over_threshold_dbtp));
     });
     ui.horizontal(|ui| {
-        for ch in 0..frame.channels.clamp(1, 2) {
+        for ch in 0..super::peaks::shown_channels(frame) {
             let count = frame.channel[ch].overs;
             let text = egui::RichText::new(format!("ch {}: {count}", ch + 1)).monospace();
             ui.label(if count > 0 {

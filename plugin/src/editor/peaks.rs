@@ -30,9 +30,18 @@ fn channel_name(frame: &MeterFrame, ch: usize) -> &'static str {
     }
 }
 
+/// Channels to draw: the host's layout, or stereo before the host has activated the plugin.
+pub fn shown_channels(frame: &MeterFrame) -> usize {
+    if frame.channels == 0 {
+        2
+    } else {
+        frame.channels.min(2)
+    }
+}
+
 pub fn show(ui: &mut egui::Ui, frame: &MeterFrame, meters: &MeterReceiver) {
     ui.label(egui::RichText::new("True peak").strong());
-    let channels = frame.channels.clamp(1, 2);
+    let channels = shown_channels(frame);
     // Numeric max-holds above the bars.
     egui::Grid::new("peak_holds")
         .num_columns(channels + 1)
