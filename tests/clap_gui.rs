@@ -75,7 +75,6 @@ fn editor_opens_embedded_and_draws_text() {
 
     // Two seconds of a stereo tone with an inter-sample over, so the meters have something to show.
     let input = metered_signal();
-    drop(handle);
     common::process(&mut instance, &input, &[]);
     let handle = instance.plugin_handle();
 
