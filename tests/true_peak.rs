@@ -382,6 +382,28 @@ mod overs {
     }
 
     #[test]
+    fn over_times_count_from_the_last_measurement_reset() {
+        let fs = 48_000.0;
+        let x = to_f32(&bursts(fs));
+        let mut meter = earstage::dsp::Meter::new(fs as f32, 1);
+        let mut log = Vec::new();
+        let reset_at = (0.2 * fs) as usize;
+        meter.process(&[&x[..reset_at]], |e| log.push(e));
+        meter.reset();
+        log.clear();
+        meter.process(&[&x[reset_at..]], |e| log.push(e));
+        meter.finish(|e| log.push(e));
+        let times: Vec<f64> = log.iter().map(|e| e.time_s).collect();
+        assert_eq!(times.len(), 2, "{times:?}");
+        for (t, want) in times.iter().zip([0.1, 0.3]) {
+            assert!(
+                (t - want).abs() < 0.003,
+                "over at {t} s after the reset, expected about {want} s"
+            );
+        }
+    }
+
+    #[test]
     fn a_peak_below_the_threshold_is_not_an_over() {
         let fs = 48_000.0;
         let x: Vec<f64> = bursts(fs)

@@ -244,7 +244,7 @@ fn print_summary(suites: &[Suite]) {
             Outcome::Skipped(why) => ("SKIPPED", format!(" — {why}")),
         };
         println!(
-            "  {word} {:<52} {:>7.1} s{detail}",
+            "  {word} {:<56} {:>7.1} s{detail}",
             suite.name, suite.seconds
         );
     }

@@ -151,6 +151,9 @@ impl Meter {
     pub fn reset(&mut self) {
         self.reset_peaks();
         self.loudness.reset();
+        for ch in &mut self.channels {
+            ch.overs.restart_clock();
+        }
     }
 
     /// Clear the peak max-holds and the over count, keep the loudness measurement.

@@ -9,7 +9,8 @@ pub const OVER_MERGE_MS: f64 = 10.0;
 /// One over, for the log: when it began, on which channel, how high it went.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OverEvent {
-    /// Seconds since the meter was reset (stream start), at the first peak above the threshold.
+    /// Seconds since the measurement was reset (or the stream began), at the first peak above the
+    /// threshold.
     pub time_s: f64,
     pub channel: usize,
     /// Highest true peak during the over, dBTP.
@@ -44,6 +45,8 @@ pub struct OverDetector {
     finished: [Option<OverEvent>; FINISHED_CAPACITY],
     /// Position (samples) up to which every peak has been observed.
     now: f64,
+    /// Position (samples) that over times are counted from: the last measurement reset.
+    origin: f64,
     count: u32,
 }
 
@@ -57,6 +60,7 @@ impl OverDetector {
             open: None,
             finished: [None; FINISHED_CAPACITY],
             now: 0.0,
+            origin: 0.0,
             count: 0,
         }
     }
@@ -74,6 +78,11 @@ impl OverDetector {
         self.open = None;
         self.finished = [None; FINISHED_CAPACITY];
         self.count = 0;
+    }
+
+    /// Count over times from now on (a new measurement begins).
+    pub fn restart_clock(&mut self) {
+        self.origin = self.now;
     }
 
     /// Every peak before `position` (samples) has been observed.
@@ -144,7 +153,7 @@ impl OverDetector {
 
     fn event(&self, open: OpenOver) -> OverEvent {
         OverEvent {
-            time_s: open.first.max(0.0) / self.sample_rate_hz,
+            time_s: (open.first - self.origin).max(0.0) / self.sample_rate_hz,
             channel: 0,
             level_dbtp: super::meter::amplitude_to_db(open.level),
         }

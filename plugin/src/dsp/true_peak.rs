@@ -456,9 +456,10 @@ impl TruePeak {
         }
     }
 
+    /// Forget the signal history (after a transport jump). The time base keeps counting, so
+    /// peak positions stay comparable across the jump.
     pub fn reset(&mut self) {
         self.buf.fill(0.0);
-        self.buf_start = 0;
         self.env_prev = [0.0; 2];
         self.last_pos = 0;
         self.pending.clear();
