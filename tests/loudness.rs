@@ -125,34 +125,45 @@ mod tech_3341 {
         }
     }
 
-    #[test]
-    fn case_11_successive_max_short_term_live() {
+    /// Live-meter cases 11 and 14: segment i is `i·step` of silence, a tone at −38 + i dBFS for
+    /// `tone_s`, then silence to `2·tone_s`; the maximum of `reading` over each segment must be
+    /// that segment's tone level.
+    fn successive_maxima(
+        what: &str,
+        step_s: f64,
+        tone_s: f64,
+        reading: fn(&MeterFrame) -> Option<f64>,
+    ) {
         let segments: Vec<Vec<f64>> = (0..20)
             .map(|i| {
                 concat(&[
-                    silence(FS, i as f64 * 0.15),
-                    tone_1k(FS, -38.0 + i as f64, 3.0),
-                    silence(FS, 3.0 - i as f64 * 0.15),
+                    silence(FS, i as f64 * step_s),
+                    tone_1k(FS, -38.0 + i as f64, tone_s),
+                    silence(FS, tone_s - i as f64 * step_s),
                 ])
             })
             .collect();
         let x = concat(&segments);
-        // Each segment lasts 6 s; the short-term maximum over it must be its tone's level.
         let mut maxima = [f64::NEG_INFINITY; 20];
         meter_blocks(FS, &stereo(&x), 240, |end, f| {
-            let seg = ((end - 1) as f64 / FS / 6.0) as usize;
-            if let Some(s) = f.loudness.short_term_lufs {
-                maxima[seg.min(19)] = maxima[seg.min(19)].max(s);
+            let seg = (((end - 1) as f64 / FS / (2.0 * tone_s)) as usize).min(19);
+            if let Some(v) = reading(f) {
+                maxima[seg] = maxima[seg].max(v);
             }
         });
         for (i, m) in maxima.iter().enumerate() {
             assert_close(
-                &format!("segment {i} max S"),
+                &format!("segment {i} max {what}"),
                 Some(*m),
                 -38.0 + i as f64,
                 TOL_LU,
             );
         }
+    }
+
+    #[test]
+    fn case_11_successive_max_short_term_live() {
+        successive_maxima("S", 0.15, 3.0, |f| f.loudness.short_term_lufs);
     }
 
     #[test]
@@ -188,31 +199,7 @@ mod tech_3341 {
 
     #[test]
     fn case_14_successive_max_momentary_live() {
-        let segments: Vec<Vec<f64>> = (0..20)
-            .map(|i| {
-                concat(&[
-                    silence(FS, i as f64 * 0.02),
-                    tone_1k(FS, -38.0 + i as f64, 0.4),
-                    silence(FS, 0.4 - i as f64 * 0.02),
-                ])
-            })
-            .collect();
-        let x = concat(&segments);
-        let mut maxima = [f64::NEG_INFINITY; 20];
-        meter_blocks(FS, &stereo(&x), 240, |end, f| {
-            let seg = ((end - 1) as f64 / FS / 0.8) as usize;
-            if let Some(m) = f.loudness.momentary_lufs {
-                maxima[seg.min(19)] = maxima[seg.min(19)].max(m);
-            }
-        });
-        for (i, m) in maxima.iter().enumerate() {
-            assert_close(
-                &format!("segment {i} max M"),
-                Some(*m),
-                -38.0 + i as f64,
-                TOL_LU,
-            );
-        }
+        successive_maxima("M", 0.02, 0.4, |f| f.loudness.momentary_lufs);
     }
 }
 

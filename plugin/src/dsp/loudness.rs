@@ -119,28 +119,30 @@ impl Histogram {
 
     /// Count and mean power of the blocks at or above `lufs` (bins whose floor is at or above).
     fn gated(&self, lufs: f64) -> (u64, f64) {
-        let first = Self::bin(lufs);
-        let first = if Self::bin_floor_lufs(first) < lufs - 1e-9 {
-            first + 1
-        } else {
-            first
-        };
-        let first = first.min(HISTOGRAM_BINS);
+        let first = Self::first_bin_at_or_above(lufs);
         let count: u64 = self.counts[first..].iter().sum();
         let power: f64 = self.powers[first..].iter().sum();
         let mean = if count > 0 { power / count as f64 } else { 0.0 };
         (count, mean)
     }
 
+    /// The first bin whose floor is at or above `lufs` (the gate rule both readings use).
+    fn first_bin_at_or_above(lufs: f64) -> usize {
+        let bin = Self::bin(lufs);
+        let bin = if Self::bin_floor_lufs(bin) < lufs - 1e-9 {
+            bin + 1
+        } else {
+            bin
+        };
+        bin.min(HISTOGRAM_BINS)
+    }
+
     /// The loudness of the `rank`-th block (0-based, ascending) among those at or above `lufs`:
     /// the centre of its bin.
     fn ranked(&self, lufs: f64, rank: u64) -> f64 {
         let mut seen = 0;
-        let start = Self::bin(lufs);
+        let start = Self::first_bin_at_or_above(lufs);
         for (bin, &count) in self.counts.iter().enumerate().skip(start) {
-            if Self::bin_floor_lufs(bin) < lufs - 1e-9 {
-                continue;
-            }
             seen += count;
             if seen > rank {
                 return Self::bin_floor_lufs(bin) + 0.5 * HISTOGRAM_BIN_LU;
