@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 pub mod dsp;
 mod editor;
+pub mod model;
 pub mod params;
 
 use dsp::{Engine, EngineSettings, MeterReceiver, MeterSender};

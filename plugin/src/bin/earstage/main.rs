@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod catalog;
+mod chain;
+mod chain_args;
 mod demo;
 mod demo_signal;
 mod wav;
@@ -39,6 +42,14 @@ enum Command {
         )]
         over_threshold: f32,
     },
+    /// The playback-chain model: response, coloration, impedance, SPL, hiss, headroom, advisor.
+    Chain(Box<chain::ChainCommand>),
+    /// List the built-in IEMs, sources and attenuators with where their figures come from.
+    Catalog {
+        /// Print the whole catalog (every field) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the main job on the embedded demo signal and print the report.
     Demo {
         /// Print the report as JSON.
@@ -58,6 +69,8 @@ fn main() -> ExitCode {
             json,
             over_threshold,
         } => analyze::run(&wav, json, over_threshold),
+        Command::Chain(cmd) => chain::run(&cmd),
+        Command::Catalog { json } => catalog::run(json),
         Command::Demo { json, bundles } => demo::run(json, bundles.as_deref()),
     };
     match result {

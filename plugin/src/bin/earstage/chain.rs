@@ -1,0 +1,292 @@
+//! `earstage chain`: the model report for a source → attenuator → cable → IEM chain, its response
+//! table, and the gain-staging advisor.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+use earstage::model::advisor::{Advice, Target, advise};
+use earstage::model::catalog::Catalog;
+use earstage::model::chain::{ChainReport, report_grid};
+use earstage::model::import::{frequencies_from_text, read_frequencies};
+use earstage::model::preset::Preset;
+use earstage::model::{Chain, ResponsePoint};
+use serde::Serialize;
+
+use crate::chain_args::ChainArgs;
+
+#[derive(Args, Debug)]
+pub struct ChainCommand {
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// Evaluate the response exactly at these frequencies: "HZ,HZ,..." or a file of them.
+    #[arg(long, value_name = "HZ,HZ,...|FILE")]
+    pub at: Option<String>,
+    /// Run the gain-staging advisor for this target level, dB.
+    #[arg(long, value_name = "DB")]
+    pub target_spl: Option<f64>,
+    /// What --target-spl means: LAeq of −20 dBFS RMS pink noise, or the SPL of a 0 dBFS sine.
+    #[arg(long, value_enum, default_value_t = TargetKind::Laeq)]
+    pub target_kind: TargetKind,
+    /// Programme true peak for the headroom figure, dBTP.
+    #[arg(
+        long,
+        value_name = "DBTP",
+        default_value_t = 0.0,
+        allow_hyphen_values = true
+    )]
+    pub true_peak: f64,
+    /// Print the report as JSON.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print only the response table, as CSV (hz,db,deg).
+    #[arg(long)]
+    pub csv: bool,
+    /// Save the resolved chain as a preset file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub save_preset: Option<PathBuf>,
+    /// Let --save-preset replace an existing file.
+    #[arg(long, requires = "save_preset")]
+    pub force: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+pub enum TargetKind {
+    /// LAeq at the eardrum of −20 dBFS RMS pink noise.
+    Laeq,
+    /// SPL of a 0 dBFS sine at 1 kHz (the chain's maximum).
+    Peak,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    report: &'a ChainReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    advisor: Option<&'a Advice>,
+}
+
+/// The frequencies `--at` names, from a list or a file.
+pub fn parse_at(at: &str) -> Result<Vec<f64>> {
+    let path = Path::new(at);
+    if path.is_file() {
+        return Ok(read_frequencies(path)?);
+    }
+    if at
+        .chars()
+        .all(|c| c.is_ascii_digit() || ".,eE+- ".contains(c))
+    {
+        return frequencies_from_text(at).map_err(|e| anyhow::anyhow!("--at {at:?}: {}", e.reason));
+    }
+    bail!("--at {at:?}: neither a list of frequencies (\"100,1000,10000\") nor a readable file")
+}
+
+pub fn run(cmd: &ChainCommand) -> Result<()> {
+    let catalog = Catalog::builtin();
+    let chain = cmd.chain.resolve(&catalog)?;
+    let frequencies = match &cmd.at {
+        Some(at) => parse_at(at)?,
+        None => report_grid(),
+    };
+    let report = chain.report(&frequencies, cmd.true_peak);
+    let advice = cmd.target_spl.map(|db| {
+        let target = match cmd.target_kind {
+            TargetKind::Laeq => Target::Laeq(db),
+            TargetKind::Peak => Target::PeakSpl(db),
+        };
+        advise(&chain, target, &catalog)
+    });
+    if let Some(path) = &cmd.save_preset {
+        Preset::from(&chain).save(path, cmd.force)?;
+        eprintln!("earstage: saved the chain to {}", path.display());
+    }
+    if cmd.csv {
+        print!("{}", csv(&report.response));
+    } else if cmd.json {
+        let json = JsonReport {
+            report: &report,
+            advisor: advice.as_ref(),
+        };
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        print!(
+            "{}",
+            text(&chain, &report, advice.as_ref(), cmd.at.is_some())
+        );
+    }
+    Ok(())
+}
+
+fn csv(points: &[ResponsePoint]) -> String {
+    let mut out = String::from("hz,db,deg\n");
+    for p in points {
+        let _ = writeln!(out, "{},{:.6},{:.6}", p.hz, p.db, p.deg);
+    }
+    out
+}
+
+/// One-third-octave frequencies 20 Hz–20 kHz (base-ten, IEC 61260 nominal values) for the text
+/// table when no `--at` is given.
+const THIRD_OCTAVES_HZ: [f64; 31] = [
+    20.0, 25.0, 31.5, 40.0, 50.0, 63.0, 80.0, 100.0, 125.0, 160.0, 200.0, 250.0, 315.0, 400.0,
+    500.0, 630.0, 800.0, 1000.0, 1250.0, 1600.0, 2000.0, 2500.0, 3150.0, 4000.0, 5000.0, 6300.0,
+    8000.0, 10000.0, 12500.0, 16000.0, 20000.0,
+];
+
+pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_points: bool) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "Chain");
+    let _ = writeln!(
+        o,
+        "  source       {} ({} Vrms full scale, volume {:+.1} dB, {} Ω{})",
+        r.source,
+        chain.source.vfs_volts,
+        chain.source.volume_db,
+        chain.source.output_ohms,
+        chain
+            .source
+            .coupling_uf
+            .map_or(String::new(), |uf| format!(" + {uf} µF"))
+    );
+    let _ = writeln!(
+        o,
+        "  attenuator   {} ({})",
+        r.attenuator,
+        chain.attenuator.describe()
+    );
+    let _ = writeln!(o, "  cable        {} Ω", r.cable_ohms);
+    let drivers = if chain.iem.drivers.is_empty() {
+        String::new()
+    } else {
+        format!("{}, ", chain.iem.drivers)
+    };
+    let _ = writeln!(
+        o,
+        "  IEM          {} ({drivers}{} = {:.1} dB SPL/V, {})",
+        r.iem,
+        chain.iem.sensitivity,
+        r.sensitivity_db_per_v,
+        chain.iem.impedance.describe()
+    );
+    let _ = writeln!(o, "\nResponse (H = V_iem / V_EMF)");
+    let _ = writeln!(o, "  level at 1 kHz          {:+.2} dB", r.level_at_1k_db);
+    let _ = writeln!(
+        o,
+        "  coloration              {:.2} dB peak-to-peak, 20 Hz–20 kHz ({:+.2} dB at {:.0} Hz, {:+.2} dB at {:.0} Hz)",
+        r.coloration_pp_db,
+        r.coloration_max_db,
+        r.coloration_max_hz,
+        r.coloration_min_db,
+        r.coloration_min_hz
+    );
+    let _ = writeln!(o, "\nImpedance");
+    let _ = writeln!(
+        o,
+        "  effective output        {:.2} Ω (source, attenuator and cable, at 1 kHz)",
+        r.effective_output_impedance_ohms
+    );
+    let _ = writeln!(
+        o,
+        "  IEM                     {:.2} Ω at 1 kHz; {:.2} Ω min at {:.0} Hz, {:.2} Ω max at {:.0} Hz",
+        r.iem_impedance_at_1k_ohms,
+        r.iem_min_impedance_ohms,
+        r.iem_min_impedance_hz,
+        r.iem_max_impedance_ohms,
+        r.iem_max_impedance_hz
+    );
+    let _ = writeln!(
+        o,
+        "  damping ratio           {:.1} (min |Z| / Z_out): 1/8 rule {} (worst resistive swing {:.2} dB)",
+        r.damping_ratio,
+        if r.eighth_rule_met { "met" } else { "NOT met" },
+        r.eighth_rule_bound_db
+    );
+    let _ = writeln!(
+        o,
+        "  load on the source      {:.2} Ω at 1 kHz, {:.2} Ω min at {:.0} Hz",
+        r.source_load_at_1k_ohms, r.source_load_min_ohms, r.source_load_min_hz
+    );
+    let _ = writeln!(o, "\nLevel (0 dBFS sine at 1 kHz)");
+    let _ = writeln!(
+        o,
+        "  SPL at full scale       {:.1} dB SPL",
+        r.spl_at_full_scale_db
+    );
+    let _ = writeln!(o, "  hiss                    {:.1} dBA SPL", r.hiss_spl_dba);
+    let _ = writeln!(o, "  signal to hiss          {:.1} dB", r.signal_to_hiss_db);
+    let _ = writeln!(
+        o,
+        "  −20 dBFS pink noise     {:.1} dBA (the reference-level signal)",
+        r.pink_reference_laeq_dba
+    );
+    let _ = writeln!(
+        o,
+        "  headroom                {:+.1} dB for peaks at {:+.1} dBTP{}",
+        r.headroom_db,
+        r.true_peak_dbtp,
+        if r.headroom_db < 0.0 {
+            " — the output stage CLIPS"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        o,
+        "  into the IEM            {:.3} Vrms, {:.3} mW, {:.2} mA",
+        r.iem_voltage_at_full_scale_volts,
+        r.iem_power_at_full_scale_mw,
+        r.iem_current_at_full_scale_ma
+    );
+    if let Some(advice) = advice {
+        o.push_str(&advice_text(advice));
+    }
+    let _ = writeln!(o, "\n{:>10}  {:>9}  {:>8}", "Hz", "dB", "degrees");
+    let rows: Vec<ResponsePoint> = if exact_points {
+        r.response.clone()
+    } else {
+        chain.response(&THIRD_OCTAVES_HZ)
+    };
+    for p in &rows {
+        let _ = writeln!(o, "{:>10.1}  {:>+9.3}  {:>+8.2}", p.hz, p.db, p.deg);
+    }
+    o
+}
+
+pub fn advice_text(advice: &Advice) -> String {
+    let mut o = String::new();
+    let target = match advice.target {
+        Target::Laeq(db) => format!("LAeq {db:.1} dBA for −20 dBFS RMS pink noise"),
+        Target::PeakSpl(db) => format!("{db:.1} dB SPL for a 0 dBFS sine"),
+    };
+    let _ = writeln!(o, "\nGain-staging advisor (target: {target})");
+    let _ = writeln!(
+        o,
+        "  {:<24} {:>10} {:>10} {:>11} {:>11}  setting",
+        "approach", "hiss dBA", "headroom", "coloration", "digital dB"
+    );
+    for a in &advice.approaches {
+        let mark = if a.label == advice.recommended {
+            "*"
+        } else {
+            " "
+        };
+        let _ = writeln!(
+            o,
+            "{mark} {:<24} {:>10.1} {:>+10.1} {:>11.2} {:>11.1}  {}{}",
+            format!("{} {}", a.label, a.name),
+            a.hiss_spl_dba,
+            a.headroom_db,
+            a.coloration_pp_db,
+            0.0 - a.digital_attenuation_db,
+            a.setting,
+            if a.reaches_target {
+                String::new()
+            } else {
+                format!(" (reaches only {:.1} dB)", a.level_db)
+            }
+        );
+    }
+    let _ = writeln!(o, "  {}", advice.verdict);
+    o
+}

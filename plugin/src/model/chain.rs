@@ -1,0 +1,394 @@
+//! The whole chain: source → attenuator → cable → IEM, its transfer function
+//! `H(f) = V_iem / V_EMF` and the report built on it (DESIGN.md §2).
+
+use serde::{Deserialize, Serialize};
+
+use super::units::{ValueError, check_range};
+use super::weighting::a_weighting_db;
+use super::{Attenuator, Complex64, Iem, Source, db, from_db};
+
+/// The grid every response is reported on unless the caller names frequencies.
+pub const GRID_START_HZ: f64 = 10.0;
+pub const GRID_STOP_HZ: f64 = 24_000.0;
+pub const GRID_POINTS_PER_OCTAVE: f64 = 48.0;
+/// The band coloration, minimum impedance and hiss are judged over.
+pub const BAND_START_HZ: f64 = 20.0;
+pub const BAND_STOP_HZ: f64 = 20_000.0;
+/// The frequency levels are referred to.
+pub const REFERENCE_HZ: f64 = 1000.0;
+/// The 1/8 rule: an effective output impedance at most 1/8 of the IEM's minimum |Z| keeps the
+/// response within 20·log10(9/8) = 1.02 dB on any load that swings from that minimum upwards.
+pub const EIGHTH_RULE_RATIO: f64 = 8.0;
+/// Level of the reference pink noise: −20 dBFS RMS, where a full-scale sine is 0 dBFS RMS
+/// (AES17), so its RMS EMF is 1/10 of the full-scale sine's.
+pub const PINK_REFERENCE_DBFS: f64 = -20.0;
+
+/// Frequencies `start·2^(i/per_octave)` up to `stop`, with `stop` itself last.
+pub fn log_grid(start_hz: f64, stop_hz: f64, per_octave: f64) -> Vec<f64> {
+    let steps = (per_octave * (stop_hz / start_hz).log2()).ceil() as usize;
+    let mut grid: Vec<f64> = (0..steps)
+        .map(|i| start_hz * 2f64.powf(i as f64 / per_octave))
+        .collect();
+    grid.push(stop_hz);
+    grid
+}
+
+/// The default report grid: 10 Hz to 24 kHz, 48 points per octave.
+pub fn report_grid() -> Vec<f64> {
+    log_grid(GRID_START_HZ, GRID_STOP_HZ, GRID_POINTS_PER_OCTAVE)
+}
+
+/// The cable between attenuator and IEM: its loop resistance (both conductors), Ω.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Cable {
+    pub ohms: f64,
+}
+
+/// The chain's electrical state at one frequency.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Operating {
+    /// Thevenin impedance driving the IEM (source, attenuator and cable), Ω.
+    pub z_th: Complex64,
+    /// The IEM's impedance, Ω.
+    pub z_iem: Complex64,
+    /// `V_iem / V_EMF`.
+    pub h: Complex64,
+    /// The load the source sees, Ω.
+    pub z_in: Complex64,
+}
+
+/// One line of a response table: H = V_iem/V_EMF as level (dB) and phase (degrees).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ResponsePoint {
+    pub hz: f64,
+    pub db: f64,
+    pub deg: f64,
+}
+
+/// A source, an attenuator, a cable and an IEM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chain {
+    pub source: Source,
+    pub attenuator: Attenuator,
+    #[serde(default)]
+    pub cable: Cable,
+    pub iem: Iem,
+}
+
+impl Chain {
+    /// Checks every part; the first problem is named with its field and allowed range.
+    pub fn validate(&self) -> Result<(), ValueError> {
+        self.source.validate()?;
+        self.attenuator.validate()?;
+        check_range(
+            "cable ohms",
+            &self.cable.ohms.to_string(),
+            self.cable.ohms,
+            0.0,
+            1e4,
+        )?;
+        self.iem.validate()
+    }
+
+    /// The same chain on an ideal 0 Ω source with no attenuator and no cable: the reference a
+    /// coloration is measured against.
+    pub fn reference(&self) -> Chain {
+        let mut source = Source::ideal(self.source.vfs_volts);
+        source.volume_db = self.source.volume_db;
+        Chain {
+            source,
+            attenuator: Attenuator::none(),
+            cable: Cable::default(),
+            iem: self.iem.clone(),
+        }
+    }
+
+    /// Voltages and impedances at `hz`: `H = V_th/V · Z/(Z + Z_th)` (DESIGN.md §2).
+    pub fn at(&self, hz: f64) -> Operating {
+        let z_source = self.source.impedance(hz);
+        let (ratio, z_th_pad) = self.attenuator.thevenin(z_source, hz);
+        let z_th = z_th_pad + self.cable.ohms;
+        let z_iem = self.iem.impedance(hz);
+        let h = ratio * z_iem / (z_iem + z_th);
+        let z_in = self.attenuator.input_impedance(z_iem + self.cable.ohms, hz);
+        Operating {
+            z_th,
+            z_iem,
+            h,
+            z_in,
+        }
+    }
+
+    /// `H(f) = V_iem / V_EMF`.
+    pub fn transfer(&self, hz: f64) -> Complex64 {
+        self.at(hz).h
+    }
+
+    /// H at each frequency as (Hz, dB, degrees).
+    pub fn response(&self, frequencies: &[f64]) -> Vec<ResponsePoint> {
+        frequencies
+            .iter()
+            .map(|&hz| {
+                let h = self.transfer(hz);
+                ResponsePoint {
+                    hz,
+                    db: db(h.norm()),
+                    deg: h.arg().to_degrees(),
+                }
+            })
+            .collect()
+    }
+
+    /// `20·log10|H(1 kHz)|`: the level change the chain causes.
+    pub fn level_at_1k_db(&self) -> f64 {
+        db(self.transfer(REFERENCE_HZ).norm())
+    }
+
+    /// EMF of a 0 dBFS sine, Vrms, at the source's volume.
+    fn emf_volts(&self) -> f64 {
+        self.source.emf_at_full_scale_volts()
+    }
+
+    /// SPL of a 0 dBFS sine at the sensitivity's reference frequency:
+    /// `S_V + 20·log10(V_fs·g·|H|)` (DESIGN.md §2).
+    pub fn spl_at_full_scale_db(&self) -> f64 {
+        let h = self.transfer(self.iem.sensitivity_ref_hz).norm();
+        self.iem.sensitivity_db_per_volt() + db(self.emf_volts() * h)
+    }
+
+    /// `Σ density(f)·w(f)·g(f)·Δf` over 20 Hz–20 kHz, with `w` the A-weighting if `a_weighted`
+    /// and `g = |H(f)/H(1 kHz)|²` if `through_chain`: the power of a spectrum of density
+    /// `density` per hertz (white 1, pink 1/f), relative units.
+    fn band_power(&self, density: fn(f64) -> f64, a_weighted: bool, through_chain: bool) -> f64 {
+        let grid = log_grid(BAND_START_HZ, BAND_STOP_HZ, 96.0);
+        let h_ref = self.transfer(REFERENCE_HZ).norm();
+        grid.windows(2)
+            .map(|pair| {
+                let hz = (pair[0] * pair[1]).sqrt();
+                let w = if a_weighted {
+                    from_db(a_weighting_db(hz)).powi(2)
+                } else {
+                    1.0
+                };
+                let g = if through_chain {
+                    (self.transfer(hz).norm() / h_ref).powi(2)
+                } else {
+                    1.0
+                };
+                density(hz) * (pair[1] - pair[0]) * w * g
+            })
+            .sum()
+    }
+
+    /// Hiss SPL, dBA: the source's A-weighted noise `e_n` (white) through H, at the IEM's
+    /// sensitivity: `S_V + 20·log10(e_n·|H(1 kHz)|)` corrected by the A-weighted band power of
+    /// `|H(f)/H(1 kHz)|²` (0 dB for a flat chain).
+    pub fn hiss_spl_dba(&self) -> f64 {
+        if self.source.noise_uv <= 0.0 {
+            return f64::NEG_INFINITY;
+        }
+        let white = |_| 1.0;
+        let shaping = self.band_power(white, true, true) / self.band_power(white, true, false);
+        let h_ref = self.transfer(REFERENCE_HZ).norm();
+        self.iem.sensitivity_db_per_volt()
+            + db(self.source.noise_uv * 1e-6 * h_ref)
+            + 10.0 * shaping.log10()
+    }
+
+    /// LAeq at the eardrum of −20 dBFS RMS pink noise (20 Hz–20 kHz) through this chain, the IEM
+    /// taken as flat at its 1 kHz sensitivity, dBA: the noise's unweighted SPL plus its
+    /// A-weighted-to-unweighted band power ratio through H.
+    pub fn pink_reference_laeq_dba(&self) -> f64 {
+        let pink = |f: f64| 1.0 / f;
+        let weighting = self.band_power(pink, true, true) / self.band_power(pink, false, false);
+        self.spl_at_full_scale_db() + PINK_REFERENCE_DBFS + 10.0 * weighting.log10()
+    }
+
+    /// Headroom of the source's output stage for programme peaking at `true_peak_dbtp`, dB:
+    /// clip voltage over the EMF of those peaks. Negative means the amplifier clips.
+    pub fn headroom_db(&self, true_peak_dbtp: f64) -> f64 {
+        db(self.source.clip_volts() / (self.emf_volts() * from_db(true_peak_dbtp)))
+    }
+
+    /// The full report, with the response on `frequencies`.
+    pub fn report(&self, frequencies: &[f64], true_peak_dbtp: f64) -> ChainReport {
+        let band = log_grid(BAND_START_HZ, BAND_STOP_HZ, 96.0);
+        let reference = self.at(REFERENCE_HZ);
+        let h_ref = reference.h.norm();
+        let coloration = |hz: f64| db(self.transfer(hz).norm() / h_ref);
+        let (mut col_min, mut col_max) = ((REFERENCE_HZ, 0.0), (REFERENCE_HZ, 0.0));
+        let (mut z_min, mut z_max) = ((0.0, f64::INFINITY), (0.0, 0.0));
+        let mut load_min = (0.0, f64::INFINITY);
+        for &hz in &band {
+            let op = self.at(hz);
+            let c = coloration(hz);
+            if c < col_min.1 {
+                col_min = (hz, c);
+            }
+            if c > col_max.1 {
+                col_max = (hz, c);
+            }
+            let z = op.z_iem.norm();
+            if z < z_min.1 {
+                z_min = (hz, z);
+            }
+            if z > z_max.1 {
+                z_max = (hz, z);
+            }
+            if op.z_in.norm() < load_min.1 {
+                load_min = (hz, op.z_in.norm());
+            }
+        }
+        let z_th = reference.z_th.norm();
+        let v_iem = self.emf_volts() * h_ref;
+        let z_iem = reference.z_iem;
+        let spl = self.spl_at_full_scale_db();
+        let hiss = self.hiss_spl_dba();
+        ChainReport {
+            iem: self.iem.name.clone(),
+            source: self.source.name.clone(),
+            attenuator: self.attenuator.name.clone(),
+            cable_ohms: self.cable.ohms,
+            sensitivity_db_per_v: self.iem.sensitivity_db_per_volt(),
+            level_at_1k_db: db(h_ref),
+            coloration_pp_db: col_max.1 - col_min.1,
+            coloration_max_db: col_max.1,
+            coloration_max_hz: col_max.0,
+            coloration_min_db: col_min.1,
+            coloration_min_hz: col_min.0,
+            effective_output_impedance_ohms: z_th,
+            iem_impedance_at_1k_ohms: z_iem.norm(),
+            iem_min_impedance_ohms: z_min.1,
+            iem_min_impedance_hz: z_min.0,
+            iem_max_impedance_ohms: z_max.1,
+            iem_max_impedance_hz: z_max.0,
+            damping_ratio: z_min.1 / z_th,
+            eighth_rule_met: z_th * EIGHTH_RULE_RATIO <= z_min.1,
+            eighth_rule_bound_db: db(1.0 + z_th / z_min.1),
+            source_load_at_1k_ohms: reference.z_in.norm(),
+            source_load_min_ohms: load_min.1,
+            source_load_min_hz: load_min.0,
+            spl_at_full_scale_db: spl,
+            hiss_spl_dba: hiss,
+            signal_to_hiss_db: spl - hiss,
+            pink_reference_laeq_dba: self.pink_reference_laeq_dba(),
+            true_peak_dbtp,
+            headroom_db: self.headroom_db(true_peak_dbtp),
+            iem_voltage_at_full_scale_volts: v_iem,
+            iem_power_at_full_scale_mw: 1e3 * v_iem * v_iem * z_iem.re / z_iem.norm_sqr(),
+            iem_current_at_full_scale_ma: 1e3 * v_iem / z_iem.norm(),
+            response: self.response(frequencies),
+        }
+    }
+}
+
+/// Everything `earstage chain` reports. Levels of "full scale" are for a 0 dBFS sine at the
+/// reference frequency (1 kHz).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChainReport {
+    pub iem: String,
+    pub source: String,
+    pub attenuator: String,
+    pub cable_ohms: f64,
+    /// IEM sensitivity in dB SPL per Vrms at its reference frequency.
+    pub sensitivity_db_per_v: f64,
+    /// 20·log10|H(1 kHz)|.
+    pub level_at_1k_db: f64,
+    /// Peak-to-peak of 20·log10|H(f)/H(1 kHz)| over 20 Hz–20 kHz.
+    pub coloration_pp_db: f64,
+    pub coloration_max_db: f64,
+    pub coloration_max_hz: f64,
+    pub coloration_min_db: f64,
+    pub coloration_min_hz: f64,
+    /// |Z_th| at 1 kHz: what the IEM is driven from.
+    pub effective_output_impedance_ohms: f64,
+    pub iem_impedance_at_1k_ohms: f64,
+    pub iem_min_impedance_ohms: f64,
+    pub iem_min_impedance_hz: f64,
+    pub iem_max_impedance_ohms: f64,
+    pub iem_max_impedance_hz: f64,
+    /// min|Z| / |Z_th|.
+    pub damping_ratio: f64,
+    /// |Z_th| ≤ min|Z|/8.
+    pub eighth_rule_met: bool,
+    /// The largest deviation a resistive load swinging up from min|Z| could show:
+    /// 20·log10(1 + |Z_th|/min|Z|).
+    pub eighth_rule_bound_db: f64,
+    pub source_load_at_1k_ohms: f64,
+    pub source_load_min_ohms: f64,
+    pub source_load_min_hz: f64,
+    pub spl_at_full_scale_db: f64,
+    pub hiss_spl_dba: f64,
+    pub signal_to_hiss_db: f64,
+    /// LAeq of −20 dBFS RMS pink noise (the reference-level signal).
+    pub pink_reference_laeq_dba: f64,
+    pub true_peak_dbtp: f64,
+    pub headroom_db: f64,
+    pub iem_voltage_at_full_scale_volts: f64,
+    pub iem_power_at_full_scale_mw: f64,
+    pub iem_current_at_full_scale_ma: f64,
+    pub response: Vec<ResponsePoint>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Sensitivity;
+
+    fn resistive_chain(source_ohms: f64, iem_ohms: f64) -> Chain {
+        let mut source = Source::ideal(1.0);
+        source.output_ohms = source_ohms;
+        source.noise_uv = 2.0;
+        Chain {
+            source,
+            attenuator: Attenuator::none(),
+            cable: Cable::default(),
+            iem: Iem::resistive(iem_ohms, Sensitivity::DbPerMw(115.0)),
+        }
+    }
+
+    mod log_grid {
+        use super::*;
+
+        #[test]
+        fn density_and_ends() {
+            let grid = report_grid();
+            assert_eq!(grid[0], 10.0);
+            assert_eq!(*grid.last().unwrap(), 24_000.0);
+            let octaves = (24_000.0f64 / 10.0).log2();
+            assert!(grid.len() as f64 >= 48.0 * octaves);
+            assert!(
+                grid.windows(2)
+                    .all(|w| w[1] > w[0] && w[1] / w[0] <= 2f64.powf(1.0 / 48.0) + 1e-12)
+            );
+        }
+    }
+
+    mod worked_checks {
+        use super::*;
+
+        /// DESIGN.md §2: 1 Vrms, 0.5 Ω source into 115 dB/mW at 10 Ω: 134.6 dB SPL, 20.6 dB hiss.
+        #[test]
+        fn half_ohm_source() {
+            let r = resistive_chain(0.5, 10.0).report(&[], 0.0);
+            assert!(
+                (r.spl_at_full_scale_db - 134.576).abs() < 0.005,
+                "{}",
+                r.spl_at_full_scale_db
+            );
+            assert!(
+                (r.hiss_spl_dba - 20.597).abs() < 0.005,
+                "{}",
+                r.hiss_spl_dba
+            );
+        }
+
+        #[test]
+        fn ten_ohm_source() {
+            let r = resistive_chain(10.0, 10.0).report(&[], 0.0);
+            assert!((r.spl_at_full_scale_db - 128.979).abs() < 0.005);
+            assert!((r.hiss_spl_dba - 15.0).abs() < 0.005);
+            assert!((r.level_at_1k_db + 6.0206).abs() < 1e-4);
+        }
+    }
+}

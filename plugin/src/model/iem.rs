@@ -1,0 +1,232 @@
+//! The IEM: its sensitivity, nominal impedance and complex impedance curve.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::Complex64;
+use super::circuit::Circuit;
+use super::curve::{FrequencyResponse, ImpedanceCurve};
+use super::units::{ValueError, check_range};
+
+/// Sensitivity at the reference frequency (1 kHz unless stated), as spec sheets give it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sensitivity {
+    /// dB SPL for 1 mW.
+    DbPerMw(f64),
+    /// dB SPL for 1 Vrms.
+    DbPerV(f64),
+}
+
+impl Sensitivity {
+    /// dB SPL for 1 Vrms at the reference frequency given |Z| there:
+    /// `S_V = S_mW + 10·log10(1000 mW/W · 1 V² / |Z|)` (P = V²/|Z|; DESIGN.md §2).
+    pub fn db_per_volt(self, z_ref_ohms: f64) -> f64 {
+        match self {
+            Sensitivity::DbPerMw(s) => s + 10.0 * (1000.0 / z_ref_ohms).log10(),
+            Sensitivity::DbPerV(s) => s,
+        }
+    }
+}
+
+impl FromStr for Sensitivity {
+    type Err = ValueError;
+
+    /// "112 dB/mW", "112 dB SPL/mW", "131 dB/V", "131 dB SPL/Vrms".
+    fn from_str(text: &str) -> Result<Self, ValueError> {
+        let what = "IEM sensitivity";
+        let usage = "expected e.g. \"112 dB/mW\" or \"131 dB/V\"";
+        let lower = text.to_ascii_lowercase().replace("spl", "");
+        let (number, unit) = lower
+            .split_once("db")
+            .ok_or_else(|| ValueError::new(what, text, usage))?;
+        let value: f64 = number
+            .trim()
+            .parse()
+            .map_err(|_| ValueError::new(what, text, usage))?;
+        let value = check_range(what, text, value, 40.0, 160.0)?;
+        let unit: String = unit.chars().filter(|c| !c.is_whitespace()).collect();
+        match unit.as_str() {
+            "/mw" => Ok(Sensitivity::DbPerMw(value)),
+            "/v" | "/vrms" => Ok(Sensitivity::DbPerV(value)),
+            _ => Err(ValueError::new(what, text, usage)),
+        }
+    }
+}
+
+impl fmt::Display for Sensitivity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Sensitivity::DbPerMw(s) => write!(f, "{s} dB/mW"),
+            Sensitivity::DbPerV(s) => write!(f, "{s} dB/V"),
+        }
+    }
+}
+
+impl Serialize for Sensitivity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Sensitivity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where an IEM's complex impedance comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum ImpedanceModel {
+    /// A pure resistance: flat, 0° phase.
+    Resistive { ohms: f64 },
+    /// An equivalent circuit of drivers and crossover.
+    Circuit(Circuit),
+    /// An imported or measured curve (Hz, |Z|, degrees).
+    Measured { points: ImpedanceCurve },
+}
+
+impl ImpedanceModel {
+    pub fn impedance(&self, hz: f64) -> Complex64 {
+        match self {
+            ImpedanceModel::Resistive { ohms } => Complex64::new(*ohms, 0.0),
+            ImpedanceModel::Circuit(circuit) => circuit.impedance(hz),
+            ImpedanceModel::Measured { points } => points.impedance(hz),
+        }
+    }
+
+    /// "resistive", "equivalent circuit (3 branches)", "measured (412 points)".
+    pub fn describe(&self) -> String {
+        match self {
+            ImpedanceModel::Resistive { ohms } => format!("resistive {ohms} Ω"),
+            ImpedanceModel::Circuit(c) => {
+                let n: u32 = c.branches.iter().map(|b| b.count.max(1)).sum();
+                format!("equivalent circuit, {n} driver(s)")
+            }
+            ImpedanceModel::Measured { points } => {
+                format!("measured, {} points", points.rows().len())
+            }
+        }
+    }
+}
+
+/// An in-ear monitor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Iem {
+    pub name: String,
+    /// Driver layout, e.g. "single dynamic", "4 BA", "1 DD + 4 BA".
+    #[serde(default)]
+    pub drivers: String,
+    pub sensitivity: Sensitivity,
+    /// Frequency the sensitivity is given at, Hz.
+    #[serde(default = "one_khz")]
+    pub sensitivity_ref_hz: f64,
+    /// Nominal impedance from the spec sheet, Ω.
+    pub nominal_ohms: f64,
+    pub impedance: ImpedanceModel,
+    /// Passive isolation, dB (used for the stage leak estimate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation_db: Option<f64>,
+    /// Optional frequency response (Hz, dB), for display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<FrequencyResponse>,
+    /// Where the figures come from.
+    #[serde(default)]
+    pub provenance: String,
+}
+
+fn one_khz() -> f64 {
+    1000.0
+}
+
+impl Iem {
+    /// A purely resistive IEM.
+    pub fn resistive(ohms: f64, sensitivity: Sensitivity) -> Self {
+        Self {
+            name: format!("resistive {ohms} Ω"),
+            drivers: String::new(),
+            sensitivity,
+            sensitivity_ref_hz: 1000.0,
+            nominal_ohms: ohms,
+            impedance: ImpedanceModel::Resistive { ohms },
+            isolation_db: None,
+            response: None,
+            provenance: "user values".into(),
+        }
+    }
+
+    pub fn impedance(&self, hz: f64) -> Complex64 {
+        self.impedance.impedance(hz)
+    }
+
+    /// Sensitivity in dB SPL per Vrms at the reference frequency.
+    pub fn sensitivity_db_per_volt(&self) -> f64 {
+        self.sensitivity
+            .db_per_volt(self.impedance(self.sensitivity_ref_hz).norm())
+    }
+
+    pub fn validate(&self) -> Result<(), ValueError> {
+        let field = |f: &str| format!("IEM {:?} {f}", self.name);
+        check_range(
+            &field("nominal_ohms"),
+            &self.nominal_ohms.to_string(),
+            self.nominal_ohms,
+            0.1,
+            1e5,
+        )?;
+        check_range(
+            &field("sensitivity_ref_hz"),
+            &self.sensitivity_ref_hz.to_string(),
+            self.sensitivity_ref_hz,
+            20.0,
+            20_000.0,
+        )?;
+        match &self.impedance {
+            ImpedanceModel::Resistive { ohms } => {
+                check_range(&field("impedance ohms"), &ohms.to_string(), *ohms, 0.1, 1e6)?;
+            }
+            ImpedanceModel::Circuit(c) => c.validate(&format!("IEM {:?}", self.name))?,
+            ImpedanceModel::Measured { .. } => {}
+        }
+        if let Some(iso) = self.isolation_db {
+            check_range(&field("isolation_db"), &iso.to_string(), iso, 0.0, 60.0)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    mod sensitivity {
+        use super::*;
+
+        /// DESIGN.md §2 worked check: 115 dB/mW at 10 Ω = 135 dB SPL/V.
+        #[test]
+        fn worked_check() {
+            let s: Sensitivity = "115 dB/mW".parse().unwrap();
+            assert!((s.db_per_volt(10.0) - 135.0).abs() < 1e-12);
+            let v: Sensitivity = "131 dB SPL/Vrms".parse().unwrap();
+            assert_eq!(v, Sensitivity::DbPerV(131.0));
+            assert_eq!(v.db_per_volt(3.0), 131.0);
+        }
+
+        #[test]
+        fn refuses_other_units() {
+            for bad in ["112", "112 dB/W", "dB/mW", "loud", "500 dB/mW"] {
+                assert!(bad.parse::<Sensitivity>().is_err(), "{bad}");
+            }
+        }
+
+        #[test]
+        fn round_trips_through_text() {
+            for s in [Sensitivity::DbPerMw(112.5), Sensitivity::DbPerV(120.0)] {
+                assert_eq!(s.to_string().parse::<Sensitivity>().unwrap(), s);
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! User presets: a TOML file holding any of an IEM, a source, an attenuator and a cable, with the
+//! same fields as the built-in catalog. Loading validates everything before anything is used;
+//! saving writes a new file atomically and never overwrites one unless asked.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::{Attenuator, Cable, Chain, Iem, Source};
+
+/// A preset file's contents.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preset {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attenuator: Option<Attenuator>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cable: Option<Cable>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iem: Option<Iem>,
+}
+
+#[derive(Debug, Error)]
+pub enum PresetError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {reason}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("{path}: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error("{path} already exists; choose another name or pass --force to replace it")]
+    Exists { path: PathBuf },
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl From<&Chain> for Preset {
+    fn from(chain: &Chain) -> Self {
+        Self {
+            source: Some(chain.source.clone()),
+            attenuator: Some(chain.attenuator.clone()),
+            cable: Some(chain.cable),
+            iem: Some(chain.iem.clone()),
+        }
+    }
+}
+
+impl Preset {
+    /// Parses and validates preset text; `path` only names the file in errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, PresetError> {
+        let preset: Preset = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(0, |span| {
+                text[..span.start.min(text.len())].lines().count().max(1)
+            });
+            PresetError::Parse {
+                path: path.to_path_buf(),
+                line,
+                reason: e.message().to_owned(),
+            }
+        })?;
+        let invalid = |reason: String| PresetError::Invalid {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if let Some(s) = &preset.source {
+            s.validate().map_err(|e| invalid(e.to_string()))?;
+        }
+        if let Some(a) = &preset.attenuator {
+            a.validate().map_err(|e| invalid(e.to_string()))?;
+        }
+        if let Some(i) = &preset.iem {
+            i.validate().map_err(|e| invalid(e.to_string()))?;
+        }
+        if let Some(c) = preset.cable
+            && !(c.ohms.is_finite() && (0.0..=1e4).contains(&c.ohms))
+        {
+            return Err(invalid(format!(
+                "cable ohms {}: allowed range is 0 to 10000",
+                c.ohms
+            )));
+        }
+        Ok(preset)
+    }
+
+    pub fn load(path: &Path) -> Result<Self, PresetError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PresetError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("presets hold only TOML-representable values")
+    }
+
+    /// Writes the preset to `path` through a temporary file and a rename, so a failure never
+    /// leaves a half-written preset. An existing file is replaced only if `overwrite`.
+    pub fn save(&self, path: &Path, overwrite: bool) -> Result<(), PresetError> {
+        if path.exists() && !overwrite {
+            return Err(PresetError::Exists {
+                path: path.to_path_buf(),
+            });
+        }
+        let write_err = |source| PresetError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut temp = path.as_os_str().to_owned();
+        temp.push(".tmp");
+        let temp = PathBuf::from(temp);
+        std::fs::write(&temp, self.to_toml()).map_err(write_err)?;
+        std::fs::rename(&temp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            write_err(e)
+        })
+    }
+}

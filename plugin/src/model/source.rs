@@ -1,0 +1,135 @@
+//! The source: a Thevenin equivalent of a headphone output, belt pack or dongle.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Complex64, capacitor, from_db};
+
+/// A headphone output as a Thevenin source (DESIGN.md §2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Catalog or user name.
+    pub name: String,
+    /// Open-circuit output (EMF) of a 0 dBFS sine at maximum volume, Vrms.
+    pub vfs_volts: f64,
+    /// Analog volume or gain relative to maximum, dB (0 = full volume; negative turns down).
+    #[serde(default)]
+    pub volume_db: f64,
+    /// Output resistance, Ω.
+    pub output_ohms: f64,
+    /// Series output coupling capacitor, µF; `None` for a DC-coupled output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupling_uf: Option<f64>,
+    /// Largest undistorted output (EMF) of a sine, Vrms; `None` means the DAC's full scale at
+    /// maximum volume is the limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_volts: Option<f64>,
+    /// Output noise, A-weighted, µVrms (independent of the volume setting: the noise of the
+    /// output stage after the volume control).
+    #[serde(default)]
+    pub noise_uv: f64,
+    /// Where the figures come from.
+    #[serde(default)]
+    pub provenance: String,
+}
+
+impl Source {
+    /// A 0 Ω, noiseless source with the given full-scale EMF: the reference every coloration is
+    /// measured against.
+    pub fn ideal(vfs_volts: f64) -> Self {
+        Self {
+            name: "ideal 0 Ω source".into(),
+            vfs_volts,
+            volume_db: 0.0,
+            output_ohms: 0.0,
+            coupling_uf: None,
+            clip_volts: None,
+            noise_uv: 0.0,
+            provenance: "ideal voltage source".into(),
+        }
+    }
+
+    /// Output impedance Zo(f) = R + 1/(jωC), Ω.
+    pub fn impedance(&self, hz: f64) -> Complex64 {
+        let r = Complex64::new(self.output_ohms, 0.0);
+        match self.coupling_uf {
+            Some(uf) => r + capacitor(uf * 1e-6, hz),
+            None => r,
+        }
+    }
+
+    /// EMF of a 0 dBFS sine at the current volume, Vrms.
+    pub fn emf_at_full_scale_volts(&self) -> f64 {
+        self.vfs_volts * from_db(self.volume_db)
+    }
+
+    /// Largest undistorted EMF, Vrms.
+    pub fn clip_volts(&self) -> f64 {
+        self.clip_volts.unwrap_or(self.vfs_volts)
+    }
+
+    /// Checks every field is physical; the error names the field and the allowed range.
+    pub fn validate(&self) -> Result<(), super::units::ValueError> {
+        use super::units::check_range;
+        let field = |f: &str| format!("source {:?} {f}", self.name);
+        check_range(
+            &field("vfs_volts"),
+            &self.vfs_volts.to_string(),
+            self.vfs_volts,
+            1e-6,
+            1000.0,
+        )?;
+        check_range(
+            &field("volume_db"),
+            &self.volume_db.to_string(),
+            self.volume_db,
+            -120.0,
+            40.0,
+        )?;
+        check_range(
+            &field("output_ohms"),
+            &self.output_ohms.to_string(),
+            self.output_ohms,
+            0.0,
+            1e5,
+        )?;
+        if let Some(uf) = self.coupling_uf {
+            check_range(&field("coupling_uf"), &uf.to_string(), uf, 0.01, 1e6)?;
+        }
+        if let Some(v) = self.clip_volts {
+            check_range(&field("clip_volts"), &v.to_string(), v, 1e-6, 1000.0)?;
+        }
+        check_range(
+            &field("noise_uv"),
+            &self.noise_uv.to_string(),
+            self.noise_uv,
+            0.0,
+            1e5,
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coupling_cap_is_a_high_pass_reactance() {
+        let mut s = Source::ideal(1.0);
+        s.output_ohms = 2.0;
+        s.coupling_uf = Some(220.0);
+        // 1/(2π·100 Hz·220 µF) = 7.234 Ω of capacitive reactance.
+        let z = s.impedance(100.0);
+        assert!((z.re - 2.0).abs() < 1e-12);
+        assert!((z.im + 7.234_315).abs() < 1e-5, "{z}");
+    }
+
+    #[test]
+    fn volume_scales_the_emf() {
+        let mut s = Source::ideal(2.0);
+        s.volume_db = -6.020_599_913;
+        assert!((s.emf_at_full_scale_volts() - 1.0).abs() < 1e-9);
+        assert_eq!(s.clip_volts(), 2.0);
+    }
+}

@@ -1,0 +1,163 @@
+//! Parsing the figures people copy from spec sheets: "112 dB/mW", "131 dB SPL/V", "+10 dBu",
+//! "1.2 Vrms". Every error names the value and what would be accepted.
+
+use thiserror::Error;
+
+/// The voltage of 0 dBu: the voltage that dissipates 1 mW in 600 Ω, √0.6 Vrms.
+pub const DBU_REF_VOLTS: f64 = 0.774_596_669_241_483_4;
+
+/// A value the user typed that cannot be used.
+#[derive(Debug, Error, PartialEq)]
+#[error("{what} {value:?}: {reason}")]
+pub struct ValueError {
+    /// The field, e.g. "IEM sensitivity".
+    pub what: String,
+    /// What the user gave.
+    pub value: String,
+    /// Why it is refused and what is accepted instead.
+    pub reason: String,
+}
+
+impl ValueError {
+    pub fn new(what: &str, value: &str, reason: impl Into<String>) -> Self {
+        Self {
+            what: what.to_owned(),
+            value: value.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Splits "  +10.5dBu " into (10.5, "dbu"): the leading number and the lower-case unit after it
+/// with spaces and an "SPL" word removed.
+fn number_and_unit(text: &str) -> Option<(f64, String)> {
+    let text = text.trim();
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| {
+            !(c.is_ascii_digit()
+                || c == '.'
+                || ((c == '+' || c == '-') && (i == 0 || text[..i].ends_with(['e', 'E'])))
+                || ((c == 'e' || c == 'E')
+                    && text[i + 1..].starts_with(|n: char| n.is_ascii_digit() || n == '-')))
+        })
+        .map_or(text.len(), |(i, _)| i);
+    let number: f64 = text[..end].parse().ok()?;
+    let unit: String = text[end..]
+        .to_ascii_lowercase()
+        .replace("spl", "")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    Some((number, unit))
+}
+
+/// Parses a finite number within `min..=max`, naming the field in the error.
+pub fn parse_number(what: &str, text: &str, min: f64, max: f64) -> Result<f64, ValueError> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| ValueError::new(what, text, "not a number"))?;
+    check_range(what, text, value, min, max)
+}
+
+/// Refuses NaN, infinities and values outside `min..=max`.
+pub fn check_range(
+    what: &str,
+    text: &str,
+    value: f64,
+    min: f64,
+    max: f64,
+) -> Result<f64, ValueError> {
+    if value.is_finite() && (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ValueError::new(
+            what,
+            text,
+            format!("allowed range is {min} to {max}"),
+        ))
+    }
+}
+
+/// A voltage given as "1.0", "1.0 V", "1.0 Vrms", "+10 dBu" or "-2 dBV"; returns Vrms.
+pub fn parse_volts(what: &str, text: &str) -> Result<f64, ValueError> {
+    let (number, unit) = number_and_unit(text).ok_or_else(|| {
+        ValueError::new(
+            what,
+            text,
+            "expected a voltage such as \"1.0\", \"1.2 Vrms\" or \"+10 dBu\"",
+        )
+    })?;
+    let volts = match unit.as_str() {
+        "" | "v" | "vrms" => number,
+        "dbu" => DBU_REF_VOLTS * 10f64.powf(number / 20.0),
+        "dbv" => 10f64.powf(number / 20.0),
+        _ => {
+            return Err(ValueError::new(
+                what,
+                text,
+                format!("unknown unit {unit:?}; use V, Vrms, dBu or dBV"),
+            ));
+        }
+    };
+    check_range(what, text, volts, 1e-6, 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    mod parse_volts {
+        use super::*;
+
+        #[test]
+        fn plain_and_rms() {
+            assert_eq!(parse_volts("v", "1.0"), Ok(1.0));
+            assert_eq!(parse_volts("v", " 2.5 Vrms"), Ok(2.5));
+            assert_eq!(parse_volts("v", "0.5V"), Ok(0.5));
+        }
+
+        #[test]
+        fn dbu_and_dbv() {
+            // +4 dBu = 1.2277 Vrms; 0 dBV = 1 V.
+            let v = parse_volts("v", "+4 dBu").unwrap();
+            assert!((v - 1.227_653).abs() < 1e-6, "{v}");
+            assert!((parse_volts("v", "0 dBV").unwrap() - 1.0).abs() < 1e-12);
+            let v = parse_volts("v", "-10dBV").unwrap();
+            assert!((v - 0.316_227_8).abs() < 1e-6, "{v}");
+        }
+
+        #[test]
+        fn refuses_junk_units_and_ranges() {
+            assert!(
+                parse_volts("v", "1 furlong")
+                    .unwrap_err()
+                    .reason
+                    .contains("unknown unit")
+            );
+            assert!(parse_volts("v", "volts").is_err());
+            assert!(
+                parse_volts("v", "-1")
+                    .unwrap_err()
+                    .reason
+                    .contains("allowed range")
+            );
+            assert!(parse_volts("v", "+100 dBu").is_err());
+        }
+    }
+
+    mod number_and_unit {
+        use super::*;
+
+        #[test]
+        fn drops_spl_and_spaces() {
+            assert_eq!(
+                number_and_unit("112 dB SPL/mW"),
+                Some((112.0, "db/mw".into()))
+            );
+            assert_eq!(number_and_unit("-3.5e-1 dBu"), Some((-0.35, "dbu".into())));
+            assert_eq!(number_and_unit("1e3"), Some((1000.0, String::new())));
+        }
+    }
+}
