@@ -212,7 +212,8 @@ impl Chain {
 
     /// The full report, with the response on `frequencies`.
     pub fn report(&self, frequencies: &[f64], true_peak_dbtp: f64) -> ChainReport {
-        let band = log_grid(BAND_START_HZ, BAND_STOP_HZ, 96.0);
+        let mut band = log_grid(BAND_START_HZ, BAND_STOP_HZ, 96.0);
+        band.push(REFERENCE_HZ);
         let reference = self.at(REFERENCE_HZ);
         let h_ref = reference.h.norm();
         let coloration = |hz: f64| db(self.transfer(hz).norm() / h_ref);
@@ -263,7 +264,7 @@ impl Chain {
             iem_max_impedance_ohms: z_max.1,
             iem_max_impedance_hz: z_max.0,
             damping_ratio: z_min.1 / z_th,
-            eighth_rule_met: z_th * EIGHTH_RULE_RATIO <= z_min.1,
+            eighth_rule_met: z_th * EIGHTH_RULE_RATIO <= z_min.1 * (1.0 + 1e-9),
             eighth_rule_bound_db: db(1.0 + z_th / z_min.1),
             source_load_at_1k_ohms: reference.z_in.norm(),
             source_load_min_ohms: load_min.1,

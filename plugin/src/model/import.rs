@@ -94,6 +94,19 @@ fn split_fields(line: &str) -> Vec<&str> {
         .collect()
 }
 
+/// A header's names: split on commas, semicolons or tabs if it has any (names may contain
+/// spaces, "Frequency (Hz)"), else on spaces.
+fn header_fields(line: &str) -> Vec<&str> {
+    if line.contains([',', ';', '\t']) {
+        line.split([',', ';', '\t'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    } else {
+        split_fields(line)
+    }
+}
+
 /// Finds the columns a header names, for the value kinds in `value_names` ("ohm", "db", ...).
 fn header_columns(
     fields: &[&str],
@@ -152,7 +165,7 @@ fn read_table(text: &str, value_names: &[&str]) -> Result<Table, TextError> {
                 rows.push((line, numbers));
             }
             Err(_) if rows.is_empty() && columns.is_none() => {
-                columns = Some(header_columns(&fields, value_names, line)?);
+                columns = Some(header_columns(&header_fields(trimmed), value_names, line)?);
             }
             Err(_) => {
                 let bad = fields

@@ -12,9 +12,6 @@ const FFT_LEN: usize = 1 << 18;
 /// The grid reaches this many times the highest data frequency (and at least 192 kHz), so that
 /// the ends of the data are far from the grid's Nyquist fold.
 const HEADROOM: f64 = 8.0;
-/// The asymptote split off before the reconstruction has its corner this far below the last data
-/// frequency, so it has reached 99.6 % of its slope where the data ends.
-const ASYMPTOTE_CORNER_BELOW_END: f64 = 16.0;
 /// The end slope of ln|Z| over ln f is limited to what an RLC one-port can do: between −1 (a
 /// capacitor) and +1 (an inductor).
 const MAX_SLOPE: f64 = 1.0;
@@ -22,18 +19,20 @@ const MAX_SLOPE: f64 = 1.0;
 /// Minimum phase, degrees, at each row of `rows` = (Hz, |Z|), strictly increasing frequencies,
 /// positive magnitudes (checked by the caller).
 ///
-/// Beyond the data the magnitude is assumed to keep the slope of its last third of an octave:
-/// that asymptote, `|1 + j·f/f_c|^s` with its corner `f_c` four octaves below the data's end, is
-/// split off first (its phase `s·atan(f/f_c)` is known in closed form), the remainder is held flat above the data, and the cepstrum reconstructs the
-/// phase of the remainder only. Below the data the magnitude is held flat (an IEM is resistive
-/// at DC).
+/// Beyond the data the magnitude follows a [`Tail`] fitted to the data's top: that asymptote is
+/// split off first (its phase is known in closed form), the remainder is held flat above the
+/// data, and the cepstrum reconstructs the phase of the remainder only. Below the data the
+/// magnitude is held flat (an IEM is resistive at DC).
+///
+/// What |Z| does above the data cannot be known from it, and the phase near the top of the data
+/// depends on it (Bode's gain–phase relation): a slope change `Δs` beyond `f_last` moves the phase
+/// at `f` by `Δs/π · ∫_{ln(f_last/f)}^∞ ln coth(u/2) du`, ≈ 36.5°·Δs·f/f_last well below the end.
+/// Measure to well above 20 kHz, or import the phase, where the top octave matters.
 pub fn minimum_phase_degrees(rows: &[[f64; 2]]) -> Vec<f64> {
     let last = rows[rows.len() - 1][0];
-    let slope = end_slope(rows).clamp(-MAX_SLOPE, MAX_SLOPE);
-    let corner = last / ASYMPTOTE_CORNER_BELOW_END;
-    let asymptote_ln = |hz: f64| 0.5 * slope * (1.0 + (hz / corner).powi(2)).ln();
-    let asymptote_rad = |hz: f64| slope * (hz / corner).atan();
-    let residual_ln = |hz: f64| log_magnitude(rows, hz.min(last)) - asymptote_ln(hz.min(last));
+    let tail = Tail::fit(rows);
+    let residual_ln =
+        |hz: f64| log_magnitude(rows, hz.min(last)) - tail.log_magnitude(hz.min(last));
 
     let top_hz = (last * HEADROOM).max(192_000.0);
     let half = FFT_LEN / 2;
@@ -74,7 +73,7 @@ pub fn minimum_phase_degrees(rows: &[[f64; 2]]) -> Vec<f64> {
             let k = (position.floor() as usize).min(half - 1);
             let t = position - k as f64;
             let residual = folded[k].im + t * (folded[k + 1].im - folded[k].im);
-            (residual + asymptote_rad(row[0])).to_degrees()
+            (residual + tail.phase_rad(row[0])).to_degrees()
         })
         .collect()
 }
@@ -105,6 +104,85 @@ fn end_slope(rows: &[[f64; 2]]) -> f64 {
         .min(rows.len() - 2);
     let a = rows[start];
     (last[1] / a[1]).ln() / (last[0] / a[0]).ln()
+}
+
+/// A minimum-phase asymptote for what |Z| does above the data, with closed-form magnitude and
+/// phase.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tail {
+    /// `R + jωL` fitted to the top octave: a voice coil's inductance still rising towards its
+    /// corner beyond the data (a moving-coil IEM). Used only when it fits the top octave within
+    /// [`RL_FIT_TOLERANCE`].
+    SeriesRl { r_ohms: f64, l_henries: f64 },
+    /// `|1 + j·f/f_c|^s`: the slope `s` of the last third of an octave, continued, with its
+    /// corner `f_c` four octaves below the end of the data (so it has reached 99.6 % of its slope
+    /// there).
+    Slope { slope: f64, corner_hz: f64 },
+}
+
+/// Relative RMS misfit of |Z| over the top octave below which the data is taken to be an R–L.
+const RL_FIT_TOLERANCE: f64 = 2e-4;
+/// The slope asymptote's corner lies this far below the last data frequency.
+const SLOPE_CORNER_BELOW_END: f64 = 16.0;
+
+impl Tail {
+    fn fit(rows: &[[f64; 2]]) -> Self {
+        let last = rows[rows.len() - 1][0];
+        Self::fit_series_rl(rows).unwrap_or(Tail::Slope {
+            slope: end_slope(rows).clamp(-MAX_SLOPE, MAX_SLOPE),
+            corner_hz: last / SLOPE_CORNER_BELOW_END,
+        })
+    }
+
+    /// Least squares of |Z|² = R² + ω²L² over the top octave (linear in R² and L²).
+    fn fit_series_rl(rows: &[[f64; 2]]) -> Option<Self> {
+        let last = rows[rows.len() - 1][0];
+        let top: Vec<(f64, f64)> = rows
+            .iter()
+            .filter(|r| r[0] >= last / 2.0)
+            .map(|r| (super::omega(r[0]).powi(2), r[1] * r[1]))
+            .collect();
+        if top.len() < 3 {
+            return None;
+        }
+        let n = top.len() as f64;
+        let (mx, my) = top
+            .iter()
+            .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x / n, b + y / n));
+        let sxx: f64 = top.iter().map(|&(x, _)| (x - mx).powi(2)).sum();
+        let sxy: f64 = top.iter().map(|&(x, y)| (x - mx) * (y - my)).sum();
+        let l2 = sxy / sxx;
+        let r2 = my - l2 * mx;
+        if !(l2 > 0.0 && r2 > 0.0) {
+            return None;
+        }
+        let misfit = (top
+            .iter()
+            .map(|&(w2, z2)| ((r2 + l2 * w2).sqrt() / z2.sqrt() - 1.0).powi(2))
+            .sum::<f64>()
+            / n)
+            .sqrt();
+        (misfit < RL_FIT_TOLERANCE).then_some(Tail::SeriesRl {
+            r_ohms: r2.sqrt(),
+            l_henries: l2.sqrt(),
+        })
+    }
+
+    fn log_magnitude(self, hz: f64) -> f64 {
+        match self {
+            Tail::SeriesRl { r_ohms, l_henries } => {
+                0.5 * (r_ohms * r_ohms + (super::omega(hz) * l_henries).powi(2)).ln()
+            }
+            Tail::Slope { slope, corner_hz } => 0.5 * slope * (1.0 + (hz / corner_hz).powi(2)).ln(),
+        }
+    }
+
+    fn phase_rad(self, hz: f64) -> f64 {
+        match self {
+            Tail::SeriesRl { r_ohms, l_henries } => (super::omega(hz) * l_henries / r_ohms).atan(),
+            Tail::Slope { slope, corner_hz } => slope * (hz / corner_hz).atan(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -36,7 +36,12 @@ pub struct ChainArgs {
     )]
     pub iem_impedance: Option<PathBuf>,
     /// A purely resistive IEM of this many ohms.
-    #[arg(long, value_name = "OHMS", help_heading = "IEM")]
+    #[arg(
+        long,
+        value_name = "OHMS",
+        allow_hyphen_values = true,
+        help_heading = "IEM"
+    )]
     pub iem_resistance: Option<f64>,
     /// IEM sensitivity at 1 kHz: "112 dB/mW" or "131 dB/V".
     #[arg(long, value_name = "SENS", help_heading = "IEM")]
@@ -46,7 +51,12 @@ pub struct ChainArgs {
     #[arg(long, value_name = "NAME", help_heading = "Source")]
     pub source: Option<String>,
     /// Source output impedance (resistance), Ω.
-    #[arg(long, value_name = "OHMS", help_heading = "Source")]
+    #[arg(
+        long,
+        value_name = "OHMS",
+        allow_hyphen_values = true,
+        help_heading = "Source"
+    )]
     pub source_impedance: Option<f64>,
     /// Source full-scale EMF at maximum volume: Vrms ("1.0") or dBu ("+10 dBu").
     #[arg(
@@ -65,13 +75,28 @@ pub struct ChainArgs {
     )]
     pub source_volume: Option<f64>,
     /// Series output coupling capacitor, µF.
-    #[arg(long, value_name = "MICROFARADS", help_heading = "Source")]
+    #[arg(
+        long,
+        value_name = "MICROFARADS",
+        allow_hyphen_values = true,
+        help_heading = "Source"
+    )]
     pub source_coupling_cap: Option<f64>,
     /// Source output noise, A-weighted, µV.
-    #[arg(long, value_name = "MICROVOLTS", help_heading = "Source")]
+    #[arg(
+        long,
+        value_name = "MICROVOLTS",
+        allow_hyphen_values = true,
+        help_heading = "Source"
+    )]
     pub source_noise: Option<f64>,
     /// Source clip point: largest undistorted EMF, Vrms.
-    #[arg(long, value_name = "VOLTS", help_heading = "Source")]
+    #[arg(
+        long,
+        value_name = "VOLTS",
+        allow_hyphen_values = true,
+        help_heading = "Source"
+    )]
     pub source_clip: Option<f64>,
 
     /// Attenuator from the catalog ("none" for none).
@@ -95,7 +120,12 @@ pub struct ChainArgs {
     )]
     pub pad_shunt: Option<f64>,
     /// Series "impedance adapter", Ω.
-    #[arg(long, value_name = "OHMS", help_heading = "Attenuator")]
+    #[arg(
+        long,
+        value_name = "OHMS",
+        allow_hyphen_values = true,
+        help_heading = "Attenuator"
+    )]
     pub adapter: Option<f64>,
     /// Capacitor across the series adapter, nF (a barrel R‖C adapter).
     #[arg(
@@ -107,7 +137,12 @@ pub struct ChainArgs {
     pub adapter_cap: Option<f64>,
 
     /// Cable loop resistance, Ω.
-    #[arg(long, value_name = "OHMS", help_heading = "Chain")]
+    #[arg(
+        long,
+        value_name = "OHMS",
+        allow_hyphen_values = true,
+        help_heading = "Chain"
+    )]
     pub cable_ohms: Option<f64>,
 }
 

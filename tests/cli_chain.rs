@@ -1,0 +1,342 @@
+//! `earstage chain` and `earstage catalog` as a user runs them: the DESIGN.md §2 worked numbers
+//! to 0.01 dB, the response table, catalog names, presets, the advisor, and errors.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn earstage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_earstage"))
+        .args(args)
+        .output()
+        .expect("runs the earstage binary")
+}
+
+/// Runs and parses `--json` output, failing with stderr if the command failed.
+fn json(args: &[&str]) -> Value {
+    let out = earstage(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+fn stderr_of_failure(args: &[&str]) -> String {
+    let out = earstage(args);
+    assert!(!out.status.success(), "{args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("earstage-cli-chain-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn f(v: &Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+}
+
+const DESIGN_CHAIN: [&str; 9] = [
+    "chain",
+    "--iem-resistance",
+    "10",
+    "--iem-sensitivity",
+    "115 dB/mW",
+    "--source-vfs",
+    "1.0",
+    "--source-noise",
+    "2",
+];
+
+mod worked_numbers {
+    use super::*;
+
+    /// DESIGN.md §2: 1 Vrms, 0.5 Ω → 134.6 dB SPL at 0 dBFS and 20.6 dB SPL hiss; 10 Ω → 129.0
+    /// and 15.0. Checked against the closed form 135 + 20·log10(10/(10 + Zo)) to 0.01 dB.
+    #[test]
+    fn both_sources() {
+        for (zo, spl, hiss) in [("0.5", 134.6, 20.6), ("10", 129.0, 15.0)] {
+            let mut args = DESIGN_CHAIN.to_vec();
+            args.extend(["--source-impedance", zo, "--json"]);
+            let r = json(&args);
+            let divider = 20.0 * (10.0 / (10.0 + zo.parse::<f64>().unwrap())).log10();
+            assert!((f(&r, "spl_at_full_scale_db") - (135.0 + divider)).abs() < 0.01);
+            assert!((f(&r, "hiss_spl_dba") - (135.0 - 113.9794 + divider)).abs() < 0.01);
+            assert!((f(&r, "spl_at_full_scale_db") - spl).abs() < 0.05);
+            assert!((f(&r, "hiss_spl_dba") - hiss).abs() < 0.05);
+            assert!((f(&r, "level_at_1k_db") - divider).abs() < 1e-9);
+            assert!(
+                (f(&r, "effective_output_impedance_ohms") - zo.parse::<f64>().unwrap()).abs()
+                    < 1e-12
+            );
+            assert!(f(&r, "coloration_pp_db") < 1e-9);
+        }
+    }
+
+    /// The same IEM given in dB/V (135 dB/V), and the source in dBu (+2.2185 dBu = 1.000 Vrms).
+    #[test]
+    fn other_units() {
+        let r = json(&[
+            "chain",
+            "--iem-resistance",
+            "10",
+            "--iem-sensitivity",
+            "135 dB/V",
+            "--source-vfs",
+            "+2.2185 dBu",
+            "--source-impedance",
+            "0.5",
+            "--json",
+        ]);
+        assert!((f(&r, "spl_at_full_scale_db") - 134.576).abs() < 0.01);
+    }
+}
+
+/// An ideal 0 Ω source and no pad: H = 1, so 0 dB and 0° at every frequency of the grid, which
+/// spans 10 Hz–24 kHz at ≥ 48 points per octave.
+#[test]
+fn response_of_an_ideal_source_is_flat_unity() {
+    let r = json(&["chain", "--iem", "andromeda", "--source", "ideal", "--json"]);
+    let response = r["response"].as_array().unwrap();
+    assert!(response.len() as f64 >= 48.0 * (24_000.0f64 / 10.0).log2());
+    assert_eq!(f(&response[0], "hz"), 10.0);
+    assert_eq!(f(response.last().unwrap(), "hz"), 24_000.0);
+    for p in response {
+        assert!(f(p, "db").abs() < 1e-9 && f(p, "deg").abs() < 1e-9, "{p}");
+    }
+}
+
+#[test]
+fn at_list_file_and_csv() {
+    let r = json(&[
+        "chain",
+        "--iem",
+        "se846",
+        "--source-impedance",
+        "10",
+        "--source-vfs",
+        "1",
+        "--at",
+        "20,1000,20000",
+        "--json",
+    ]);
+    let hz: Vec<f64> = r["response"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| f(p, "hz"))
+        .collect();
+    assert_eq!(hz, [20.0, 1000.0, 20000.0]);
+    assert!((f(&r["response"][1], "db") - f(&r, "level_at_1k_db")).abs() < 1e-12);
+
+    let dir = temp_dir("at");
+    let file = dir.join("freqs.txt");
+    std::fs::write(&file, "# my points\n31.5\n8000\n").unwrap();
+    let r = json(&[
+        "chain",
+        "--iem",
+        "se846",
+        "--at",
+        file.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r["response"].as_array().unwrap().len(), 2);
+
+    let out = earstage(&["chain", "--iem", "se846", "--at", "100,1000", "--csv"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "hz,db,deg");
+    assert_eq!(lines.len(), 3);
+    let fields: Vec<f64> = lines[2].split(',').map(|x| x.parse().unwrap()).collect();
+    assert_eq!(fields[0], 1000.0);
+}
+
+/// Catalog entries by (part of) their names: a multi-BA IEM on a dongle through a 75 Ω adapter
+/// sees ≈ 75.9 Ω and a large coloration; the −24 dB pad drops the level by ≈ 24 dB.
+#[test]
+fn catalog_entries_by_name() {
+    let r = json(&[
+        "chain",
+        "--iem",
+        "SE846",
+        "--source",
+        "phone dongle, usb-c (1",
+        "--attenuator",
+        "75",
+        "--json",
+    ]);
+    assert!((f(&r, "effective_output_impedance_ohms") - 75.9).abs() < 1e-9);
+    assert!(f(&r, "coloration_pp_db") > 3.0);
+    let r = json(&[
+        "chain",
+        "--iem",
+        "SE846",
+        "--source",
+        "ideal",
+        "--attenuator",
+        "−24 dB",
+        "--json",
+    ]);
+    let level = f(&r, "level_at_1k_db");
+    assert!((-26.0..-24.0).contains(&level), "{level}");
+}
+
+#[test]
+fn catalog_lists_every_entry_with_provenance() {
+    let c = json(&["catalog", "--json"]);
+    assert!(c["iem"].as_array().unwrap().len() >= 12);
+    assert!(c["source"].as_array().unwrap().len() >= 8);
+    assert!(c["attenuator"].as_array().unwrap().len() >= 6);
+    let out = earstage(&["catalog"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Campfire Audio Andromeda")
+            && text.contains("spec sheet")
+            && text.contains("modeled")
+    );
+}
+
+#[test]
+fn presets_round_trip_and_never_clobber() {
+    let dir = temp_dir("preset");
+    let path = dir.join("rig.toml");
+    let _ = std::fs::remove_file(&path);
+    let p = path.to_str().unwrap();
+    let first = json(&[
+        "chain",
+        "--iem",
+        "blessing",
+        "--source",
+        "wired iem belt",
+        "--pad-series",
+        "15",
+        "--pad-shunt",
+        "1",
+        "--cable-ohms",
+        "0.3",
+        "--json",
+        "--save-preset",
+        p,
+    ]);
+    let again = json(&["chain", "--preset", p, "--json"]);
+    assert_eq!(first, again);
+    // An option overrides the preset.
+    let louder = json(&["chain", "--preset", p, "--source-volume", "0", "--json"]);
+    assert!(f(&louder, "spl_at_full_scale_db") > f(&first, "spl_at_full_scale_db"));
+    // Saving over an existing file needs --force; the file is untouched otherwise.
+    let before = std::fs::read_to_string(&path).unwrap();
+    let err = stderr_of_failure(&["chain", "--iem", "se215", "--save-preset", p]);
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    json(&[
+        "chain",
+        "--iem",
+        "se215",
+        "--save-preset",
+        p,
+        "--force",
+        "--json",
+    ]);
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("Shure SE215")
+    );
+}
+
+#[test]
+fn advisor_compares_three_approaches() {
+    let r = json(&[
+        "chain",
+        "--iem",
+        "andromeda",
+        "--source",
+        "wireless",
+        "--target-spl",
+        "80",
+        "--json",
+    ]);
+    let approaches = r["advisor"]["approaches"].as_array().unwrap();
+    let labels: Vec<&str> = approaches
+        .iter()
+        .map(|a| a["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["A", "B", "C"]);
+    for a in approaches {
+        if a["reaches_target"].as_bool().unwrap() {
+            assert!((f(a, "level_db") - 80.0).abs() < 0.06, "{a}");
+        }
+    }
+    assert!(
+        r["advisor"]["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("decides")
+    );
+    let out = earstage(&["chain", "--iem", "andromeda", "--target-spl", "80"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Gain-staging advisor") && text.contains("A source-first"));
+}
+
+mod errors {
+    use super::*;
+
+    #[test]
+    fn malformed_impedance_file_names_file_and_line() {
+        let dir = temp_dir("bad");
+        let path = dir.join("bad.zma");
+        std::fs::write(&path, "20 16 0\n40 16 0\n80 x 0\n").unwrap();
+        let err = stderr_of_failure(&[
+            "chain",
+            "--iem-impedance",
+            path.to_str().unwrap(),
+            "--iem-sensitivity",
+            "110 dB/mW",
+        ]);
+        assert!(
+            err.contains(&format!("{}:3", path.display())) && err.contains("\"x\" is not a number"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_names_list_the_catalog() {
+        let err = stderr_of_failure(&["chain", "--iem", "nonesuch"]);
+        assert!(
+            err.contains("nonesuch") && err.contains("Shure SE215"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_values_say_what_is_allowed() {
+        let err = stderr_of_failure(&[
+            "chain",
+            "--iem-resistance",
+            "16",
+            "--iem-sensitivity",
+            "110 dB/W",
+        ]);
+        assert!(err.contains("dB/mW"), "{err}");
+        let err = stderr_of_failure(&["chain", "--iem-resistance", "16"]);
+        assert!(err.contains("--iem-sensitivity"), "{err}");
+        let err = stderr_of_failure(&["chain", "--source-impedance", "-3"]);
+        assert!(
+            err.contains("--source-impedance") && err.contains("allowed range"),
+            "{err}"
+        );
+        let err = stderr_of_failure(&["chain", "--pad-series", "15"]);
+        assert!(err.contains("--pad-shunt"), "{err}");
+    }
+}
