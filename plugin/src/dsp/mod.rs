@@ -6,12 +6,14 @@
 //! (2 × 4500 × 16 B = 144 KB): about 160 KB, fixed at construction, whatever the session length.
 
 pub mod ballistics;
+pub mod exposure;
 mod gain;
 pub mod k_weighting;
 pub mod loudness;
 pub mod meter;
 pub mod overs;
 pub mod true_peak;
+pub mod weighting;
 
 pub mod link;
 
