@@ -169,3 +169,155 @@ fn bad_files_get_errors_that_name_the_file_and_the_problem() {
         assert!(stderr.contains(wanted), "expected {wanted:?} in: {stderr}");
     }
 }
+
+/// `analyze` with chain options: a 1 kHz sine at −20 dBFS through a known chain, against the
+/// closed form (DESIGN.md §2): SPL = S_V + 20·log10(0.1·V_fs·|H(1 kHz)|), A- and C-weighting are
+/// 0 dB at 1 kHz, the C-weighted peak is the RMS + 3.01 dB, the diffuse-field equivalent is the
+/// eardrum level minus the table's 1 kHz value, and the doses follow from the level and the
+/// duration. 0.05 dB (issue #5). The sine fades in and out over 100 ms (sin² ramps in amplitude),
+/// so that no onset transient of the C-weighting's 20 Hz poles adds to the peak; the level
+/// correction for the fades is exact.
+mod delivered_spl {
+    use super::*;
+    use earstage::model::catalog::Catalog;
+    use earstage::model::eardrum::diffuse_to_eardrum_db;
+
+    fn run(path: &Path, chain: &[&str]) -> serde_json::Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_earstage"))
+            .arg("analyze")
+            .arg(path)
+            .arg("--json")
+            .args(chain)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    const FADE_S: f64 = 0.1;
+
+    fn faded_sine(fs: u32, seconds: f64) -> Vec<Vec<f64>> {
+        let fade = (FADE_S * f64::from(fs)) as usize;
+        let mut frames = sine_frames(fs, 2, seconds);
+        let n = frames.len();
+        for (i, frame) in frames.iter_mut().enumerate() {
+            let edge = i.min(n - 1 - i);
+            if edge < fade {
+                let g = (std::f64::consts::FRAC_PI_2 * edge as f64 / fade as f64)
+                    .sin()
+                    .powi(2);
+                frame.iter_mut().for_each(|x| *x *= g);
+            }
+        }
+        frames
+    }
+
+    fn check(json: &serde_json::Value, steady_db: f64, seconds: f64) {
+        // The fades keep ≈ 3/8 of their energy (sin⁴ averages 3/8): 2 × 0.1 s × 5/8 is lost.
+        let kept = (seconds - 2.0 * FADE_S * 5.0 / 8.0) / seconds;
+        let spl_db = steady_db + 10.0 * kept.log10();
+        let df = spl_db - diffuse_to_eardrum_db(1000.0);
+        for ch in 0..2 {
+            let at = |key: &str| {
+                json[key][ch]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("{key} in {json}"))
+            };
+            assert!(
+                (at("laeq_dba") - spl_db).abs() < 0.05,
+                "laeq {} vs {spl_db}",
+                at("laeq_dba")
+            );
+            assert!(
+                (at("laeq_df_dba") - df).abs() < 0.05,
+                "df {} vs {df}",
+                at("laeq_df_dba")
+            );
+            let peak = steady_db + 20.0 * 2f64.sqrt().log10();
+            assert!(
+                (at("lcpeak_dbc") - peak).abs() < 0.05,
+                "lcpeak {} vs {peak}",
+                at("lcpeak_dbc")
+            );
+            // NIOSH: T = 8 h / 2^((L − 85)/3); WHO: 1.6 Pa²h a week.
+            let niosh = 100.0 * seconds / (8.0 * 3600.0 / 2f64.powf((df - 85.0) / 3.0));
+            let who = 100.0 * (20e-6f64).powi(2) * 10f64.powf(df / 10.0) * seconds / 3600.0 / 1.6;
+            assert!(
+                (at("dose_niosh_percent") / niosh - 1.0).abs() < 0.012,
+                "{} vs {niosh}",
+                at("dose_niosh_percent")
+            );
+            assert!(
+                (at("dose_who_percent") / who - 1.0).abs() < 0.012,
+                "{} vs {who}",
+                at("dose_who_percent")
+            );
+        }
+    }
+
+    #[test]
+    fn resistive_chain() {
+        let dir = temp_dir("spl-resistive");
+        let path = dir.join("sine.wav");
+        write_wav(&path, 3, 32, 2, 48_000, &faded_sine(48_000, 20.0));
+        let json = run(
+            &path,
+            &[
+                "--iem-resistance",
+                "16",
+                "--iem-sensitivity",
+                "110 dB/mW",
+                "--source-vfs",
+                "1.0",
+                "--source-impedance",
+                "0.5",
+            ],
+        );
+        // 110 dB/mW at 16 Ω = 127.96 dB/V; 0.1 V EMF; divider 16/16.5.
+        let spl = 110.0 + 10.0 * (1000.0f64 / 16.0).log10() + 20.0 * (0.1 * 16.0 / 16.5f64).log10();
+        check(&json, spl, 20.0);
+    }
+
+    /// A multi-BA IEM on a 10 Ω source at −12 dB volume, by catalog names, at 44.1 kHz.
+    #[test]
+    fn catalog_chain() {
+        let dir = temp_dir("spl-catalog");
+        let path = dir.join("sine.wav");
+        write_wav(&path, 1, 24, 2, 44_100, &faded_sine(44_100, 20.0));
+        let json = run(
+            &path,
+            &[
+                "--iem",
+                "andromeda",
+                "--source",
+                "10 Ω headphone",
+                "--source-volume",
+                "-12",
+            ],
+        );
+        let catalog = Catalog::builtin();
+        let mut chain = earstage::model::Chain {
+            iem: catalog.iem("andromeda").unwrap().clone(),
+            source: catalog.source("10 Ω headphone").unwrap().clone(),
+            attenuator: earstage::model::Attenuator::none(),
+            cable: Default::default(),
+        };
+        chain.source.volume_db = -12.0;
+        let spl = chain.spl_at_full_scale_db() - 20.0;
+        check(&json, spl, 20.0);
+    }
+
+    /// Without chain options the report has no SPL keys.
+    #[test]
+    fn only_with_a_chain() {
+        let dir = temp_dir("spl-none");
+        let path = dir.join("sine.wav");
+        write_wav(&path, 1, 16, 2, 48_000, &sine_frames(48_000, 2, 1.0));
+        let (ok, stdout, _) = analyze(&path);
+        assert!(ok && !stdout.contains("laeq_dba"));
+    }
+}

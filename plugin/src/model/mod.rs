@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod chain;
 pub mod circuit;
 pub mod curve;
+pub mod eardrum;
 pub mod iem;
 pub mod import;
 pub mod min_phase;

@@ -8,7 +8,10 @@ use earstage::dsp::{Collector, Engine, EngineSettings, MeterFrame, OverEvent};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::chain_args::ChainArgs;
+use crate::spl::{SplAnalyzer, SplReport};
 use crate::wav::WavReader;
+use earstage::model::catalog::Catalog;
 
 /// Files longer than this get a progress bar (on a terminal).
 const PROGRESS_MIN_S: f64 = 30.0;
@@ -159,7 +162,13 @@ pub fn measure_planar(
     Ok(collector)
 }
 
-pub fn run(path: &Path, json: bool, over_threshold_dbtp: f32) -> Result<()> {
+pub fn run(path: &Path, json: bool, over_threshold_dbtp: f32, chain: &ChainArgs) -> Result<()> {
+    // Resolve the chain first: a bad chain option fails before any work.
+    let chain = if chain.is_empty() {
+        None
+    } else {
+        Some(chain.resolve(&Catalog::builtin())?)
+    };
     let mut wav = WavReader::open(path)?;
     let duration_s = wav.duration_s();
     let progress = if duration_s > PROGRESS_MIN_S {
@@ -180,6 +189,9 @@ pub fn run(path: &Path, json: bool, over_threshold_dbtp: f32) -> Result<()> {
     };
     let channels = wav.channels;
     let (sample_rate, format) = (wav.sample_rate, wav.format);
+    let mut spl = chain
+        .as_ref()
+        .map(|c| SplAnalyzer::new(c, f64::from(sample_rate), channels));
     let collector = measure_planar(
         sample_rate,
         channels,
@@ -189,12 +201,28 @@ pub fn run(path: &Path, json: bool, over_threshold_dbtp: f32) -> Result<()> {
             progress.inc(n as u64);
             Ok(n)
         },
-        |_| {},
+        |planar| {
+            if let Some(spl) = spl.as_mut() {
+                spl.push(planar);
+            }
+        },
     )?;
     progress.finish_and_clear();
     let report = MeterReport::new(&collector.frame, &collector.overs, duration_s);
+    let spl = spl.map(SplAnalyzer::finish);
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        #[derive(Serialize)]
+        struct Full<'a> {
+            #[serde(flatten)]
+            meters: &'a MeterReport,
+            #[serde(flatten, skip_serializing_if = "Option::is_none")]
+            spl: Option<&'a SplReport>,
+        }
+        let full = Full {
+            meters: &report,
+            spl: spl.as_ref(),
+        };
+        println!("{}", serde_json::to_string_pretty(&full)?);
     } else {
         println!(
             "{}: {} Hz, {} channel(s), {}, {:.2} s",
@@ -205,6 +233,9 @@ pub fn run(path: &Path, json: bool, over_threshold_dbtp: f32) -> Result<()> {
             duration_s
         );
         report.print_text();
+        if let Some(spl) = &spl {
+            spl.print_text();
+        }
     }
     Ok(())
 }

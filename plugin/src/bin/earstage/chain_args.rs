@@ -147,6 +147,28 @@ pub struct ChainArgs {
 }
 
 impl ChainArgs {
+    /// True when no chain option was given at all.
+    pub fn is_empty(&self) -> bool {
+        self.preset.is_none()
+            && self.iem.is_none()
+            && self.iem_impedance.is_none()
+            && self.iem_resistance.is_none()
+            && self.iem_sensitivity.is_none()
+            && self.source.is_none()
+            && self.source_impedance.is_none()
+            && self.source_vfs.is_none()
+            && self.source_volume.is_none()
+            && self.source_coupling_cap.is_none()
+            && self.source_noise.is_none()
+            && self.source_clip.is_none()
+            && self.attenuator.is_none()
+            && self.pad_series.is_none()
+            && self.pad_shunt.is_none()
+            && self.adapter.is_none()
+            && self.adapter_cap.is_none()
+            && self.cable_ohms.is_none()
+    }
+
     /// Builds and validates the chain; nothing is half-applied: any error leaves no chain.
     pub fn resolve(&self, catalog: &Catalog) -> Result<Chain> {
         let preset = match &self.preset {

@@ -11,6 +11,7 @@ mod chain;
 mod chain_args;
 mod demo;
 mod demo_signal;
+mod spl;
 mod wav;
 
 #[derive(Parser)]
@@ -41,6 +42,9 @@ enum Command {
             allow_hyphen_values = true
         )]
         over_threshold: f32,
+        /// With any chain option: also the SPL and dose the chain delivers (per ear).
+        #[command(flatten)]
+        chain: Box<chain_args::ChainArgs>,
     },
     /// The playback-chain model: response, coloration, impedance, SPL, hiss, headroom, advisor.
     Chain(Box<chain::ChainCommand>),
@@ -68,7 +72,8 @@ fn main() -> ExitCode {
             wav,
             json,
             over_threshold,
-        } => analyze::run(&wav, json, over_threshold),
+            chain,
+        } => analyze::run(&wav, json, over_threshold, &chain),
         Command::Chain(cmd) => chain::run(&cmd),
         Command::Catalog { json } => catalog::run(json),
         Command::Demo { json, bundles } => demo::run(json, bundles.as_deref()),
