@@ -85,6 +85,8 @@ fn demo(args: &[String]) -> Result<()> {
             .arg("demo")
             .arg("--bundles")
             .arg(&bundles)
+            .arg("--out")
+            .arg(Path::new("target").join("demo"))
             .args(args),
     )
 }

@@ -128,7 +128,7 @@ fn csv(points: &[ResponsePoint]) -> String {
 
 /// One-third-octave frequencies 20 Hz–20 kHz (base-ten, IEC 61260 nominal values) for the text
 /// table when no `--at` is given.
-const THIRD_OCTAVES_HZ: [f64; 31] = [
+pub const THIRD_OCTAVES_HZ: [f64; 31] = [
     20.0, 25.0, 31.5, 40.0, 50.0, 63.0, 80.0, 100.0, 125.0, 160.0, 200.0, 250.0, 315.0, 400.0,
     500.0, 630.0, 800.0, 1000.0, 1250.0, 1600.0, 2000.0, 2500.0, 3150.0, 4000.0, 5000.0, 6300.0,
     8000.0, 10000.0, 12500.0, 16000.0, 20000.0,

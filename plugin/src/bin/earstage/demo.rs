@@ -2,12 +2,28 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use earstage::dsp::EngineSettings;
+use earstage::model::Chain;
+use earstage::model::advisor::{Advice, Target, advise};
+use earstage::model::catalog::Catalog;
+use earstage::model::chain::{ChainReport, REFERENCE_HZ};
 use serde::Serialize;
 
 use crate::analyze::{MeterReport, measure_planar};
+use crate::chain::{THIRD_OCTAVES_HZ, advice_text};
+use crate::chain_args::ChainArgs;
 use crate::demo_signal;
+use crate::plot::coloration_svg;
+use crate::spl::{SplAnalyzer, SplReport, filter_offline};
+
+/// The advisor's target in the demo: LAeq of −20 dBFS RMS pink noise, dBA (a common reference
+/// level, DESIGN.md §4: 79–85 dB SPL).
+const DEMO_TARGET_LAEQ_DBA: f64 = 80.0;
+/// The A/B audition alternates ideal source (A) and chain (B) in segments of this length, s.
+const AB_SEGMENT_S: f64 = 2.0;
+/// Crossfade at each switch, s.
+const AB_CROSSFADE_S: f64 = 0.010;
 
 /// Block size the demo feeds the engine with, as a host would.
 const BLOCK: usize = 512;
@@ -19,11 +35,22 @@ struct Report {
     meters: MeterReport,
     /// Whether the processed feed equals the input bit for bit (it must at default settings).
     bit_exact_pass_through: bool,
+    /// The default chain's model report.
+    chain: ChainReport,
+    advisor: Advice,
+    /// What the default chain delivers for the demo signal.
+    delivered: SplReport,
+    /// The coloration plot (SVG) and the A/B audition (WAV) written.
+    files: Vec<PathBuf>,
     bundles: Vec<PathBuf>,
 }
 
-pub fn run(json: bool, bundles: Option<&Path>) -> Result<()> {
+pub fn run(json: bool, bundles: Option<&Path>, out_dir: &Path) -> Result<()> {
+    let catalog = Catalog::builtin();
+    let chain = ChainArgs::default().resolve(&catalog)?;
     let input = demo_signal::stereo();
+    let fs = f64::from(demo_signal::SAMPLE_RATE_HZ);
+    let mut spl = SplAnalyzer::new(&chain, fs, 2);
     let mut output: Vec<Vec<f32>> = (0..2).map(|_| Vec::with_capacity(input[0].len())).collect();
     let settings = EngineSettings::default();
     let mut position = 0;
@@ -41,24 +68,41 @@ pub fn run(json: bool, bundles: Option<&Path>) -> Result<()> {
             Ok(end - std::mem::replace(&mut position, end))
         },
         |processed| {
+            spl.push(processed);
             for (dst, src) in output.iter_mut().zip(processed) {
                 dst.extend_from_slice(src);
             }
         },
     )?;
+    let meters = MeterReport::new(&collector.frame, &collector.overs, demo_signal::DURATION_S);
+    let true_peak = meters
+        .true_peak_dbtp
+        .iter()
+        .flatten()
+        .fold(f32::MIN, |a, &b| a.max(b));
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let files = vec![
+        write_plot(&chain, out_dir)?,
+        write_ab(&chain, &input, out_dir)?,
+    ];
     let report = Report {
         signal: demo_signal::DESCRIPTION,
-        meters: MeterReport::new(&collector.frame, &collector.overs, demo_signal::DURATION_S),
+        meters,
         bit_exact_pass_through: input
             .iter()
             .zip(&output)
             .all(|(a, b)| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())),
+        chain: chain.report(&THIRD_OCTAVES_HZ, f64::from(true_peak)),
+        advisor: advise(&chain, Target::Laeq(DEMO_TARGET_LAEQ_DBA), &catalog),
+        delivered: spl.finish(),
+        files,
         bundles: bundles.map(list_bundles).unwrap_or_default(),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print_text(&report);
+        print_text(&report, &chain);
     }
     anyhow::ensure!(
         report.bit_exact_pass_through,
@@ -67,7 +111,70 @@ pub fn run(json: bool, bundles: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-fn print_text(report: &Report) {
+/// The coloration plot: the default chain against the same IEM on the ideal source.
+fn write_plot(chain: &Chain, dir: &Path) -> Result<PathBuf> {
+    let path = dir.join("coloration.svg");
+    let title = format!(
+        "{} on {}: coloration relative to 1 kHz",
+        chain.iem.name, chain.source.name
+    );
+    let ideal = chain.reference();
+    let svg = coloration_svg(
+        &title,
+        &[("this chain", chain), ("ideal 0 Ω source", &ideal)],
+    );
+    std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// The A/B audition: the demo signal alternating between the ideal source (A) and the chain (B),
+/// level-matched at 1 kHz (coloration only), 2 s each, crossfaded over 10 ms. Rendered offline
+/// with the chain's exact response.
+fn write_ab(chain: &Chain, input: &[Vec<f32>; 2], dir: &Path) -> Result<PathBuf> {
+    let path = dir.join("ab-audition.wav");
+    let fs = f64::from(demo_signal::SAMPLE_RATE_HZ);
+    let h_ref = chain.transfer(REFERENCE_HZ).norm();
+    let colored: Vec<Vec<f64>> = input
+        .iter()
+        .map(|x| filter_offline(x, fs, |hz| chain.transfer(hz) / h_ref))
+        .collect();
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: demo_signal::SAMPLE_RATE_HZ,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(&path, spec)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let segment = (AB_SEGMENT_S * fs) as usize;
+    let fade = (AB_CROSSFADE_S * fs) as usize;
+    for n in 0..input[0].len() {
+        // Weight of B: 0 in A segments, 1 in B segments, a linear ramp across each switch.
+        let into = n % segment;
+        let b_now = (n / segment) % 2 == 1;
+        let ramp = if into < fade {
+            into as f64 / fade as f64
+        } else {
+            1.0
+        };
+        let w_b = if b_now {
+            ramp
+        } else if n >= segment {
+            1.0 - ramp
+        } else {
+            0.0
+        };
+        for ch in 0..2 {
+            let a = f64::from(input[ch][n]);
+            let y = (1.0 - w_b) * a + w_b * colored[ch][n];
+            writer.write_sample(y as f32)?;
+        }
+    }
+    writer.finalize()?;
+    Ok(path)
+}
+
+fn print_text(report: &Report, chain: &Chain) {
     println!("Earstage demo — {}", report.signal);
     println!(
         "  signal                {} Hz, {} channels, {:.1} s",
@@ -82,6 +189,17 @@ fn print_text(report: &Report) {
             "CHANGED THE SIGNAL"
         }
     );
+    println!("\nDelivered by the default chain");
+    report.delivered.print_text();
+    println!(
+        "\n{}",
+        crate::chain::text(chain, &report.chain, None, true).trim_end()
+    );
+    print!("{}", advice_text(&report.advisor));
+    println!();
+    for file in &report.files {
+        println!("  wrote                 {}", file.display());
+    }
     if report.bundles.is_empty() {
         println!("  bundles               none listed (run `cargo xtask demo` to build them)");
     }
@@ -96,4 +214,43 @@ fn list_bundles(dir: &Path) -> Vec<PathBuf> {
         .map(|name| dir.join(name))
         .filter(|path| path.exists())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &Path) -> Vec<f32> {
+        hound::WavReader::open(path)
+            .unwrap()
+            .samples::<f32>()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    /// A segments are the signal itself; B segments carry the chain's coloration; for an ideal
+    /// chain B equals A (the offline filter is exact to its kernel length).
+    #[test]
+    fn ab_audition_segments() {
+        let dir = std::env::temp_dir().join(format!("earstage-ab-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let input = demo_signal::stereo();
+        let catalog = Catalog::builtin();
+        let chain = ChainArgs::default().resolve(&catalog).unwrap();
+        let colored = read(&write_ab(&chain, &input, &dir).unwrap());
+        let ideal = read(&write_ab(&chain.reference(), &input, &dir).unwrap());
+        let fs = demo_signal::SAMPLE_RATE_HZ as usize;
+        let (a, b) = (fs / 2, 3 * fs);
+        for ch in 0..2 {
+            assert_eq!(colored[2 * a + ch], input[ch][a], "A is the signal itself");
+            assert!(
+                (ideal[2 * b + ch] - input[ch][b]).abs() < 1e-4,
+                "ideal B equals A"
+            );
+        }
+        let diff: f64 = (2 * fs..4 * fs)
+            .map(|n| f64::from(colored[2 * n] - input[0][n]).powi(2))
+            .sum();
+        assert!(diff > 1.0, "the chain's B differs from the signal");
+    }
 }

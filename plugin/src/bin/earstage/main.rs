@@ -11,6 +11,7 @@ mod chain;
 mod chain_args;
 mod demo;
 mod demo_signal;
+mod plot;
 mod spl;
 mod wav;
 
@@ -62,6 +63,9 @@ enum Command {
         /// Where the plugin bundles are, to list them in the report.
         #[arg(long, value_name = "DIR")]
         bundles: Option<PathBuf>,
+        /// Where to write the coloration plot and the A/B audition WAV.
+        #[arg(long, value_name = "DIR", default_value = "earstage-demo")]
+        out: PathBuf,
     },
 }
 
@@ -76,7 +80,7 @@ fn main() -> ExitCode {
         } => analyze::run(&wav, json, over_threshold, &chain),
         Command::Chain(cmd) => chain::run(&cmd),
         Command::Catalog { json } => catalog::run(json),
-        Command::Demo { json, bundles } => demo::run(json, bundles.as_deref()),
+        Command::Demo { json, bundles, out } => demo::run(json, bundles.as_deref(), &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

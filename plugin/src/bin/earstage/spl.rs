@@ -126,6 +126,19 @@ impl Convolver {
     }
 }
 
+/// `x` filtered with `response` (offline, exact up to the kernel length), as many samples as in.
+pub fn filter_offline(
+    x: &[f32],
+    sample_rate_hz: f64,
+    response: impl Fn(f64) -> Complex64,
+) -> Vec<f64> {
+    let mut convolver = Convolver::new(sample_rate_hz, response);
+    let mut out = Vec::with_capacity(x.len());
+    convolver.push(x, &mut |y| out.extend_from_slice(y));
+    convolver.finish(&mut |y| out.extend_from_slice(y));
+    out
+}
+
 /// One ear: the eardrum path and the diffuse-field-equivalent path.
 struct Ear {
     eardrum: Convolver,

@@ -1,0 +1,34 @@
+//! `earstage demo`: the main job on the embedded signal and the default chain writes its report,
+//! the coloration plot and the A/B audition.
+
+use std::process::Command;
+
+#[test]
+fn demo_writes_report_plot_and_audition() {
+    let dir = std::env::temp_dir().join(format!("earstage-demo-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_earstage"))
+        .args(["demo", "--json", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["bit_exact_pass_through"], true);
+    assert!(json["chain"]["level_at_1k_db"].as_f64().unwrap() < 0.0);
+    assert_eq!(json["delivered"]["laeq_dba"].as_array().unwrap().len(), 2);
+    assert_eq!(json["advisor"]["approaches"].as_array().unwrap().len(), 3);
+
+    let svg = std::fs::read_to_string(dir.join("coloration.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("<polyline"));
+
+    let mut wav = hound::WavReader::open(dir.join("ab-audition.wav")).unwrap();
+    let spec = wav.spec();
+    assert_eq!((spec.channels, spec.sample_rate), (2, 48_000));
+    let samples: Vec<f32> = wav.samples::<f32>().map(Result::unwrap).collect();
+    assert_eq!(samples.len(), 2 * 8 * 48_000);
+    assert!(samples.iter().all(|x| x.is_finite() && x.abs() < 4.0));
+}
