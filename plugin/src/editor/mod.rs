@@ -14,6 +14,7 @@ use crate::SessionInfo;
 use crate::dsp::{MeterReceiver, OverEvent};
 use crate::params::EarstageParams;
 
+mod chain;
 mod header;
 mod loudness;
 mod output;
@@ -27,7 +28,7 @@ const OVER_LOG_LEN: usize = 200;
 const METER_REFRESH: Duration = Duration::from_millis(33);
 
 /// Default and minimum editor size, logical points.
-const DEFAULT_SIZE: (f32, f32) = (760.0, 480.0);
+const DEFAULT_SIZE: (f32, f32) = (1040.0, 520.0);
 const MIN_SIZE: (f32, f32) = (480.0, 300.0);
 
 pub fn default_state() -> Arc<EguiEditorState> {
@@ -57,6 +58,7 @@ pub fn create(
             session,
             meters,
             over_log: VecDeque::with_capacity(OVER_LOG_LEN),
+            chain_view: None,
             gui: None,
         },
     )
@@ -68,6 +70,8 @@ pub struct EditorApp {
     meters: MeterReceiver,
     /// The newest overs, newest first.
     over_log: VecDeque<OverEvent>,
+    /// The chain panel's derived figures, made when the window first draws.
+    chain_view: Option<chain::ChainView>,
     /// Set when the window opens; needed to write parameters.
     gui: Option<GuiContext>,
 }
@@ -97,6 +101,19 @@ impl NiceEguiApp for EditorApp {
         let frame = *self.meters.latest();
         egui::Panel::top("header").show(ui, |ui| header::show(ui, &self.session));
         egui::Panel::bottom("output").show(ui, |ui| output::show(ui, &self.params, &setter));
+        let chain_view = self.chain_view.get_or_insert_with(|| {
+            let stored = self
+                .params
+                .chain
+                .read()
+                .map(|c| c.clone())
+                .unwrap_or_else(|_| crate::params::default_chain());
+            chain::ChainView::new(&stored)
+        });
+        egui::Panel::right("chain")
+            .resizable(false)
+            .default_size(300.0)
+            .show(ui, |ui| chain::show(ui, &self.params.chain, chain_view));
         egui::Panel::left("peaks")
             .resizable(false)
             .show(ui, |ui| peaks::show(ui, &frame, &self.meters));

@@ -12,9 +12,8 @@ use earstage::model::preset::Preset;
 use earstage::model::units::{check_range, parse_volts};
 use earstage::model::{Attenuator, Cable, Chain, Iem, ImpedanceModel, Sensitivity, Source};
 
-/// The chain `earstage` uses when none is named.
-pub const DEFAULT_IEM: &str = "Campfire Audio Andromeda";
-pub const DEFAULT_SOURCE: &str = "Audio interface, 10 Ω headphone out";
+/// The chain `earstage` uses when none is named: the plugin's default.
+pub use earstage::params::{DEFAULT_IEM, DEFAULT_SOURCE};
 
 #[derive(Args, Debug, Default, Clone)]
 pub struct ChainArgs {

@@ -1,0 +1,146 @@
+//! The chain section: pick the IEM, source and attenuator from the catalog, set the source's
+//! volume, and read what the chain does — level, coloration, output impedance and the 1/8 rule,
+//! SPL at full scale, hiss, headroom — with a coloration and impedance plot.
+
+use std::sync::RwLock;
+
+use crate::model::catalog::Catalog;
+use crate::model::chain::ChainReport;
+use crate::model::{Attenuator, Chain};
+
+use super::widgets::response_plot::{self, Curves};
+
+/// What the panel shows for one chain, computed when the chain changes.
+pub struct ChainView {
+    catalog: Catalog,
+    chain: Chain,
+    report: ChainReport,
+    curves: Curves,
+}
+
+impl ChainView {
+    pub fn new(chain: &Chain) -> Self {
+        Self {
+            catalog: Catalog::builtin(),
+            chain: chain.clone(),
+            report: chain.report(&[], 0.0),
+            curves: Curves::new(chain),
+        }
+    }
+
+    /// Follows the stored chain (a project load can replace it).
+    fn refresh(&mut self, stored: &Chain) {
+        if *stored != self.chain {
+            self.chain = stored.clone();
+            self.report = stored.report(&[], 0.0);
+            self.curves = Curves::new(stored);
+        }
+    }
+}
+
+/// A catalog picker: the entry whose name matches is selected; picking one returns it.
+fn picker<T: Clone>(
+    ui: &mut egui::Ui,
+    label: &str,
+    current: &str,
+    entries: &[T],
+    name: fn(&T) -> &str,
+) -> Option<T> {
+    let mut picked = None;
+    ui.horizontal(|ui| {
+        ui.label(label);
+        egui::ComboBox::from_id_salt(label)
+            .selected_text(current)
+            .width(200.0)
+            .show_ui(ui, |ui| {
+                for entry in entries {
+                    if ui
+                        .selectable_label(name(entry) == current, name(entry))
+                        .clicked()
+                    {
+                        picked = Some(entry.clone());
+                    }
+                }
+            });
+    });
+    picked
+}
+
+pub fn show(ui: &mut egui::Ui, stored: &RwLock<Chain>, view: &mut ChainView) {
+    let Ok(chain) = stored.read().map(|c| c.clone()) else {
+        ui.label("chain unavailable");
+        return;
+    };
+    view.refresh(&chain);
+    ui.label(egui::RichText::new("Your chain").strong());
+    let mut edited = chain.clone();
+    if let Some(iem) = picker(ui, "IEM", &chain.iem.name, &view.catalog.iems, |e| &e.name) {
+        edited.iem = iem;
+    }
+    if let Some(source) = picker(
+        ui,
+        "Source",
+        &chain.source.name,
+        &view.catalog.sources,
+        |e| &e.name,
+    ) {
+        edited.source = source;
+    }
+    let attenuator_name = if chain.attenuator.name == Attenuator::none().name {
+        "None"
+    } else {
+        &chain.attenuator.name
+    };
+    if let Some(attenuator) = picker(ui, "Pad", attenuator_name, &view.catalog.attenuators, |e| {
+        &e.name
+    }) {
+        edited.attenuator = attenuator;
+    }
+    ui.horizontal(|ui| {
+        ui.label("Source volume");
+        ui.add(
+            egui::DragValue::new(&mut edited.source.volume_db)
+                .range(-80.0..=0.0)
+                .speed(0.2)
+                .suffix(" dB"),
+        )
+        .on_hover_text("The source's analog volume relative to its maximum");
+    });
+    if edited != chain
+        && let Ok(mut slot) = stored.write()
+    {
+        *slot = edited;
+    }
+
+    let r = &view.report;
+    ui.add_space(4.0);
+    ui.label(format!(
+        "Level at 1 kHz {:+.1} dB · coloration {:.1} dB p-p",
+        r.level_at_1k_db, r.coloration_pp_db
+    ));
+    let rule = if r.eighth_rule_met {
+        "1/8 rule met"
+    } else {
+        "1/8 rule NOT met"
+    };
+    ui.label(format!(
+        "Output {:.1} Ω into {:.1}–{:.1} Ω · {rule}",
+        r.effective_output_impedance_ohms, r.iem_min_impedance_ohms, r.iem_max_impedance_ohms
+    ));
+    ui.label(format!(
+        "0 dBFS plays {:.1} dB SPL · hiss {:.1} dBA",
+        r.spl_at_full_scale_db, r.hiss_spl_dba
+    ));
+    ui.label(format!(
+        "−20 dBFS pink plays {:.1} dBA · headroom {:+.1} dB",
+        r.pink_reference_laeq_dba, r.headroom_db
+    ));
+    ui.add_space(4.0);
+    let width = ui.available_width().max(160.0);
+    response_plot::show(ui, &view.curves, egui::vec2(width, 120.0));
+    ui.label(
+        egui::RichText::new(&view.chain.iem.provenance)
+            .small()
+            .weak(),
+    );
+}

@@ -1,0 +1,118 @@
+//! A small log-frequency plot of a chain: its coloration (dB, relative to 1 kHz) and, dashed, the
+//! IEM's impedance magnitude on its own scale.
+
+use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Vec2};
+
+use crate::model::Chain;
+use crate::model::chain::{BAND_START_HZ, BAND_STOP_HZ, REFERENCE_HZ, log_grid};
+
+const COLORATION: Color32 = Color32::from_rgb(240, 120, 80);
+const IMPEDANCE: Color32 = Color32::from_rgb(150, 150, 150);
+const GRID: Color32 = Color32::from_rgb(60, 60, 60);
+
+/// The curves a plot draws, computed once per chain (not per frame).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curves {
+    hz: Vec<f64>,
+    coloration_db: Vec<f64>,
+    impedance_ohms: Vec<f64>,
+}
+
+impl Curves {
+    pub fn new(chain: &Chain) -> Self {
+        let hz = log_grid(BAND_START_HZ, BAND_STOP_HZ, 24.0);
+        let h_ref = chain.transfer(REFERENCE_HZ).norm();
+        Self {
+            coloration_db: hz
+                .iter()
+                .map(|&f| 20.0 * (chain.transfer(f).norm() / h_ref).log10())
+                .collect(),
+            impedance_ohms: hz.iter().map(|&f| chain.iem.impedance(f).norm()).collect(),
+            hz,
+        }
+    }
+}
+
+fn x_of(rect: Rect, hz: f64) -> f32 {
+    let t = (hz / BAND_START_HZ).log10() / (BAND_STOP_HZ / BAND_START_HZ).log10();
+    rect.left() + rect.width() * t as f32
+}
+
+pub fn show(ui: &mut egui::Ui, curves: &Curves, size: Vec2) {
+    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+    let painter = ui.painter_at(rect);
+    let font = FontId::proportional(10.0);
+    let extreme = curves
+        .coloration_db
+        .iter()
+        .fold(1.0f64, |m, v| m.max(v.abs()));
+    let span_db = (extreme / 3.0).ceil() * 3.0;
+    let y_of = |db: f64| rect.center().y - (db / span_db) as f32 * rect.height() * 0.45;
+    let z_max = curves.impedance_ohms.iter().fold(1.0f64, |m, v| m.max(*v)) * 1.1;
+    let yz_of = |ohms: f64| rect.bottom() - (ohms / z_max) as f32 * rect.height();
+
+    for hz in [100.0, 1000.0, 10_000.0] {
+        let x = x_of(rect, hz);
+        painter.line_segment(
+            [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
+            Stroke::new(1.0, GRID),
+        );
+        let label = if hz >= 1000.0 {
+            format!("{}k", hz / 1000.0)
+        } else {
+            format!("{hz}")
+        };
+        painter.text(
+            Pos2::new(x + 2.0, rect.bottom() - 2.0),
+            Align2::LEFT_BOTTOM,
+            label,
+            font.clone(),
+            GRID.gamma_multiply(2.0),
+        );
+    }
+    for db in [-span_db, 0.0, span_db] {
+        let y = y_of(db);
+        painter.line_segment(
+            [Pos2::new(rect.left(), y), Pos2::new(rect.right(), y)],
+            Stroke::new(1.0, GRID),
+        );
+        painter.text(
+            Pos2::new(rect.left() + 2.0, y),
+            // The top label hangs below its line so the plot's edge does not clip it.
+            if db > 0.0 {
+                Align2::LEFT_TOP
+            } else {
+                Align2::LEFT_BOTTOM
+            },
+            format!("{db:+.0} dB"),
+            font.clone(),
+            COLORATION,
+        );
+    }
+    painter.text(
+        rect.right_top() + Vec2::new(-2.0, 2.0),
+        Align2::RIGHT_TOP,
+        format!("|Z| to {z_max:.0} Ω"),
+        font,
+        IMPEDANCE,
+    );
+    let impedance: Vec<Pos2> = curves
+        .hz
+        .iter()
+        .zip(&curves.impedance_ohms)
+        .map(|(&f, &z)| Pos2::new(x_of(rect, f), yz_of(z)))
+        .collect();
+    painter.extend(Shape::dashed_line(
+        &impedance,
+        Stroke::new(1.0, IMPEDANCE),
+        4.0,
+        3.0,
+    ));
+    let coloration: Vec<Pos2> = curves
+        .hz
+        .iter()
+        .zip(&curves.coloration_db)
+        .map(|(&f, &d)| Pos2::new(x_of(rect, f), y_of(d)))
+        .collect();
+    painter.add(Shape::line(coloration, Stroke::new(2.0, COLORATION)));
+}
