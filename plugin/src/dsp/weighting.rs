@@ -7,11 +7,8 @@
 
 use std::f64::consts::PI;
 
-/// Pole frequencies of IEC 61672-1 Annex E, Hz.
-const F1_HZ: f64 = 20.598_997;
-const F2_HZ: f64 = 107.652_65;
-const F3_HZ: f64 = 737.862_23;
-const F4_HZ: f64 = 12_194.217;
+/// Pole frequencies of IEC 61672-1 Annex E, shared with the closed form.
+use crate::model::weighting::{F1_HZ, F2_HZ, F3_HZ, F4_HZ};
 
 /// Which weighting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

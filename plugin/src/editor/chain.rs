@@ -28,12 +28,16 @@ impl ChainView {
         }
     }
 
+    fn derive(&mut self, chain: &Chain) {
+        self.chain = chain.clone();
+        self.report = chain.report(&[], 0.0);
+        self.curves = Curves::new(chain);
+    }
+
     /// Follows the stored chain (a project load can replace it).
     fn refresh(&mut self, stored: &Chain) {
         if *stored != self.chain {
-            self.chain = stored.clone();
-            self.report = stored.report(&[], 0.0);
-            self.curves = Curves::new(stored);
+            self.derive(stored);
         }
     }
 }

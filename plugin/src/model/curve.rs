@@ -7,7 +7,7 @@ use super::Complex64;
 
 /// Linear interpolation of `y` over `ln f`, holding the end values outside the table.
 /// `table` is sorted by strictly increasing, positive frequency.
-fn interpolate<const N: usize>(
+pub(crate) fn interpolate<const N: usize>(
     table: &[[f64; N]],
     hz: f64,
     column: usize,

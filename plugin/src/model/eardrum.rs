@@ -4,11 +4,15 @@
 //! (DESIGN.md §4). Data: `data/field_to_eardrum.tsv` (Moore et al. 2016 tables, as shipped in
 //! `shared/data/`).
 
+use std::sync::LazyLock;
+
+use super::curve::FrequencyResponse;
+
 const TABLE: &str = include_str!("data/field_to_eardrum.tsv");
 
-/// (Hz, diffuse field → eardrum gain dB) rows of the table, ascending.
-fn rows() -> Vec<(f64, f64)> {
-    TABLE
+/// The table's (Hz, diffuse field → eardrum dB) rows, parsed once.
+static DIFFUSE_TO_EARDRUM: LazyLock<FrequencyResponse> = LazyLock::new(|| {
+    let rows = TABLE
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(|l| {
@@ -16,25 +20,16 @@ fn rows() -> Vec<(f64, f64)> {
             let hz = f.next()?.trim().parse().ok()?;
             let _free_field: f64 = f.next()?.trim().parse().ok()?;
             let diffuse = f.next()?.trim().parse().ok()?;
-            Some((hz, diffuse))
+            Some([hz, diffuse])
         })
-        .collect()
-}
+        .collect();
+    FrequencyResponse::new(rows).expect("the embedded table is valid (checked by the tests)")
+});
 
 /// The diffuse-field → eardrum transfer at `hz`, dB: linear in log frequency between table rows,
 /// held at the table's ends (20 Hz and 16 kHz).
 pub fn diffuse_to_eardrum_db(hz: f64) -> f64 {
-    let rows = rows();
-    let (first, last) = (rows[0], rows[rows.len() - 1]);
-    if hz <= first.0 {
-        return first.1;
-    }
-    if hz >= last.0 {
-        return last.1;
-    }
-    let upper = rows.partition_point(|r| r.0 <= hz);
-    let (a, b) = (rows[upper - 1], rows[upper]);
-    a.1 + (hz / a.0).ln() / (b.0 / a.0).ln() * (b.1 - a.1)
+    DIFFUSE_TO_EARDRUM.db_at(hz)
 }
 
 #[cfg(test)]
@@ -51,6 +46,6 @@ mod tests {
         // Half way in log frequency between 4 and 5 kHz.
         let mid = (4000.0f64 * 5000.0).sqrt();
         assert!((diffuse_to_eardrum_db(mid) - (12.7 + 10.8) / 2.0).abs() < 1e-9);
-        assert!(rows().len() >= 30);
+        assert!(DIFFUSE_TO_EARDRUM.rows().len() >= 30);
     }
 }

@@ -80,18 +80,7 @@ pub fn minimum_phase_degrees(rows: &[[f64; 2]]) -> Vec<f64> {
 
 /// ln|Z| at `hz` (inside the data or below it, where it is held flat), interpolated over ln f.
 fn log_magnitude(rows: &[[f64; 2]], hz: f64) -> f64 {
-    let first = rows[0];
-    let last = rows[rows.len() - 1];
-    if hz <= first[0] {
-        return first[1].ln();
-    }
-    if hz >= last[0] {
-        return last[1].ln();
-    }
-    let upper = rows.partition_point(|row| row[0] <= hz);
-    let (a, b) = (rows[upper - 1], rows[upper]);
-    let t = (hz / a[0]).ln() / (b[0] / a[0]).ln();
-    a[1].ln() + t * (b[1].ln() - a[1].ln())
+    super::curve::interpolate(rows, hz, 1, f64::ln)
 }
 
 /// d ln|Z| / d ln f over the last third of an octave of data (or its last two points).

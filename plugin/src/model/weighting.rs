@@ -2,10 +2,10 @@
 //! responses of its Annex E. The live filters in `dsp/` are tested against these.
 
 /// Pole frequencies of IEC 61672-1 Annex E (E.2, E.3), Hz.
-const F1_HZ: f64 = 20.598_997;
-const F2_HZ: f64 = 107.652_65;
-const F3_HZ: f64 = 737.862_23;
-const F4_HZ: f64 = 12_194.217;
+pub const F1_HZ: f64 = 20.598_997;
+pub const F2_HZ: f64 = 107.652_65;
+pub const F3_HZ: f64 = 737.862_23;
+pub const F4_HZ: f64 = 12_194.217;
 /// Normalisation constants A1000 and C1000 of Annex E (E.5, E.6): the weightings' raw values at
 /// 1 kHz, so that both read 0 dB there.
 const A1000_DB: f64 = -2.000;
