@@ -18,6 +18,7 @@ fn process_does_not_allocate() {
             let settings = EngineSettings {
                 trim_db: -3.0,
                 over_threshold_dbtp: -6.0,
+                ..EngineSettings::default()
             };
             let mut engine = Engine::new(fs, 2, &settings);
             let (mut sender, receiver) = meter_link();

@@ -10,6 +10,10 @@ mod editor;
 pub mod model;
 pub mod params;
 
+use dsp::audition::{
+    AuditionLink, AuditionRequest, AuditionStatus, DesignPair, DesignReceiver, Designer,
+    design_link,
+};
 use dsp::{Engine, EngineSettings, MeterReceiver, MeterSender};
 use params::EarstageParams;
 
@@ -30,11 +34,19 @@ pub struct Earstage {
     meters: MeterSender,
     /// Editor end, handed to the editor when the host asks for it.
     editor_meters: Option<MeterReceiver>,
+    /// Audio-thread end of the audition's design handoff.
+    designs: DesignReceiver,
+    /// The designer, handed to the background task executor when the wrapper asks for it.
+    designer: Option<Designer>,
+    /// What the designer last did, for the editor.
+    audition_status: Arc<AuditionStatus>,
 }
 
 impl Default for Earstage {
     fn default() -> Self {
         let (meters, editor_meters) = dsp::meter_link();
+        let (sender, designs) = design_link();
+        let audition_status = Arc::new(AuditionStatus::default());
         Self {
             params: Arc::new(EarstageParams::default()),
             session: Arc::new(SessionInfo::default()),
@@ -42,7 +54,26 @@ impl Default for Earstage {
             engine: Engine::new(48_000.0, 2, &EngineSettings::default()),
             meters,
             editor_meters: Some(editor_meters),
+            designs,
+            designer: Some(Designer::new(sender, audition_status.clone())),
+            audition_status,
         }
+    }
+}
+
+/// The plugin's audition link: requests go to nice-plug's background thread, designs come back
+/// through the triple buffer.
+struct BackgroundDesigns<'a, C> {
+    designs: &'a mut DesignReceiver,
+    context: &'a C,
+}
+
+impl<C: ProcessContext<Earstage>> AuditionLink for BackgroundDesigns<'_, C> {
+    fn request(&mut self, request: AuditionRequest) {
+        self.context.execute_background(request);
+    }
+    fn receive(&mut self) -> Option<DesignPair> {
+        self.designs.take_new()
     }
 }
 
@@ -51,6 +82,8 @@ impl Earstage {
         EngineSettings {
             trim_db: self.params.trim_db.value(),
             over_threshold_dbtp: self.params.over_threshold_dbtp.value(),
+            audition: self.params.audition_settings(),
+            bypass: self.params.bypass.value(),
         }
     }
 }
@@ -77,16 +110,31 @@ impl Plugin for Earstage {
 
     type Editor = nice_plug_egui::EguiEditor<editor::EditorApp>;
     type SysExMessage = ();
-    type BackgroundTask = ();
+    type BackgroundTask = AuditionRequest;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    /// Designs the audition filters on nice-plug's background thread.
+    fn task_executor(&mut self) -> TaskExecutor<Self> {
+        let params = self.params.clone();
+        let designer = std::sync::Mutex::new(self.designer.take());
+        Box::new(move |request| {
+            let chains = params.audition_chains();
+            if let Ok(mut designer) = designer.lock()
+                && let Some(designer) = designer.as_mut()
+            {
+                designer.run(&request, &chains);
+            }
+        })
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         editor::create(
             self.params.clone(),
             self.session.clone(),
+            self.audition_status.clone(),
             self.editor_state.clone(),
             self.editor_meters.take()?,
         )
@@ -125,11 +173,15 @@ impl Plugin for Earstage {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let settings = self.settings();
+        let mut link = BackgroundDesigns {
+            designs: &mut self.designs,
+            context,
+        };
         self.engine
-            .process(buffer.as_slice(), &settings, &mut self.meters);
+            .process_with(buffer.as_slice(), &settings, &mut self.meters, &mut link);
         ProcessStatus::Normal
     }
 }

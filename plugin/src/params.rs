@@ -2,10 +2,18 @@
 //! automation lanes: never rename one once it has shipped.
 
 use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
+use serde::{Deserialize, Serialize};
 
+use crate::dsp::audition::{AuditionChains, AuditionSettings, Selection};
 use crate::model::Chain;
+use crate::model::audition::{
+    AuditionChain, CEILING_DB, ChainValues, DEFAULT_CEILING_DB, LevelMatch, Mode, OUTPUT_OHMS,
+    Range, SERIES_OHMS, SHUNT_OHMS, VOLUME_DB,
+};
 use crate::model::catalog::Catalog;
 
 /// Lowest output trim, dB.
@@ -29,11 +37,240 @@ pub struct EarstageParams {
     #[id = "over_thr"]
     pub over_threshold_dbtp: FloatParam,
 
-    /// The user's playback chain (IEM, source, attenuator, cable), with any imported curve, saved
-    /// with the project. Written by the editor on the GUI thread and by the host's state load;
-    /// the audio thread never touches it.
+    /// Bypass: the feed passes unchanged, bit for bit (after a 10 ms crossfade). The host's own
+    /// bypass switch drives it.
+    #[id = "bypass"]
+    pub bypass: BoolParam,
+
+    /// What the user hears: the rig as it is, or the rig made to sound as audition chain A or B.
+    #[id = "listen"]
+    pub listen: EnumParam<Listen>,
+
+    /// Coloration (level-matched) or level (with the level change, within the ceiling).
+    #[id = "aud_mode"]
+    pub mode: EnumParam<AuditionModeParam>,
+
+    /// What "level-matched" means in coloration mode.
+    #[id = "aud_match"]
+    pub level_match: EnumParam<LevelMatchParam>,
+
+    /// The audition never boosts any frequency by more than this, dB: it is someone's ears.
+    #[id = "aud_ceil"]
+    pub ceiling_db: FloatParam,
+
+    /// Audition chain A's live values.
+    #[nested(id_prefix = "a", group = "Audition A")]
+    pub a: ChainParams,
+
+    /// Audition chain B's live values.
+    #[nested(id_prefix = "b", group = "Audition B")]
+    pub b: ChainParams,
+
+    /// The user's playback chain, the *rig* (IEM, source, attenuator, cable), with any imported
+    /// curve, saved with the project. Written by the editor on the GUI thread and by the host's
+    /// state load; the audio thread only reads its revision.
     #[persist = "chain"]
-    pub chain: Arc<RwLock<Chain>>,
+    pub chain: Stored<Chain>,
+
+    /// The audition chains as picked (catalog entries, the capacitor of a barrel adapter); their
+    /// live values are the parameters `a` and `b`. Same threads as `chain`.
+    #[persist = "audition"]
+    pub audition: Stored<StoredAuditions>,
+}
+
+/// The Rig / A / B switch.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listen {
+    #[id = "rig"]
+    Rig,
+    #[id = "a"]
+    A,
+    #[id = "b"]
+    B,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditionModeParam {
+    #[id = "coloration"]
+    #[name = "Coloration (level-matched)"]
+    Coloration,
+    #[id = "level"]
+    #[name = "Level (with the level change)"]
+    Level,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelMatchParam {
+    #[id = "pink"]
+    #[name = "Pink noise, K-weighted"]
+    PinkLoudness,
+    #[id = "1k"]
+    #[name = "1 kHz"]
+    OneKilohertz,
+}
+
+/// The live values of one audition chain.
+#[derive(Params)]
+pub struct ChainParams {
+    /// The source's output impedance, Ω.
+    #[id = "zo"]
+    pub output_ohms: FloatParam,
+    /// The attenuator's or adapter's series resistance, Ω (0: none).
+    #[id = "ra"]
+    pub series_ohms: FloatParam,
+    /// The L-pad's shunt resistance, Ω; at the top of the range, no shunt (a series adapter).
+    #[id = "rb"]
+    pub shunt_ohms: FloatParam,
+    /// The source's volume, dB.
+    #[id = "vol"]
+    pub volume_db: FloatParam,
+}
+
+impl ChainParams {
+    fn new(label: &str, values: &ChainValues) -> Self {
+        let ohms = |name: &str, range: Range, default: f64| {
+            FloatParam::new(
+                format!("{label} {name}"),
+                default as f32,
+                FloatRange::Skewed {
+                    min: range.min as f32,
+                    max: range.max as f32,
+                    factor: FloatRange::skew_factor(-2.0),
+                },
+            )
+            .with_unit(" Ω")
+            .with_value_to_string(formatters::v2s_f32_rounded(2))
+        };
+        Self {
+            output_ohms: ohms("Output Impedance", OUTPUT_OHMS, values.output_ohms),
+            series_ohms: ohms("Series R", SERIES_OHMS, values.series_ohms),
+            shunt_ohms: ohms(
+                "Shunt R",
+                SHUNT_OHMS,
+                values.shunt_ohms.unwrap_or(SHUNT_OHMS.max),
+            )
+            .with_value_to_string(Arc::new(|v| {
+                if shunt_from_param(v).is_none() {
+                    "open".into()
+                } else {
+                    format!("{v:.2}")
+                }
+            })),
+            volume_db: FloatParam::new(
+                format!("{label} Volume"),
+                values.volume_db as f32,
+                FloatRange::Linear {
+                    min: VOLUME_DB.min as f32,
+                    max: VOLUME_DB.max as f32,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1)
+            .with_value_to_string(formatters::v2s_f32_rounded(1)),
+        }
+    }
+
+    /// The values now.
+    pub fn values(&self) -> ChainValues {
+        ChainValues {
+            output_ohms: f64::from(self.output_ohms.value()),
+            series_ohms: f64::from(self.series_ohms.value()),
+            shunt_ohms: shunt_from_param(self.shunt_ohms.value()),
+            volume_db: f64::from(self.volume_db.value()),
+        }
+    }
+}
+
+/// The shunt parameter's value as a resistance; its top means "no shunt".
+pub fn shunt_from_param(value: f32) -> Option<f64> {
+    (f64::from(value) < SHUNT_OHMS.max * 0.999).then_some(f64::from(value))
+}
+
+/// The audition chains A and B as stored with the project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAuditions {
+    pub a: AuditionChain,
+    pub b: AuditionChain,
+}
+
+/// The default audition chains: A, the rig's IEM on a low-impedance interface output; B, the
+/// rig's source behind a 75 Ω series adapter.
+pub fn default_auditions() -> StoredAuditions {
+    let catalog = Catalog::builtin();
+    let rig = default_chain();
+    let mut a = AuditionChain::from_rig(&rig);
+    a.source = catalog
+        .source(DEFAULT_AUDITION_A_SOURCE)
+        .expect("the default audition source is in the catalog")
+        .clone();
+    let mut b = AuditionChain::from_rig(&rig);
+    b.attenuator = catalog
+        .attenuator(DEFAULT_AUDITION_B_ATTENUATOR)
+        .expect("the default audition adapter is in the catalog")
+        .clone();
+    StoredAuditions { a, b }
+}
+
+/// Catalog names of the default audition chains.
+pub const DEFAULT_AUDITION_A_SOURCE: &str = "Audio interface, low-Z headphone out";
+pub const DEFAULT_AUDITION_B_ATTENUATOR: &str = "Series adapter 75 Ω";
+
+/// A value saved with the project that counts its revisions: every write (by the editor or by a
+/// state load) bumps the count, so the audio thread can tell that it changed without reading it.
+#[derive(Debug)]
+pub struct Stored<T> {
+    value: RwLock<T>,
+    revision: AtomicU64,
+}
+
+impl<T: Clone> Stored<T> {
+    pub fn new(value: T) -> Self {
+        Self {
+            value: RwLock::new(value),
+            revision: AtomicU64::new(0),
+        }
+    }
+
+    /// A copy of the value (GUI or background thread: it takes the lock).
+    pub fn get(&self) -> T {
+        match self.value.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replace the value and bump the revision (written with Release after the value).
+    pub fn replace(&self, value: T) {
+        match self.value.write() {
+            Ok(mut guard) => *guard = value,
+            Err(poisoned) => *poisoned.into_inner() = value,
+        }
+        self.revision.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many times the value was replaced (any thread; lock-free).
+    pub fn revision(&self) -> u64 {
+        self.revision.load(Ordering::Acquire)
+    }
+}
+
+impl<'a, T> PersistentField<'a, T> for Stored<T>
+where
+    T: Serialize + Deserialize<'a> + Send + Sync + Clone,
+{
+    fn set(&self, new_value: T) {
+        self.replace(new_value);
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&T) -> R,
+    {
+        match self.value.read() {
+            Ok(guard) => f(&guard),
+            Err(poisoned) => f(&poisoned.into_inner()),
+        }
+    }
 }
 
 /// The chain a new instance starts with: the catalog's default IEM on its default source.
@@ -59,6 +296,7 @@ pub const DEFAULT_SOURCE: &str = "Audio interface, 10 Ω headphone out";
 
 impl Default for EarstageParams {
     fn default() -> Self {
+        let auditions = default_auditions();
         Self {
             trim_db: FloatParam::new(
                 "Output Trim",
@@ -82,7 +320,60 @@ impl Default for EarstageParams {
             .with_unit(" dBTP")
             .with_step_size(0.1)
             .with_value_to_string(formatters::v2s_f32_rounded(1)),
-            chain: Arc::new(RwLock::new(default_chain())),
+            bypass: BoolParam::new("Bypass", false).make_bypass(),
+            listen: EnumParam::new("Listen", Listen::Rig),
+            mode: EnumParam::new("Audition Mode", AuditionModeParam::Coloration),
+            level_match: EnumParam::new("Level Match", LevelMatchParam::PinkLoudness),
+            ceiling_db: FloatParam::new(
+                "Boost Ceiling",
+                DEFAULT_CEILING_DB as f32,
+                FloatRange::Linear {
+                    min: CEILING_DB.min as f32,
+                    max: CEILING_DB.max as f32,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.5)
+            .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            a: ChainParams::new("A", &auditions.a.values()),
+            b: ChainParams::new("B", &auditions.b.values()),
+            chain: Stored::new(default_chain()),
+            audition: Stored::new(auditions),
+        }
+    }
+}
+
+impl EarstageParams {
+    /// The audition's live settings for the audio thread (lock-free: parameters and revisions).
+    pub fn audition_settings(&self) -> AuditionSettings {
+        AuditionSettings {
+            selection: match self.listen.value() {
+                Listen::Rig => Selection::Rig,
+                Listen::A => Selection::A,
+                Listen::B => Selection::B,
+            },
+            a: self.a.values(),
+            b: self.b.values(),
+            mode: match self.mode.value() {
+                AuditionModeParam::Coloration => Mode::Coloration,
+                AuditionModeParam::Level => Mode::Level,
+            },
+            level_match: match self.level_match.value() {
+                LevelMatchParam::PinkLoudness => LevelMatch::PinkLoudness,
+                LevelMatchParam::OneKilohertz => LevelMatch::OneKilohertz,
+            },
+            ceiling_db: f64::from(self.ceiling_db.value()),
+            chains_revision: self.chain.revision() + self.audition.revision(),
+        }
+    }
+
+    /// The stored chains, for the designer (takes the locks: not on the audio thread).
+    pub fn audition_chains(&self) -> AuditionChains {
+        let stored = self.audition.get();
+        AuditionChains {
+            rig: self.chain.get(),
+            a: stored.a,
+            b: stored.b,
         }
     }
 }
@@ -98,18 +389,37 @@ mod tests {
         let params = EarstageParams::default();
         {
             let catalog = Catalog::builtin();
-            let mut chain = params.chain.write().unwrap();
+            let mut chain = params.chain.get();
             chain.iem = catalog.iem("SE846").unwrap().clone();
             chain.attenuator = catalog.attenuator("75").unwrap().clone();
             chain.source.volume_db = -21.5;
+            params.chain.replace(chain);
+            let mut auditions = params.audition.get();
+            auditions.b.attenuator = catalog.attenuator("barrel").unwrap().clone();
+            params.audition.replace(auditions);
         }
         let saved = params.serialize_fields();
         let restored = EarstageParams::default();
+        let revision = restored.chain.revision() + restored.audition.revision();
         restored.deserialize_fields(&saved);
-        assert_eq!(
-            *restored.chain.read().unwrap(),
-            *params.chain.read().unwrap()
-        );
-        assert_ne!(*restored.chain.read().unwrap(), default_chain());
+        assert_eq!(restored.chain.get(), params.chain.get());
+        assert_ne!(restored.chain.get(), default_chain());
+        assert_eq!(restored.audition.get(), params.audition.get());
+        assert_ne!(restored.audition.get(), default_auditions());
+        // A state load is a change the audio thread must see.
+        assert!(restored.chain.revision() + restored.audition.revision() > revision);
+    }
+
+    /// The parameters' defaults are the default audition chains' own values, and the shunt's
+    /// top means "open".
+    #[test]
+    fn audition_defaults() {
+        let params = EarstageParams::default();
+        let stored = default_auditions();
+        assert_eq!(params.a.values(), stored.a.values());
+        assert_eq!(params.b.values(), stored.b.values());
+        assert_eq!(params.b.values().series_ohms, 75.0);
+        assert_eq!(shunt_from_param(SHUNT_OHMS.max as f32), None);
+        assert_eq!(shunt_from_param(2.2), Some(f64::from(2.2f32)));
     }
 }

@@ -51,6 +51,25 @@ impl Biquad {
     }
 }
 
+impl Biquad {
+    /// |H(e^{jω})| at `hz` for a filter running at `sample_rate_hz`.
+    pub fn magnitude(&self, hz: f64, sample_rate_hz: f64) -> f64 {
+        let w = std::f64::consts::TAU * hz / sample_rate_hz;
+        let z1 = realfft::num_complex::Complex64::from_polar(1.0, -w);
+        let z2 = z1 * z1;
+        let num = self.b[0] + self.b[1] * z1 + self.b[2] * z2;
+        let den = 1.0 + self.a[0] * z1 + self.a[1] * z2;
+        (num / den).norm()
+    }
+}
+
+/// Amplitude gain of the whole K-weighting (both stages) at `hz`, for the filter at
+/// `sample_rate_hz` (BS.1770 defines it at 48 kHz).
+pub fn k_weighting_gain(hz: f64, sample_rate_hz: f64) -> f64 {
+    Biquad::k_shelf(sample_rate_hz).magnitude(hz, sample_rate_hz)
+        * Biquad::k_highpass(sample_rate_hz).magnitude(hz, sample_rate_hz)
+}
+
 /// A NaN or infinity would poison the filter state forever: read it as silence.
 #[inline(always)]
 fn sanitize(x: f32) -> f64 {
@@ -151,6 +170,20 @@ impl KWeighting {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod k_weighting_gain {
+        use super::*;
+
+        /// BS.1770: the filter gains +0.691 dB at 997 Hz (what the −0.691 in the loudness formula
+        /// takes back), about +4 dB at 20 kHz (the head shelf), and cuts deep at 10 Hz (RLB).
+        #[test]
+        fn shape_at_48k() {
+            let at = |hz: f64| 20.0 * k_weighting_gain(hz, 48_000.0).log10();
+            assert!((at(997.0) - 0.691).abs() < 0.01, "{}", at(997.0));
+            assert!((at(20_000.0) - 4.0).abs() < 0.1, "{}", at(20_000.0));
+            assert!(at(10.0) < -20.0, "{}", at(10.0));
+        }
+    }
 
     mod at_48k {
         use super::*;

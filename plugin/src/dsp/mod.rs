@@ -5,7 +5,10 @@
 //! table (12 KB, once per process), the loudness ring (600 × 16 B) and its two histograms
 //! (2 × 4500 × 16 B = 144 KB): about 160 KB, fixed at construction, whatever the session length.
 
+pub mod audition;
 pub mod ballistics;
+pub mod bank;
+pub mod design;
 pub mod exposure;
 mod gain;
 pub mod k_weighting;
@@ -22,6 +25,14 @@ pub use link::{MeterReceiver, MeterSender, PendingRequests, meter_link};
 pub use meter::{MAX_CHANNELS, Meter, MeterFrame};
 pub use overs::OverEvent;
 
+use audition::{AuditionLink, AuditionSettings, AuditionStage};
+
+/// How long engaging or releasing the bypass takes: a linear crossfade, milliseconds.
+pub const BYPASS_RAMP_MS: f64 = 10.0;
+/// Samples per piece when a block is processed in pieces (the bypass crossfade keeps the dry
+/// signal of one piece aside).
+const CHUNK: usize = 512;
+
 /// Per-block settings the front end hands to [`Engine::process`]; plain values, read once a block.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EngineSettings {
@@ -29,6 +40,10 @@ pub struct EngineSettings {
     pub trim_db: f32,
     /// True peaks above this count as overs, dBTP.
     pub over_threshold_dbtp: f32,
+    /// The audition: the switch and the live values of its chains.
+    pub audition: AuditionSettings,
+    /// Bypass: the feed passes unchanged, bit for bit, once the crossfade is done.
+    pub bypass: bool,
 }
 
 impl Default for EngineSettings {
@@ -36,6 +51,8 @@ impl Default for EngineSettings {
         Self {
             trim_db: 0.0,
             over_threshold_dbtp: meter::DEFAULT_OVER_THRESHOLD_DBTP,
+            audition: AuditionSettings::default(),
+            bypass: false,
         }
     }
 }
@@ -68,12 +85,66 @@ impl MeterSink for MeterSender {
     }
 }
 
-/// Everything the plugin does to one block of the monitor feed, in place: the output trim, then
-/// the meters on what leaves the plugin.
+/// Everything the plugin does to one block of the monitor feed, in place: the audition, the
+/// output trim, then the meters on what leaves the plugin (what the DAC gets, so a boost that
+/// makes new overs shows as overs).
 pub struct Engine {
     sample_rate_hz: f32,
+    audition: AuditionStage,
     trim: GainRamp,
+    bypass: Crossfade,
     meter: Meter,
+    /// The dry signal of one piece while the bypass crossfades.
+    dry: Box<[[f32; CHUNK]; MAX_CHANNELS]>,
+}
+
+/// A linear crossfade position between processed (0) and dry (1).
+#[derive(Debug, Clone, Copy)]
+struct Crossfade {
+    position: f32,
+    step: f32,
+    target: f32,
+}
+
+impl Crossfade {
+    fn new(sample_rate_hz: f32, bypassed: bool) -> Self {
+        let samples = (BYPASS_RAMP_MS as f32 / 1000.0 * sample_rate_hz).max(1.0);
+        let at = if bypassed { 1.0 } else { 0.0 };
+        Self {
+            position: at,
+            step: 1.0 / samples,
+            target: at,
+        }
+    }
+
+    fn set(&mut self, bypassed: bool) {
+        self.target = if bypassed { 1.0 } else { 0.0 };
+    }
+
+    fn settle(&mut self, bypassed: bool) {
+        self.set(bypassed);
+        self.position = self.target;
+    }
+
+    fn settled(&self) -> Option<bool> {
+        (self.position == self.target).then_some(self.target == 1.0)
+    }
+
+    /// `wet ← (1 − t)·wet + t·dry`, t moving one step a sample towards the target.
+    fn mix(&mut self, wet: &mut [&mut [f32]], dry: &[[f32; CHUNK]]) {
+        let len = wet.first().map_or(0, |c| c.len());
+        for i in 0..len {
+            self.position = if self.target > self.position {
+                (self.position + self.step).min(self.target)
+            } else {
+                (self.position - self.step).max(self.target)
+            };
+            let t = self.position;
+            for (channel, dry) in wet.iter_mut().zip(dry) {
+                channel[i] += t * (dry[i] - channel[i]);
+            }
+        }
+    }
 }
 
 impl Engine {
@@ -84,8 +155,11 @@ impl Engine {
         meter.set_over_threshold_dbtp(settings.over_threshold_dbtp);
         Self {
             sample_rate_hz,
+            audition: AuditionStage::new(f64::from(sample_rate_hz)),
             trim: GainRamp::new(sample_rate_hz, settings.trim_db),
+            bypass: Crossfade::new(sample_rate_hz, settings.bypass),
             meter,
+            dry: Box::new([[0.0; CHUNK]; MAX_CHANNELS]),
         }
     }
 
@@ -101,16 +175,29 @@ impl Engine {
     /// readings and holds stay: only the user resets them.
     pub fn reset(&mut self, settings: &EngineSettings) {
         self.trim.settle(settings.trim_db);
+        self.bypass.settle(settings.bypass);
+        self.audition.clear_state();
         self.meter.clear_history();
     }
 
-    /// Process one block in place. `channels` holds one slice per channel (as many as the engine
-    /// was made for), all the same length.
+    /// Process one block in place, with no designer for the audition (it stays as it is).
     pub fn process(
         &mut self,
         channels: &mut [&mut [f32]],
         settings: &EngineSettings,
         sink: &mut impl MeterSink,
+    ) {
+        self.process_with(channels, settings, sink, &mut ());
+    }
+
+    /// Process one block in place. `channels` holds one slice per channel (as many as the engine
+    /// was made for), all the same length; `link` reaches whoever designs the audition filters.
+    pub fn process_with(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        settings: &EngineSettings,
+        sink: &mut impl MeterSink,
+        link: &mut impl AuditionLink,
     ) {
         let requests = sink.requests();
         if requests.reset_all {
@@ -120,8 +207,18 @@ impl Engine {
         }
         self.meter
             .set_over_threshold_dbtp(settings.over_threshold_dbtp);
+        let len = channels.first().map_or(0, |c| c.len());
+        self.audition.update(&settings.audition, len, link);
         self.trim.set_target_db(settings.trim_db);
-        self.trim.apply(channels);
+        self.bypass.set(settings.bypass);
+        match self.bypass.settled() {
+            Some(true) => {
+                self.audition.keep_warm(channels);
+                self.trim.settle(settings.trim_db);
+            }
+            Some(false) => self.shape(channels),
+            None => self.crossfade(channels, len),
+        }
 
         let mut views: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
         let n = channels.len().min(MAX_CHANNELS);
@@ -130,6 +227,31 @@ impl Engine {
         }
         self.meter.process(&views[..n], |event| sink.over(event));
         sink.frame(&self.meter.frame());
+    }
+
+    /// What the plugin does to the feed: the audition, then the trim.
+    fn shape(&mut self, channels: &mut [&mut [f32]]) {
+        self.audition.process(channels);
+        self.trim.apply(channels);
+    }
+
+    /// Piece by piece, the processed feed crossfaded with the dry one.
+    fn crossfade(&mut self, channels: &mut [&mut [f32]], len: usize) {
+        let n = channels.len().min(MAX_CHANNELS);
+        for start in (0..len).step_by(CHUNK) {
+            let end = (start + CHUNK).min(len);
+            let mut views: [&mut [f32]; MAX_CHANNELS] = Default::default();
+            for ((view, channel), dry) in views
+                .iter_mut()
+                .zip(channels.iter_mut())
+                .zip(self.dry.iter_mut())
+            {
+                *view = &mut channel[start..end];
+                dry[..end - start].copy_from_slice(view);
+            }
+            self.shape(&mut views[..n]);
+            self.bypass.mix(&mut views[..n], &self.dry[..n]);
+        }
     }
 
     /// End of an offline stream: the signal is silent after it, so pending true peaks are

@@ -2,11 +2,10 @@
 //! volume, and read what the chain does — level, coloration, output impedance and the 1/8 rule,
 //! SPL at full scale, hiss, headroom — with a coloration and impedance plot.
 
-use std::sync::RwLock;
-
 use crate::model::catalog::Catalog;
 use crate::model::chain::ChainReport;
 use crate::model::{Attenuator, Chain};
+use crate::params::Stored;
 
 use super::widgets::response_plot::{self, Curves};
 
@@ -70,11 +69,8 @@ fn picker<T: Clone>(
     picked
 }
 
-pub fn show(ui: &mut egui::Ui, stored: &RwLock<Chain>, view: &mut ChainView) {
-    let Ok(chain) = stored.read().map(|c| c.clone()) else {
-        ui.label("chain unavailable");
-        return;
-    };
+pub fn show(ui: &mut egui::Ui, stored: &Stored<Chain>, view: &mut ChainView) {
+    let chain = stored.get();
     view.refresh(&chain);
     ui.label(egui::RichText::new("Your chain").strong());
     let mut edited = chain.clone();
@@ -110,10 +106,8 @@ pub fn show(ui: &mut egui::Ui, stored: &RwLock<Chain>, view: &mut ChainView) {
         )
         .on_hover_text("The source's analog volume relative to its maximum");
     });
-    if edited != chain
-        && let Ok(mut slot) = stored.write()
-    {
-        *slot = edited;
+    if edited != chain {
+        stored.replace(edited);
     }
 
     let r = &view.report;

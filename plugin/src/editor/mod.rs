@@ -11,6 +11,7 @@ use std::time::Duration;
 use nice_plug::context::gui::GuiContext;
 
 use crate::SessionInfo;
+use crate::dsp::audition::AuditionStatus;
 use crate::dsp::{MeterReceiver, OverEvent};
 use crate::params::EarstageParams;
 
@@ -41,6 +42,7 @@ pub fn default_state() -> Arc<EguiEditorState> {
 pub fn create(
     params: Arc<EarstageParams>,
     session: Arc<SessionInfo>,
+    audition_status: Arc<AuditionStatus>,
     state: Arc<EguiEditorState>,
     meters: MeterReceiver,
 ) -> Option<EguiEditor<EditorApp>> {
@@ -56,6 +58,7 @@ pub fn create(
         EditorApp {
             params,
             session,
+            audition_status,
             meters,
             over_log: VecDeque::with_capacity(OVER_LOG_LEN),
             chain_view: None,
@@ -67,6 +70,9 @@ pub fn create(
 pub struct EditorApp {
     params: Arc<EarstageParams>,
     session: Arc<SessionInfo>,
+    /// What the audition's designer last did.
+    #[allow(dead_code)]
+    audition_status: Arc<AuditionStatus>,
     meters: MeterReceiver,
     /// The newest overs, newest first.
     over_log: VecDeque<OverEvent>,
@@ -102,13 +108,7 @@ impl NiceEguiApp for EditorApp {
         egui::Panel::top("header").show(ui, |ui| header::show(ui, &self.session));
         egui::Panel::bottom("output").show(ui, |ui| output::show(ui, &self.params, &setter));
         let chain_view = self.chain_view.get_or_insert_with(|| {
-            let stored = self
-                .params
-                .chain
-                .read()
-                .map(|c| c.clone())
-                .unwrap_or_else(|_| crate::params::default_chain());
-            chain::ChainView::new(&stored)
+            chain::ChainView::new(&self.params.chain.get())
         });
         egui::Panel::right("chain")
             .resizable(false)

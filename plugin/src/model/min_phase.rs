@@ -38,27 +38,46 @@ pub fn minimum_phase_degrees(rows: &[[f64; 2]]) -> Vec<f64> {
     let half = FFT_LEN / 2;
     let bin_hz = top_hz / half as f64;
 
-    let mut planner = RealFftPlanner::<f64>::new();
-    let inverse = planner.plan_fft_inverse(FFT_LEN);
-    let forward = planner.plan_fft_forward(FFT_LEN);
+    let ln_residual: Vec<f64> = (0..=half).map(|k| residual_ln(k as f64 * bin_hz)).collect();
+    let phase = phase_from_log_magnitude(&ln_residual);
 
-    // Real cepstrum: the inverse transform of the (real, even) log-magnitude spectrum.
-    let mut spectrum: Vec<Complex<f64>> = (0..=half)
-        .map(|k| Complex::new(residual_ln(k as f64 * bin_hz), 0.0))
+    rows.iter()
+        .map(|row| {
+            let position = row[0] / bin_hz;
+            let k = (position.floor() as usize).min(half - 1);
+            let t = position - k as f64;
+            let residual = phase[k] + t * (phase[k + 1] - phase[k]);
+            (residual + tail.phase_rad(row[0])).to_degrees()
+        })
+        .collect()
+}
+
+/// The minimum phase, radians, at the bins of a half spectrum: `log_magnitude[k]` is ln|H| at
+/// bin k of an N-point DFT grid, k = 0..=N/2 (N = 2·(len − 1), a power of two). The real cepstrum
+/// of ln|H| folded onto n ≥ 0 is the cepstrum of the minimum-phase H; the imaginary part of its
+/// transform is the phase (Oppenheim & Schafer, 3rd ed., §13.5).
+pub fn phase_from_log_magnitude(log_magnitude: &[f64]) -> Vec<f64> {
+    let half = log_magnitude.len() - 1;
+    let n = 2 * half;
+    let mut planner = RealFftPlanner::<f64>::new();
+    let inverse = planner.plan_fft_inverse(n);
+    let forward = planner.plan_fft_forward(n);
+    let mut spectrum: Vec<Complex<f64>> = log_magnitude
+        .iter()
+        .map(|&l| Complex::new(l, 0.0))
         .collect();
     let mut cepstrum = inverse.make_output_vec();
     inverse
         .process(&mut spectrum, &mut cepstrum)
         .expect("buffer lengths come from the plan");
-    let scale = 1.0 / FFT_LEN as f64;
-
+    let scale = 1.0 / n as f64;
     // Fold onto n ≥ 0: c[0], 2·c[n] for 0 < n < N/2, c[N/2], zero beyond.
-    for (n, c) in cepstrum.iter_mut().enumerate() {
+    for (i, c) in cepstrum.iter_mut().enumerate() {
         *c *= scale
-            * match n {
+            * match i {
                 0 => 1.0,
-                n if n < half => 2.0,
-                n if n == half => 1.0,
+                i if i < half => 2.0,
+                i if i == half => 1.0,
                 _ => 0.0,
             };
     }
@@ -66,16 +85,7 @@ pub fn minimum_phase_degrees(rows: &[[f64; 2]]) -> Vec<f64> {
     forward
         .process(&mut cepstrum, &mut folded)
         .expect("buffer lengths come from the plan");
-
-    rows.iter()
-        .map(|row| {
-            let position = row[0] / bin_hz;
-            let k = (position.floor() as usize).min(half - 1);
-            let t = position - k as f64;
-            let residual = folded[k].im + t * (folded[k + 1].im - folded[k].im);
-            (residual + tail.phase_rad(row[0])).to_degrees()
-        })
-        .collect()
+    folded.iter().map(|c| c.im).collect()
 }
 
 /// ln|Z| at `hz` (inside the data or below it, where it is held flat), interpolated over ln f.

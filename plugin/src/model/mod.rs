@@ -7,6 +7,7 @@
 
 pub mod advisor;
 pub mod attenuator;
+pub mod audition;
 pub mod catalog;
 pub mod chain;
 pub mod circuit;

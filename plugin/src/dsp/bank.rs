@@ -1,0 +1,497 @@
+//! The audition filter at run time: a fixed-pole parallel filter (B. Bank, "Perceptually
+//! motivated audio equalization using fixed-pole parallel second-order filters", IEEE Signal
+//! Processing Letters 15, 2008) behind an exact first-order DC section.
+//!
+//! ```text
+//!            ┌──────────────┐  v   ┌ Σ_k (b0_k + b1_k z⁻¹) / (1 + a1_k z⁻¹ + a2_k z⁻²) ┐
+//!  x ──────► │ (1−q z⁻¹)    │ ───► ┤                                                     ├─► y
+//!            │ ──────────   │      └ c0 + c1 z⁻¹ + c2 z⁻²                                ┘
+//!            │ (1−p z⁻¹)    │
+//!            └──────────────┘
+//! ```
+//!
+//! The poles depend only on the sample rate ([`PoleSet`]), so every design at one rate shares
+//! them, and each section runs poles first (direct form II): its state depends on the input alone,
+//! never on the output weights. Changing the weights linearly from one design to the next over a
+//! ramp therefore *is* a crossfade of the two filters' outputs, with no transient, whatever the
+//! designs. The DC section's pole moves with the ramp too; it is first order, so it stays stable
+//! along any path between two stable poles.
+//!
+//! State and coefficients are f64: the study behind DESIGN.md §3 found f32 gave only 84–97 dB
+//! SNR on a Q≈3 impedance peak. Nothing here allocates.
+
+use super::meter::MAX_CHANNELS;
+
+/// Second-order sections (pole pairs) in the bank.
+pub const SECTIONS: usize = 24;
+/// Taps of the FIR part in parallel with the sections.
+pub const FIR_TAPS: usize = 3;
+/// The lowest pole frequency, Hz.
+pub const LOWEST_POLE_HZ: f64 = 20.0;
+/// The highest pole frequency: `min(HIGHEST_POLE_FRACTION · fs/2, HIGHEST_POLE_HZ)`.
+pub const HIGHEST_POLE_HZ: f64 = 30_000.0;
+pub const HIGHEST_POLE_FRACTION: f64 = 0.95;
+
+/// Section count in lanes of four (the kernel's vector width).
+const LANES: usize = 4;
+const GROUPS: usize = SECTIONS / LANES;
+const _: () = assert!(SECTIONS % LANES == 0);
+
+/// Denominators `1 + a1 z⁻¹ + a2 z⁻²` of the sections at one sample rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoleSet {
+    pub a1: [f64; SECTIONS],
+    pub a2: [f64; SECTIONS],
+}
+
+impl PoleSet {
+    /// Pole angles log-spaced from 20 Hz to `min(0.95·fs/2, 30 kHz)`; radius `e^(−Δθ)` with Δθ the
+    /// local spacing of the angles. Bank's own choice, `e^(−Δθ/2)`, stalls near 0.1 dB on smooth
+    /// targets whatever the section count; twice the bandwidth converges (DESIGN.md §3).
+    pub fn new(sample_rate_hz: f64) -> Self {
+        let theta = Self::angles(sample_rate_hz);
+        let mut a1 = [0.0; SECTIONS];
+        let mut a2 = [0.0; SECTIONS];
+        for k in 0..SECTIONS {
+            let below = if k == 0 { theta[1] - theta[0] } else { theta[k] - theta[k - 1] };
+            let above = if k + 1 == SECTIONS {
+                theta[k] - theta[k - 1]
+            } else {
+                theta[k + 1] - theta[k]
+            };
+            let r = (-(below + above) / 2.0).exp();
+            a1[k] = -2.0 * r * theta[k].cos();
+            a2[k] = r * r;
+        }
+        Self { a1, a2 }
+    }
+
+    /// The pole angles, rad/sample.
+    pub fn angles(sample_rate_hz: f64) -> [f64; SECTIONS] {
+        let top_hz = (HIGHEST_POLE_FRACTION * sample_rate_hz / 2.0).min(HIGHEST_POLE_HZ);
+        let ratio = top_hz / LOWEST_POLE_HZ;
+        std::array::from_fn(|k| {
+            let hz = LOWEST_POLE_HZ * ratio.powf(k as f64 / (SECTIONS - 1) as f64);
+            std::f64::consts::TAU * hz / sample_rate_hz
+        })
+    }
+}
+
+/// The weights of one design: everything that differs between two designs at one rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Coefficients {
+    /// Numerators `b0 + b1 z⁻¹` of the sections.
+    pub b0: [f64; SECTIONS],
+    pub b1: [f64; SECTIONS],
+    /// The FIR part, `c0 + c1 z⁻¹ + c2 z⁻²`.
+    pub fir: [f64; FIR_TAPS],
+    /// The DC section `(1 − q z⁻¹)/(1 − p z⁻¹)`: its zero `q` and pole `p` (both 0: no section).
+    pub dc_zero: f64,
+    pub dc_pole: f64,
+}
+
+impl Coefficients {
+    /// The filter that passes everything unchanged.
+    pub const IDENTITY: Self = Self {
+        b0: [0.0; SECTIONS],
+        b1: [0.0; SECTIONS],
+        fir: [1.0, 0.0, 0.0],
+        dc_zero: 0.0,
+        dc_pole: 0.0,
+    };
+
+    /// `self + t·(other − self)`, coefficient by coefficient.
+    fn lerp(&self, other: &Self, t: f64) -> Self {
+        let mix = |a: f64, b: f64| a + t * (b - a);
+        Self {
+            b0: std::array::from_fn(|k| mix(self.b0[k], other.b0[k])),
+            b1: std::array::from_fn(|k| mix(self.b1[k], other.b1[k])),
+            fir: std::array::from_fn(|k| mix(self.fir[k], other.fir[k])),
+            dc_zero: mix(self.dc_zero, other.dc_zero),
+            dc_pole: mix(self.dc_pole, other.dc_pole),
+        }
+    }
+
+    /// The response of these weights on `poles` at `hz` (for design checks and plots).
+    pub fn response(&self, poles: &PoleSet, hz: f64, sample_rate_hz: f64) -> [f64; 2] {
+        use realfft::num_complex::Complex64;
+        let w = std::f64::consts::TAU * hz / sample_rate_hz;
+        let z1 = Complex64::from_polar(1.0, -w);
+        let z2 = z1 * z1;
+        let mut h = self.fir[0] + self.fir[1] * z1 + self.fir[2] * z2;
+        for k in 0..SECTIONS {
+            h += (self.b0[k] + self.b1[k] * z1) / (1.0 + poles.a1[k] * z1 + poles.a2[k] * z2);
+        }
+        h *= (1.0 - self.dc_zero * z1) / (1.0 - self.dc_pole * z1);
+        [h.re, h.im]
+    }
+}
+
+/// One channel's memory.
+#[derive(Debug, Clone, Copy, Default)]
+struct ChannelState {
+    /// Section states s[n−1] and s[n−2], in lanes.
+    s1: [[f64; LANES]; GROUPS],
+    s2: [[f64; LANES]; GROUPS],
+    /// DC section state u[n−1].
+    u1: f64,
+    /// FIR inputs v[n−1], v[n−2].
+    v1: f64,
+    v2: f64,
+}
+
+/// Smallest magnitude kept in the state: below it a value is flushed to zero so a decaying tail
+/// never turns subnormal (slow on many processors).
+const FLUSH_BELOW: f64 = 1e-30;
+
+/// The bank with its state, for up to [`MAX_CHANNELS`] channels.
+#[derive(Debug, Clone)]
+pub struct BankFilter {
+    a1: [[f64; LANES]; GROUPS],
+    a2: [[f64; LANES]; GROUPS],
+    current: Coefficients,
+    target: Coefficients,
+    /// Ramp from `start` to `target`: `samples_left` of `ramp_len` remain.
+    start: Coefficients,
+    ramp_len: u32,
+    samples_left: u32,
+    ramp_samples: u32,
+    channels: [ChannelState; MAX_CHANNELS],
+    kernel: Kernel,
+}
+
+type Kernel = fn(&mut BankFilter, &mut [f32], usize);
+
+impl BankFilter {
+    /// A bank at `sample_rate_hz` passing everything unchanged; changes of weights glide over
+    /// `ramp_samples`.
+    pub fn new(sample_rate_hz: f64, ramp_samples: u32) -> Self {
+        let poles = PoleSet::new(sample_rate_hz);
+        let lanes = |a: &[f64; SECTIONS]| -> [[f64; LANES]; GROUPS] {
+            std::array::from_fn(|g| std::array::from_fn(|l| a[g * LANES + l]))
+        };
+        Self {
+            a1: lanes(&poles.a1),
+            a2: lanes(&poles.a2),
+            current: Coefficients::IDENTITY,
+            target: Coefficients::IDENTITY,
+            start: Coefficients::IDENTITY,
+            ramp_len: 1,
+            samples_left: 0,
+            ramp_samples: ramp_samples.max(1),
+            channels: [ChannelState::default(); MAX_CHANNELS],
+            kernel: kernel(),
+        }
+    }
+
+    /// Glide from wherever the weights are now to `target` over the ramp time.
+    pub fn set_target(&mut self, target: &Coefficients) {
+        if *target == self.target {
+            return;
+        }
+        self.start = self.current;
+        self.target = *target;
+        self.ramp_len = self.ramp_samples;
+        self.samples_left = self.ramp_samples;
+    }
+
+    /// Take `coefficients` at once (no glide): for a new stream.
+    pub fn settle(&mut self, coefficients: &Coefficients) {
+        self.current = *coefficients;
+        self.target = *coefficients;
+        self.samples_left = 0;
+    }
+
+    /// Forget the signal (the weights stay).
+    pub fn clear_state(&mut self) {
+        self.channels = [ChannelState::default(); MAX_CHANNELS];
+    }
+
+    pub fn target(&self) -> &Coefficients {
+        &self.target
+    }
+
+    /// Whether the weights are still gliding.
+    pub fn is_ramping(&self) -> bool {
+        self.samples_left > 0
+    }
+
+    /// Whether the filter is settled on the identity: its output would equal its input.
+    pub fn is_settled_identity(&self) -> bool {
+        !self.is_ramping() && self.current == Coefficients::IDENTITY
+    }
+
+    /// Filter every channel in place; all channels see the same glide.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let (left_before, current_before) = (self.samples_left, self.current);
+        for (index, channel) in channels.iter_mut().enumerate().take(MAX_CHANNELS) {
+            self.samples_left = left_before;
+            self.current = current_before;
+            (self.kernel)(self, channel, index);
+        }
+    }
+
+    /// Run the state on `channels` without changing them: the filter stays warm while its output
+    /// is not used (bypass, or the rig selected), so a switch back starts with no transient.
+    pub fn advance(&mut self, channels: &[&[f32]], scratch: &mut [f32]) {
+        let (left_before, current_before) = (self.samples_left, self.current);
+        for (index, channel) in channels.iter().enumerate().take(MAX_CHANNELS) {
+            self.samples_left = left_before;
+            self.current = current_before;
+            for chunk in channel.chunks(scratch.len().max(1)) {
+                let buf = &mut scratch[..chunk.len()];
+                buf.copy_from_slice(chunk);
+                (self.kernel)(self, buf, index);
+            }
+        }
+    }
+
+    /// The weights for the sample about to be processed, then a step along the ramp.
+    #[inline(always)]
+    fn step(&mut self) {
+        if self.samples_left > 0 {
+            self.samples_left -= 1;
+            self.current = if self.samples_left == 0 {
+                self.target
+            } else {
+                let t = 1.0 - f64::from(self.samples_left) / f64::from(self.ramp_len);
+                self.start.lerp(&self.target, t)
+            };
+        }
+    }
+}
+
+/// The kernel, written once; compiled twice (portable and AVX), with the same arithmetic (no
+/// fused multiply-adds), so both give the same bits.
+#[inline(always)]
+fn kernel_generic(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
+    let a1 = bank.a1;
+    let a2 = bank.a2;
+    let mut st = bank.channels[channel];
+    let mut i = 0;
+    while i < samples.len() {
+        // While ramping the weights change every sample; settled, they are loaded once.
+        let run = if bank.samples_left > 0 {
+            1
+        } else {
+            samples.len() - i
+        };
+        let c = bank.current;
+        let b0: [[f64; LANES]; GROUPS] =
+            std::array::from_fn(|g| std::array::from_fn(|l| c.b0[g * LANES + l]));
+        let b1: [[f64; LANES]; GROUPS] =
+            std::array::from_fn(|g| std::array::from_fn(|l| c.b1[g * LANES + l]));
+        for x in &mut samples[i..i + run] {
+            // A NaN or infinity would poison the state for good: it enters as silence.
+            let input = if x.is_finite() { f64::from(*x) } else { 0.0 };
+            let u = input + c.dc_pole * st.u1;
+            let v = u - c.dc_zero * st.u1;
+            st.u1 = u;
+            let mut acc = [0.0f64; LANES];
+            for g in 0..GROUPS {
+                for l in 0..LANES {
+                    let s = v - a1[g][l] * st.s1[g][l] - a2[g][l] * st.s2[g][l];
+                    acc[l] += b0[g][l] * s + b1[g][l] * st.s1[g][l];
+                    st.s2[g][l] = st.s1[g][l];
+                    st.s1[g][l] = s;
+                }
+            }
+            let fir = c.fir[0] * v + c.fir[1] * st.v1 + c.fir[2] * st.v2;
+            st.v2 = st.v1;
+            st.v1 = v;
+            *x = ((acc[0] + acc[1]) + (acc[2] + acc[3]) + fir) as f32;
+        }
+        i += run;
+        if run == 1 {
+            bank.step();
+        }
+    }
+    flush(&mut st);
+    bank.channels[channel] = st;
+}
+
+/// Tiny state values to zero (see [`FLUSH_BELOW`]); once a block.
+fn flush(st: &mut ChannelState) {
+    let tiny = |x: &mut f64| {
+        if x.abs() < FLUSH_BELOW {
+            *x = 0.0;
+        }
+    };
+    for g in 0..GROUPS {
+        for l in 0..LANES {
+            tiny(&mut st.s1[g][l]);
+            tiny(&mut st.s2[g][l]);
+        }
+    }
+    tiny(&mut st.u1);
+    tiny(&mut st.v1);
+    tiny(&mut st.v2);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn kernel_avx(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
+    kernel_generic(bank, samples, channel)
+}
+
+fn kernel_portable(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
+    kernel_generic(bank, samples, channel)
+}
+
+/// The fastest kernel this CPU runs (chosen once, at construction).
+fn kernel() -> Kernel {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has just been found to support AVX.
+        return |bank, samples, channel| unsafe { kernel_avx(bank, samples, channel) };
+    }
+    kernel_portable
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    mod pole_set {
+        use super::*;
+
+        /// Every pole inside the unit circle, angles rising from 20 Hz to the top.
+        #[test]
+        fn stable_and_ordered() {
+            for fs in [22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0, 384_000.0] {
+                let poles = PoleSet::new(fs);
+                let angles = PoleSet::angles(fs);
+                assert!((angles[0] - std::f64::consts::TAU * 20.0 / fs).abs() < 1e-15);
+                let top = (0.95 * fs / 2.0).min(30_000.0);
+                assert!((angles[SECTIONS - 1] - std::f64::consts::TAU * top / fs).abs() < 1e-12);
+                assert!(angles.windows(2).all(|w| w[1] > w[0]));
+                assert!(poles.a2.iter().all(|&r2| r2 > 0.0 && r2 < 1.0));
+            }
+        }
+    }
+
+    mod bank_filter {
+        use super::*;
+
+        fn impulse_response(bank: &mut BankFilter, len: usize) -> Vec<f32> {
+            let mut x = vec![0.0f32; len];
+            x[0] = 1.0;
+            bank.process(&mut [&mut x]);
+            x
+        }
+
+        /// The identity passes an impulse unchanged.
+        #[test]
+        fn identity() {
+            let mut bank = BankFilter::new(48_000.0, 16);
+            let h = impulse_response(&mut bank, 64);
+            assert_eq!(h[0], 1.0);
+            assert!(h[1..].iter().all(|&v| v == 0.0));
+        }
+
+        /// One section alone: the recursion s[n] = x[n] − a1 s[n−1] − a2 s[n−2] with b0 = 1 gives
+        /// the section's own impulse response, r^n·sin((n+1)θ)/sin θ (closed form).
+        #[test]
+        fn one_section_closed_form() {
+            let fs = 48_000.0;
+            let mut bank = BankFilter::new(fs, 16);
+            let mut c = Coefficients::IDENTITY;
+            c.fir = [0.0; FIR_TAPS];
+            c.b0[5] = 1.0;
+            bank.settle(&c);
+            let h = impulse_response(&mut bank, 200);
+            let poles = PoleSet::new(fs);
+            let r = poles.a2[5].sqrt();
+            let theta = PoleSet::angles(fs)[5];
+            for (n, &v) in h.iter().enumerate() {
+                let exact = r.powi(n as i32) * ((n + 1) as f64 * theta).sin() / theta.sin();
+                assert!((f64::from(v) - exact).abs() < 1e-6, "{n}: {v} vs {exact}");
+            }
+        }
+
+        /// A DC section with q = 1 blocks DC exactly: a step settles to zero.
+        #[test]
+        fn dc_section_blocks_dc() {
+            let mut bank = BankFilter::new(48_000.0, 16);
+            let mut c = Coefficients::IDENTITY;
+            c.dc_zero = 1.0;
+            c.dc_pole = 0.99;
+            bank.settle(&c);
+            let mut x = vec![1.0f32; 5000];
+            bank.process(&mut [&mut x]);
+            assert!(x[4999].abs() < 1e-12, "{}", x[4999]);
+            assert_eq!(x[0], 1.0);
+        }
+
+        /// Gliding between two designs equals the crossfade of their outputs: the sections'
+        /// state does not depend on the weights (poles-first form), and the output is linear in
+        /// them.
+        #[test]
+        fn glide_is_a_crossfade() {
+            let fs = 48_000.0;
+            let mut a = Coefficients::IDENTITY;
+            let mut b = Coefficients::IDENTITY;
+            for k in 0..SECTIONS {
+                a.b0[k] = 0.01 * (k as f64).sin();
+                b.b1[k] = -0.02 * (k as f64 * 0.7).cos();
+            }
+            b.fir = [0.5, 0.1, 0.0];
+            let input: Vec<f32> = (0..4000).map(|i| ((i as f32) * 0.05).sin()).collect();
+            let run = |c: &Coefficients| {
+                let mut bank = BankFilter::new(fs, 1000);
+                bank.settle(c);
+                let mut x = input.clone();
+                bank.process(&mut [&mut x]);
+                x
+            };
+            let (ya, yb) = (run(&a), run(&b));
+            let mut bank = BankFilter::new(fs, 1000);
+            bank.settle(&a);
+            let mut x = input.clone();
+            let (head, tail) = x.split_at_mut(1500);
+            bank.process(&mut [head]);
+            bank.set_target(&b);
+            bank.process(&mut [tail]);
+            for n in 0..4000 {
+                // Sample 1500 still gets a's weights; the glide reaches b at sample 2500.
+                let t = (n.saturating_sub(1500) as f64 / 1000.0).min(1.0);
+                let expected = (1.0 - t) * f64::from(ya[n]) + t * f64::from(yb[n]);
+                assert!(
+                    (f64::from(x[n]) - expected).abs() < 1e-6,
+                    "{n}: {} vs {expected}",
+                    x[n]
+                );
+            }
+        }
+
+        /// Both kernels give the same bits.
+        #[test]
+        fn kernels_agree() {
+            let mut c = Coefficients::IDENTITY;
+            for k in 0..SECTIONS {
+                c.b0[k] = 0.013 * (k as f64 + 1.0).ln();
+                c.b1[k] = -0.011 * (k as f64).cos();
+            }
+            c.dc_zero = 1.0;
+            c.dc_pole = 0.999;
+            let input: Vec<f32> = (0..3000).map(|i| ((i as f32) * 0.31).sin()).collect();
+            let run = |kernel: Kernel| {
+                let mut bank = BankFilter::new(44_100.0, 100);
+                bank.kernel = kernel;
+                bank.settle(&Coefficients::IDENTITY);
+                bank.set_target(&c);
+                let mut x = input.clone();
+                bank.process(&mut [&mut x]);
+                x
+            };
+            let portable = run(kernel_portable);
+            let fastest = run(kernel());
+            assert!(
+                portable
+                    .iter()
+                    .zip(&fastest)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            );
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! The audition engine, measured through the real processing path (`Engine::process_with`, what
+//! the plugin's `process()` calls) against oracles that do not use the code under test:
+//!
+//! - magnitude: the closed-form circuit `H = V_iem/V_EMF` of each chain (`Chain::transfer`);
+//! - phase: the band-limited minimum phase of that magnitude, by numerical integration of the
+//!   Hilbert transform on the unit circle (checked here against closed-form minimum-phase
+//!   filters), not by the designer's cepstrum;
+//! - level match: the `ebur128` crate's loudness of pink noise through Rig and through A;
+//! - clicks: the largest sample-to-sample step of steady states before and after.
+
+mod support;
+
+use std::f64::consts::PI;
+use std::path::Path;
+
+use earstage::dsp::audition::{AuditionChains, AuditionSettings, InlineDesigner, Selection};
+use earstage::dsp::{Engine, EngineSettings};
+use earstage::model::audition::{AuditionChain, LevelMatch, Mode};
+use earstage::model::catalog::Catalog;
+use earstage::model::import::read_impedance;
+use earstage::model::{Attenuator, Cable, Chain, Complex64, Iem, ImpedanceModel, Source};
+use support::Rng;
+
+const RATES_HZ: [f64; 5] = [44_100.0, 48_000.0, 88_200.0, 96_000.0, 192_000.0];
+/// Acceptance (issue 9): |H| within 0.1 dB of the model, phase within 2° of the band-limited
+/// minimum-phase response, 20 Hz–20 kHz.
+const MAX_ERROR_DB: f64 = 0.1;
+const MAX_ERROR_DEG: f64 = 2.0;
+
+/// A rig and an audition chain in front of its IEM.
+struct Case {
+    name: &'static str,
+    rig: Chain,
+    audition: AuditionChain,
+}
+
+fn catalog() -> Catalog {
+    Catalog::builtin()
+}
+
+/// The IEM on an ideal 1 Vrms source: then `H_rig = 1` and the audition is `H` itself.
+fn ideal_rig(iem: Iem) -> Chain {
+    Chain {
+        source: Source::ideal(1.0),
+        attenuator: Attenuator::none(),
+        cable: Cable::default(),
+        iem,
+    }
+}
+
+/// `source` and `attenuator` in front of the rig's IEM, at the rig's full-scale EMF, so that
+/// level mode shows the circuit alone.
+fn audition_on(rig: &Chain, mut source: Source, attenuator: Attenuator) -> AuditionChain {
+    source.vfs_volts = rig.source.vfs_volts;
+    source.volume_db = rig.source.volume_db;
+    AuditionChain {
+        source,
+        attenuator,
+        cable: Cable::default(),
+    }
+}
+
+fn source_with_ohms(ohms: f64) -> Source {
+    let mut s = Source::ideal(1.0);
+    s.name = format!("{ohms} Ω source");
+    s.output_ohms = ohms;
+    s
+}
+
+fn imported_iem() -> Iem {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/multi-ba-measured.zma");
+    let curve = read_impedance(&path).expect("the fixture imports");
+    let mut iem = catalog().iem("Andromeda").unwrap().clone();
+    iem.name = "imported multi-BA (.zma)".into();
+    iem.impedance = ImpedanceModel::Measured { points: curve };
+    iem
+}
+
+/// The cases issue 9 names.
+fn cases() -> Vec<Case> {
+    let c = catalog();
+    let multi_ba = ideal_rig(c.iem("Andromeda").unwrap().clone());
+    let dynamic = ideal_rig(c.iem("IE 300").unwrap().clone());
+    let imported = ideal_rig(imported_iem());
+    let none = Attenuator::none;
+    vec![
+        Case {
+            name: "multi-BA on a 10 Ω source",
+            audition: audition_on(&multi_ba, source_with_ohms(10.0), none()),
+            rig: multi_ba.clone(),
+        },
+        Case {
+            name: "multi-BA on a 75 Ω adapter",
+            audition: audition_on(
+                &multi_ba,
+                source_with_ohms(0.5),
+                c.attenuator("75").unwrap().clone(),
+            ),
+            rig: multi_ba.clone(),
+        },
+        Case {
+            name: "multi-BA on a −24 dB L-pad",
+            audition: audition_on(
+                &multi_ba,
+                source_with_ohms(2.0),
+                c.attenuator("24").unwrap().clone(),
+            ),
+            rig: multi_ba.clone(),
+        },
+        Case {
+            name: "multi-BA on a 220 µF coupling capacitor",
+            audition: audition_on(
+                &multi_ba,
+                c.source("capacitor").unwrap().clone(),
+                none(),
+            ),
+            rig: multi_ba.clone(),
+        },
+        Case {
+            name: "multi-BA on a 100 Ω ‖ 220 nF barrel",
+            audition: audition_on(
+                &multi_ba,
+                source_with_ohms(1.0),
+                c.attenuator("barrel").unwrap().clone(),
+            ),
+            rig: multi_ba,
+        },
+        Case {
+            name: "single dynamic on a 47 Ω mixer output",
+            audition: audition_on(&dynamic, source_with_ohms(47.0), none()),
+            rig: dynamic,
+        },
+        Case {
+            name: "imported .zma on a 33 Ω adapter",
+            audition: audition_on(
+                &imported,
+                source_with_ohms(1.0),
+                c.attenuator("33").unwrap().clone(),
+            ),
+            rig: imported,
+        },
+    ]
+}
+
+/// Audition A = `chain`, selected, in `mode`, with the ceiling out of the way.
+fn settings_for(chain: &AuditionChain, mode: Mode) -> EngineSettings {
+    EngineSettings {
+        audition: AuditionSettings {
+            selection: Selection::A,
+            a: chain.values(),
+            b: chain.values(),
+            mode,
+            level_match: LevelMatch::PinkLoudness,
+            ceiling_db: 24.0,
+            chains_revision: 0,
+        },
+        ..EngineSettings::default()
+    }
+}
+
+fn designer_for(case: &Case) -> InlineDesigner {
+    InlineDesigner::new(AuditionChains {
+        rig: case.rig.clone(),
+        a: case.audition.clone(),
+        b: case.audition.clone(),
+    })
+}
+
+/// Mono `input` through a fresh engine primed on the designs, in host-sized blocks.
+fn run(
+    designer: &mut InlineDesigner,
+    settings: &EngineSettings,
+    fs: f64,
+    input: &[f32],
+    block: usize,
+) -> Vec<f32> {
+    designer.prime(&settings.audition, fs);
+    let mut engine = Engine::new(fs as f32, 1, settings);
+    let mut out = input.to_vec();
+    for piece in out.chunks_mut(block) {
+        engine.process_with(&mut [piece], settings, &mut (), designer);
+        designer.run_pending();
+    }
+    out
+}
+
+/// The DTFT of `h` at `hz`.
+fn dtft(h: &[f32], hz: f64, fs: f64) -> Complex64 {
+    let step = Complex64::from_polar(1.0, -2.0 * PI * hz / fs);
+    let mut phasor = Complex64::new(1.0, 0.0);
+    let mut sum = Complex64::new(0.0, 0.0);
+    for &v in h {
+        sum += phasor * f64::from(v);
+        phasor *= step;
+    }
+    sum
+}
+
+/// The band-limited minimum phase of a magnitude response on the unit circle:
+/// `φ(θ0) = −(1/2π)·∫_0^π (L(θ) − L(θ0))·[cot((θ0−θ)/2) + cot((θ0+θ)/2)] dθ`, `L = ln|H|`
+/// (the Hilbert transform on the circle; subtracting L(θ0) removes the principal value, the
+/// kernel integrating to zero). A simple zero at DC, `1 − z⁻¹`, is split off first: its phase is
+/// `(π − θ)/2` in closed form.
+struct MinPhaseOracle {
+    theta: Vec<f64>,
+    rest: Vec<f64>,
+    fs: f64,
+    dc_zero: bool,
+}
+
+impl MinPhaseOracle {
+    const POINTS: usize = 60_000;
+
+    fn new(magnitude: &dyn Fn(f64) -> f64, fs: f64, dc_zero: bool) -> Self {
+        let lo = 2.0 * PI * 0.005 / fs;
+        let theta: Vec<f64> = (0..Self::POINTS)
+            .map(|i| lo * (PI / lo).powf(i as f64 / (Self::POINTS - 1) as f64))
+            .collect();
+        let rest = theta
+            .iter()
+            .map(|&t| Self::rest_of(magnitude, t, fs, dc_zero))
+            .collect();
+        Self {
+            theta,
+            rest,
+            fs,
+            dc_zero,
+        }
+    }
+
+    fn rest_of(magnitude: &dyn Fn(f64) -> f64, theta: f64, fs: f64, dc_zero: bool) -> f64 {
+        let l = magnitude(theta * fs / (2.0 * PI)).ln();
+        if dc_zero {
+            l - (2.0 * (theta / 2.0).sin()).ln()
+        } else {
+            l
+        }
+    }
+
+    fn phase_rad(&self, magnitude: &dyn Fn(f64) -> f64, hz: f64) -> f64 {
+        let t0 = 2.0 * PI * hz / self.fs;
+        let l0 = Self::rest_of(magnitude, t0, self.fs, self.dc_zero);
+        let integrand = |t: f64, l: f64| {
+            if (t - t0).abs() < 1e-12 * t0 {
+                return 0.0;
+            }
+            let kernel = 1.0 / ((t0 - t) / 2.0).tan() + 1.0 / ((t0 + t) / 2.0).tan();
+            (l - l0) * kernel
+        };
+        let mut sum = integrand(self.theta[0] / 2.0, self.rest[0]) * self.theta[0];
+        for i in 1..self.theta.len() {
+            let (a, b) = (self.theta[i - 1], self.theta[i]);
+            sum +=
+                0.5 * (b - a) * (integrand(a, self.rest[i - 1]) + integrand(b, self.rest[i]));
+        }
+        let phase = -sum / (2.0 * PI);
+        if self.dc_zero {
+            phase + (PI - t0) / 2.0
+        } else {
+            phase
+        }
+    }
+}
+
+/// Test frequencies: 1/6 octave from 20 Hz to 20 kHz.
+fn test_frequencies() -> Vec<f64> {
+    let mut f: Vec<f64> = (0..)
+        .map(|i| 20.0 * 2f64.powf(i as f64 / 6.0))
+        .take_while(|&hz| hz < 20_000.0)
+        .collect();
+    f.push(20_000.0);
+    f
+}
+
+fn wrap_deg(deg: f64) -> f64 {
+    (deg + 180.0).rem_euclid(360.0) - 180.0
+}
+
+mod oracle {
+    use super::*;
+
+    /// The oracle against a closed-form minimum-phase filter, `(1 − 0.9 z⁻¹)/(1 − 0.5 z⁻¹)`.
+    #[test]
+    fn first_order_section() {
+        let fs = 48_000.0;
+        let h = |hz: f64| {
+            let z1 = Complex64::from_polar(1.0, -2.0 * PI * hz / fs);
+            (1.0 - 0.9 * z1) / (1.0 - 0.5 * z1)
+        };
+        let magnitude = |hz: f64| h(hz).norm();
+        let oracle = MinPhaseOracle::new(&magnitude, fs, false);
+        for hz in test_frequencies() {
+            let got = oracle.phase_rad(&magnitude, hz).to_degrees();
+            let exact = h(hz).arg().to_degrees();
+            assert!((got - exact).abs() < 0.01, "{hz} Hz: {got} vs {exact}");
+        }
+    }
+
+    /// And with a zero on the unit circle at DC, `(1 − z⁻¹)(1 − 0.3 z⁻¹)/(1 − 0.995 z⁻¹)`.
+    #[test]
+    fn dc_zero() {
+        let fs = 44_100.0;
+        let h = |hz: f64| {
+            let z1 = Complex64::from_polar(1.0, -2.0 * PI * hz / fs);
+            (1.0 - z1) * (1.0 - 0.3 * z1) / (1.0 - 0.995 * z1)
+        };
+        let magnitude = |hz: f64| h(hz).norm();
+        let oracle = MinPhaseOracle::new(&magnitude, fs, true);
+        for hz in test_frequencies() {
+            let got = oracle.phase_rad(&magnitude, hz).to_degrees();
+            let exact = h(hz).arg().to_degrees();
+            assert!((got - exact).abs() < 0.01, "{hz} Hz: {got} vs {exact}");
+        }
+    }
+}
+
+/// Issue 9's acceptance test: every case at every rate, level mode on an ideal rig (so the
+/// filter must be `H` itself), measured with an impulse through the engine.
+#[test]
+fn accuracy_against_the_model() {
+    let mut failures = Vec::new();
+    println!(
+        "{:<44} {:>7} {:>8} {:>8} {:>12}",
+        "case", "rate", "max dB", "max deg", "advance µs"
+    );
+    for case in cases() {
+        let audition_chain = case.audition.on(&case.rig);
+        let emf_ratio = audition_chain.source.emf_at_full_scale_volts()
+            / case.rig.source.emf_at_full_scale_volts();
+        let model = |hz: f64| audition_chain.transfer(hz) / case.rig.transfer(hz) * emf_ratio;
+        let magnitude = |hz: f64| model(hz).norm();
+        let dc_zero = audition_chain.source.coupling_uf.is_some();
+        for fs in RATES_HZ {
+            let settings = settings_for(&case.audition, Mode::Level);
+            let mut designer = designer_for(&case);
+            // An impulse after silence: nothing may come out before it (zero latency).
+            let lead = 64;
+            let len = ((0.7 * fs) as usize).next_power_of_two();
+            let mut input = vec![0.0f32; lead + len];
+            input[lead] = 1.0;
+            let output = run(&mut designer, &settings, fs, &input, 512);
+            assert!(
+                output[..lead].iter().all(|&v| v == 0.0),
+                "{}: output before the impulse",
+                case.name
+            );
+            let h = &output[lead..];
+            let oracle = MinPhaseOracle::new(&magnitude, fs, dc_zero);
+            let (mut worst_db, mut worst_deg, mut advance_us) = (0.0f64, 0.0f64, 0.0f64);
+            for hz in test_frequencies() {
+                let measured = dtft(h, hz, fs);
+                let error_db = 20.0 * (measured.norm() / magnitude(hz)).log10();
+                let target_deg = oracle.phase_rad(&magnitude, hz).to_degrees();
+                let error_deg = wrap_deg(measured.arg().to_degrees() - target_deg);
+                worst_db = worst_db.max(error_db.abs());
+                worst_deg = worst_deg.max(error_deg.abs());
+                // What the band-limited target lacks of the analog phase, as a time advance.
+                let analog_deg = model(hz).arg().to_degrees();
+                let advance = wrap_deg(target_deg - analog_deg) / 360.0 / hz * 1e6;
+                if hz >= 1000.0 {
+                    advance_us = advance_us.max(advance.abs());
+                }
+            }
+            println!(
+                "{:<44} {:>7.1} {:>8.4} {:>8.3} {:>12.2}",
+                case.name,
+                fs / 1000.0,
+                worst_db,
+                worst_deg,
+                advance_us
+            );
+            if worst_db > MAX_ERROR_DB || worst_deg > MAX_ERROR_DEG {
+                failures.push(format!(
+                    "{} at {fs} Hz: {worst_db:.3} dB, {worst_deg:.2}°",
+                    case.name
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Coloration mode matches the loudness: pink noise through A has the K-weighted loudness of
+/// the rig's feed, measured by the `ebur128` crate (within its 0.1 LU tolerance class).
+#[test]
+fn coloration_mode_matches_pink_loudness() {
+    let fs = 48_000.0;
+    let mut rng = Rng::new(9);
+    let pink = support_pink(&mut rng, (20.0 * fs) as usize, fs);
+    for case in cases() {
+        let settings = settings_for(&case.audition, Mode::Coloration);
+        let mut designer = designer_for(&case);
+        let output = run(&mut designer, &settings, fs, &pink, 1024);
+        let loudness = |x: &[f32]| {
+            let mut meter = ebur128::EbuR128::new(1, fs as u32, ebur128::Mode::I).unwrap();
+            meter.add_frames_f32(&x[(2.0 * fs) as usize..]).unwrap();
+            meter.loudness_global().unwrap()
+        };
+        let (rig, audition) = (loudness(&pink), loudness(&output));
+        assert!(
+            (rig - audition).abs() < 0.1,
+            "{}: rig {rig:.3} LUFS, audition {audition:.3} LUFS",
+            case.name
+        );
+    }
+}
+
+/// Pink noise with an exact 1/f power spectrum from 20 Hz to 20 kHz (random phases, shaped in
+/// the frequency domain), about −20 dBFS RMS.
+fn support_pink(rng: &mut Rng, len: usize, fs: f64) -> Vec<f32> {
+    let n = len.next_power_of_two();
+    let mut planner = realfft::RealFftPlanner::<f64>::new();
+    let inverse = planner.plan_fft_inverse(n);
+    let mut spectrum = inverse.make_input_vec();
+    for (k, bin) in spectrum.iter_mut().enumerate() {
+        let hz = k as f64 * fs / n as f64;
+        if (20.0..=20_000.0).contains(&hz) {
+            *bin = Complex64::from_polar(1.0 / hz.sqrt(), rng.uniform(0.0, 2.0 * PI));
+        }
+    }
+    let mut x = inverse.make_output_vec();
+    inverse.process(&mut spectrum, &mut x).unwrap();
+    let rms = (x.iter().map(|v| v * v).sum::<f64>() / n as f64).sqrt();
+    x[..len].iter().map(|v| (0.1 * v / rms) as f32).collect()
+}
