@@ -121,6 +121,53 @@ impl Default for DesignPair {
     }
 }
 
+/// The engine and its designer on one thread: how the offline front ends (render, demo, the SPL
+/// analysis) run exactly the plugin's processing. Designs happen between blocks.
+pub struct OfflineEngine {
+    engine: super::Engine,
+    designer: InlineDesigner,
+    settings: super::EngineSettings,
+}
+
+impl OfflineEngine {
+    /// An engine settled on `settings`, with the designs made before the first block.
+    pub fn new(
+        sample_rate_hz: f64,
+        channels: usize,
+        settings: super::EngineSettings,
+        chains: AuditionChains,
+    ) -> Self {
+        let mut designer = InlineDesigner::new(chains);
+        designer.prime(&settings.audition, sample_rate_hz);
+        Self {
+            engine: super::Engine::new(sample_rate_hz as f32, channels, &settings),
+            designer,
+            settings,
+        }
+    }
+
+    /// Settings from the next block on (a switch glides as in the plugin).
+    pub fn set_settings(&mut self, settings: super::EngineSettings) {
+        self.settings = settings;
+    }
+
+    pub fn process(&mut self, channels: &mut [&mut [f32]], sink: &mut impl super::MeterSink) {
+        self.engine
+            .process_with(channels, &self.settings, sink, &mut self.designer);
+        self.designer.run_pending();
+    }
+
+    /// End of the stream: pending peaks measured, the final meter frame to `sink`.
+    pub fn finish(&mut self, sink: &mut impl super::MeterSink) {
+        self.engine.finish(sink);
+    }
+
+    /// What the designer last did (gain, what the ceiling held back, fit error).
+    pub fn status(&self) -> &AuditionStatus {
+        self.designer.status()
+    }
+}
+
 /// The audio thread's connection to whoever designs the filters.
 pub trait AuditionLink {
     /// Ask for designs for these values. Called only when they change, at most once a block,
@@ -296,6 +343,11 @@ impl InlineDesigner {
     pub fn prime(&mut self, settings: &AuditionSettings, sample_rate_hz: f64) {
         self.designer
             .run(&settings.request(sample_rate_hz, 0), &self.chains);
+    }
+
+    /// What the designer last did.
+    pub fn status(&self) -> &AuditionStatus {
+        &self.designer.status
     }
 
     /// Answer the request the engine made, if any.

@@ -54,14 +54,39 @@ pub struct Design {
 pub fn design(audition: &Audition, sample_rate_hz: f64) -> Design {
     let gain = audition.gain();
     let linear_gain = 10f64.powf(gain.gain_db / 20.0);
-    let response = |hz: f64| audition.response_with_gain(hz, linear_gain);
-    let (dc_zero, dc_pole) = dc_section(audition.highpass_corners_hz(), sample_rate_hz);
+    let magnitude = |hz: f64| audition.response_with_gain(hz, linear_gain).norm();
+    let fitted = fit_magnitude(&magnitude, audition.highpass_corners_hz(), sample_rate_hz);
+    Design {
+        coefficients: fitted.coefficients,
+        gain,
+        fit_error_db: fitted.error_db,
+        fit_error_deg: fitted.error_deg,
+    }
+}
+
+/// A fitted filter and its largest deviation from the target over 20 Hz–20 kHz.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fitted {
+    pub coefficients: Coefficients,
+    pub error_db: f64,
+    pub error_deg: f64,
+}
+
+/// The bank whose response is the band-limited minimum-phase response of `magnitude` (a
+/// function of Hz on (0, fs/2]). `highpass_corners_hz` are the coupling-capacitor corners of the
+/// wanted and the undone high-pass (see [`dc_section`]); `magnitude` must include them.
+pub fn fit_magnitude(
+    magnitude: &dyn Fn(f64) -> f64,
+    highpass_corners_hz: (Option<f64>, Option<f64>),
+    sample_rate_hz: f64,
+) -> Fitted {
+    let (dc_zero, dc_pole) = dc_section(highpass_corners_hz, sample_rate_hz);
     let dc = |hz: f64| {
         let z1 = Complex64::from_polar(1.0, -std::f64::consts::TAU * hz / sample_rate_hz);
         (1.0 - dc_zero * z1) / (1.0 - dc_pole * z1)
     };
-    // What the bank must do: the response with the DC section divided out (smooth at DC).
-    let rest_magnitude = |hz: f64| response(hz).norm() / dc(hz).norm();
+    // What the bank must do: the magnitude with the DC section divided out (smooth at DC).
+    let rest_magnitude = |hz: f64| magnitude(hz) / dc(hz).norm();
     let rest = MinimumPhase::new(&rest_magnitude, sample_rate_hz);
 
     let poles = PoleSet::new(sample_rate_hz);
@@ -84,22 +109,20 @@ pub fn design(audition: &Audition, sample_rate_hz: f64) -> Design {
     };
     flush_tiny(&mut coefficients);
 
-    let (mut fit_error_db, mut fit_error_deg) = (0.0f64, 0.0f64);
+    let (mut error_db, mut error_deg) = (0.0f64, 0.0f64);
     for (&hz, target) in fit_hz.iter().zip(&targets) {
         if !(BAND_START_HZ..=BAND_STOP_HZ).contains(&hz) {
             continue;
         }
         let [re, im] = coefficients.response(&poles, hz, sample_rate_hz);
-        let got = Complex64::new(re, im) / dc(hz);
-        let ratio = got / target;
-        fit_error_db = fit_error_db.max((20.0 * ratio.norm().log10()).abs());
-        fit_error_deg = fit_error_deg.max(ratio.arg().to_degrees().abs());
+        let ratio = Complex64::new(re, im) / dc(hz) / target;
+        error_db = error_db.max((20.0 * ratio.norm().log10()).abs());
+        error_deg = error_deg.max(ratio.arg().to_degrees().abs());
     }
-    Design {
+    Fitted {
         coefficients,
-        gain,
-        fit_error_db,
-        fit_error_deg,
+        error_db,
+        error_deg,
     }
 }
 
@@ -107,7 +130,7 @@ pub fn design(audition: &Audition, sample_rate_hz: f64) -> Design {
 /// rig), by the matched z-transform (`e^(−ω_c/fs)`): the audition's capacitor is a zero at DC and a
 /// pole at its corner; the rig's is undone by a zero at its corner and a pole at the audition's
 /// corner, or at [`RIG_HIGHPASS_UNDO_FLOOR_HZ`] if the audition has none.
-fn dc_section(corners_hz: (Option<f64>, Option<f64>), sample_rate_hz: f64) -> (f64, f64) {
+pub fn dc_section(corners_hz: (Option<f64>, Option<f64>), sample_rate_hz: f64) -> (f64, f64) {
     let z = |hz: f64| (-std::f64::consts::TAU * hz / sample_rate_hz).exp();
     match corners_hz {
         (None, None) => (0.0, 0.0),

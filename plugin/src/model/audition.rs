@@ -286,7 +286,7 @@ pub fn first_order_highpass(hz: f64, corner_hz: f64) -> Complex64 {
 }
 
 /// The corner of a chain's coupling capacitor, if its source has one.
-fn highpass_corner_hz(chain: &Chain) -> Option<f64> {
+pub fn highpass_corner_hz(chain: &Chain) -> Option<f64> {
     let farads = chain.source.coupling_uf? * 1e-6;
     // At DC the load is resistive; 0.1 Hz is far below any IEM's reactances.
     let load_ohms = chain.at(0.1).z_in.re;

@@ -140,6 +140,21 @@ impl MeterReport {
     }
 }
 
+/// A progress bar for a job over `frames` frames, shown on long files only (hidden otherwise).
+pub fn progress_bar(frames: u64, duration_s: f64, message: &str) -> ProgressBar {
+    if duration_s <= PROGRESS_MIN_S {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(frames);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {percent}% · {eta} left")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(message.to_owned());
+    bar
+}
+
 /// Run planar audio through a fresh engine, block by block and in place as a host would:
 /// `next_block` fills the blocks (returning their length, 0 at the end), `processed` sees each
 /// block after the engine. Returns what the meters measured.
@@ -171,18 +186,7 @@ pub fn run(path: &Path, json: bool, over_threshold_dbtp: f32, chain: &ChainArgs)
     };
     let mut wav = WavReader::open(path)?;
     let duration_s = wav.duration_s();
-    let progress = if duration_s > PROGRESS_MIN_S {
-        let bar = ProgressBar::new(wav.frames);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {percent}% · {eta} left")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        bar.set_message(format!("analyzing {}", path.display()));
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let progress = progress_bar(wav.frames, duration_s, &format!("analyzing {}", path.display()));
     let settings = EngineSettings {
         over_threshold_dbtp,
         ..EngineSettings::default()

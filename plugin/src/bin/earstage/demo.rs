@@ -4,10 +4,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use earstage::dsp::EngineSettings;
+use earstage::dsp::audition::{AuditionChains, AuditionSettings, OfflineEngine, Selection};
+use earstage::model::audition::AuditionChain;
 use earstage::model::Chain;
 use earstage::model::advisor::{Advice, Target, advise};
 use earstage::model::catalog::Catalog;
-use earstage::model::chain::{ChainReport, REFERENCE_HZ};
+use earstage::model::chain::ChainReport;
 use serde::Serialize;
 
 use crate::analyze::{MeterReport, measure_planar};
@@ -15,15 +17,13 @@ use crate::chain::{THIRD_OCTAVES_HZ, advice_text};
 use crate::chain_args::ChainArgs;
 use crate::demo_signal;
 use crate::plot::coloration_svg;
-use crate::spl::{SplAnalyzer, SplReport, filter_offline};
+use crate::spl::{SplAnalyzer, SplReport};
 
 /// The advisor's target in the demo: LAeq of −20 dBFS RMS pink noise, dBA (a common reference
 /// level, DESIGN.md §4: 79–85 dB SPL).
 const DEMO_TARGET_LAEQ_DBA: f64 = 80.0;
 /// The A/B audition alternates ideal source (A) and chain (B) in segments of this length, s.
 const AB_SEGMENT_S: f64 = 2.0;
-/// Crossfade at each switch, s.
-const AB_CROSSFADE_S: f64 = 0.010;
 
 /// Block size the demo feeds the engine with, as a host would.
 const BLOCK: usize = 512;
@@ -127,48 +127,54 @@ fn write_plot(chain: &Chain, dir: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The A/B audition: the demo signal alternating between the ideal source (A) and the chain (B),
-/// level-matched at 1 kHz (coloration only), 2 s each, crossfaded over 10 ms. Rendered offline
-/// with the chain's exact response.
+/// The A/B audition: the demo signal alternating between the same IEM on an ideal source (the
+/// rig, "A") and the chain ("B") every 2 s, level-matched (coloration mode), made by the plugin's
+/// own engine switching between Rig and audition A (so each switch is the plugin's crossfade).
 fn write_ab(chain: &Chain, input: &[Vec<f32>; 2], dir: &Path) -> Result<PathBuf> {
     let path = dir.join("ab-audition.wav");
-    let fs = f64::from(demo_signal::SAMPLE_RATE_HZ);
-    let h_ref = chain.transfer(REFERENCE_HZ).norm();
-    let colored: Vec<Vec<f64>> = input
-        .iter()
-        .map(|x| filter_offline(x, fs, |hz| chain.transfer(hz) / h_ref))
-        .collect();
+    let fs = demo_signal::SAMPLE_RATE_HZ;
+    let audition = AuditionChain::from_rig(chain);
+    let settings_for = |selection| EngineSettings {
+        audition: AuditionSettings {
+            selection,
+            a: audition.values(),
+            b: audition.values(),
+            ..AuditionSettings::default()
+        },
+        ..EngineSettings::default()
+    };
+    let chains = AuditionChains {
+        rig: chain.reference(),
+        a: audition.clone(),
+        b: audition.clone(),
+    };
+    let mut engine = OfflineEngine::new(f64::from(fs), 2, settings_for(Selection::Rig), chains);
     let spec = hound::WavSpec {
         channels: 2,
-        sample_rate: demo_signal::SAMPLE_RATE_HZ,
+        sample_rate: fs,
         bits_per_sample: 32,
         sample_format: hound::SampleFormat::Float,
     };
     let mut writer = hound::WavWriter::create(&path, spec)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let segment = (AB_SEGMENT_S * fs) as usize;
-    let fade = (AB_CROSSFADE_S * fs) as usize;
-    for n in 0..input[0].len() {
-        // Weight of B: 0 in A segments, 1 in B segments, a linear ramp across each switch.
-        let into = n % segment;
-        let b_now = (n / segment) % 2 == 1;
-        let ramp = if into < fade {
-            into as f64 / fade as f64
+    let segment = (AB_SEGMENT_S * f64::from(fs)) as usize;
+    let [mut left_all, mut right_all] = input.clone();
+    for (n, (left, right)) in left_all
+        .chunks_mut(BLOCK)
+        .zip(right_all.chunks_mut(BLOCK))
+        .enumerate()
+    {
+        let selection = if (n * BLOCK / segment) % 2 == 1 {
+            Selection::A
         } else {
-            1.0
+            Selection::Rig
         };
-        let w_b = if b_now {
-            ramp
-        } else if n >= segment {
-            1.0 - ramp
-        } else {
-            0.0
-        };
-        for ch in 0..2 {
-            let a = f64::from(input[ch][n]);
-            let y = (1.0 - w_b) * a + w_b * colored[ch][n];
-            writer.write_sample(y as f32)?;
-        }
+        engine.set_settings(settings_for(selection));
+        engine.process(&mut [left, right], &mut ());
+    }
+    for (l, r) in left_all.iter().zip(&right_all) {
+        writer.write_sample(*l)?;
+        writer.write_sample(*r)?;
     }
     writer.finalize()?;
     Ok(path)
@@ -229,7 +235,7 @@ mod tests {
     }
 
     /// A segments are the signal itself; B segments carry the chain's coloration; for an ideal
-    /// chain B equals A (the offline filter is exact to its kernel length).
+    /// chain B equals A (to the fit's accuracy).
     #[test]
     fn ab_audition_segments() {
         let dir = std::env::temp_dir().join(format!("earstage-ab-{}", std::process::id()));

@@ -12,6 +12,7 @@ mod chain_args;
 mod demo;
 mod demo_signal;
 mod plot;
+mod render;
 mod spl;
 mod wav;
 
@@ -47,6 +48,8 @@ enum Command {
         #[command(flatten)]
         chain: Box<chain_args::ChainArgs>,
     },
+    /// Play a WAV file as an audition chain would deliver it, through the plugin's own filter.
+    Render(Box<render::RenderCommand>),
     /// The playback-chain model: response, coloration, impedance, SPL, hiss, headroom, advisor.
     Chain(Box<chain::ChainCommand>),
     /// List the built-in IEMs, sources and attenuators with where their figures come from.
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
             chain,
         } => analyze::run(&wav, json, over_threshold, &chain),
         Command::Chain(cmd) => chain::run(&cmd),
+        Command::Render(cmd) => render::run(&cmd),
         Command::Catalog { json } => catalog::run(json),
         Command::Demo { json, bundles, out } => demo::run(json, bundles.as_deref(), &out),
     };
