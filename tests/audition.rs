@@ -111,11 +111,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "multi-BA on a 220 µF coupling capacitor",
-            audition: audition_on(
-                &multi_ba,
-                c.source("capacitor").unwrap().clone(),
-                none(),
-            ),
+            audition: audition_on(&multi_ba, c.source("capacitor").unwrap().clone(), none()),
             rig: multi_ba.clone(),
         },
         Case {
@@ -257,8 +253,7 @@ impl MinPhaseOracle {
         let mut sum = integrand(self.theta[0] / 2.0, self.rest[0]) * self.theta[0];
         for i in 1..self.theta.len() {
             let (a, b) = (self.theta[i - 1], self.theta[i]);
-            sum +=
-                0.5 * (b - a) * (integrand(a, self.rest[i - 1]) + integrand(b, self.rest[i]));
+            sum += 0.5 * (b - a) * (integrand(a, self.rest[i - 1]) + integrand(b, self.rest[i]));
         }
         let phase = -sum / (2.0 * PI);
         if self.dc_zero {
@@ -623,8 +618,7 @@ fn switching_does_not_click() {
                 let at = |t: f64| (t * fs) as usize;
                 let name = format!("{mode:?} switch at {fs} Hz, blocks of {block}");
                 // Each switch against the steady states on either side of it.
-                for (before, switch, after) in [(0.1, 0.3, 0.6), (0.4, 0.6, 0.9), (0.7, 0.9, 1.2)]
-                {
+                for (before, switch, after) in [(0.1, 0.3, 0.6), (0.4, 0.6, 0.9), (0.7, 0.9, 1.2)] {
                     assert_no_click(
                         &name,
                         &out[at(before)..at(switch)],
@@ -669,6 +663,16 @@ fn bypass_is_bit_exact_and_glides() {
         let x = (0.5 * (2.0 * PI * 1000.0 * n as f64 / fs).sin()) as f32;
         assert_eq!(out[n].to_bits(), x.to_bits(), "sample {n}");
     }
-    assert_no_click("bypass on", &out[at(0.1)..at(0.3)], &out[at(0.3)..at(0.35)], &out[at(0.4)..at(0.6)]);
-    assert_no_click("bypass off", &out[at(0.4)..at(0.6)], &out[at(0.6)..at(0.65)], &out[at(0.7)..]);
+    assert_no_click(
+        "bypass on",
+        &out[at(0.1)..at(0.3)],
+        &out[at(0.3)..at(0.35)],
+        &out[at(0.4)..at(0.6)],
+    );
+    assert_no_click(
+        "bypass off",
+        &out[at(0.4)..at(0.6)],
+        &out[at(0.6)..at(0.65)],
+        &out[at(0.7)..],
+    );
 }

@@ -1,8 +1,8 @@
 //! Host-automatable parameters. The `#[id]` strings are part of saved projects and host
 //! automation lanes: never rename one once it has shipped.
 
-use std::sync::{Arc, RwLock};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;

@@ -408,7 +408,12 @@ impl AuditionStage {
     }
 
     /// Take new designs, ask for new ones when the values changed, and follow the switch.
-    pub fn update(&mut self, settings: &AuditionSettings, block_len: usize, link: &mut impl AuditionLink) {
+    pub fn update(
+        &mut self,
+        settings: &AuditionSettings,
+        block_len: usize,
+        link: &mut impl AuditionLink,
+    ) {
         if let Some(pair) = link.receive() {
             if pair.sample_rate_hz == self.sample_rate_hz {
                 if self.sent.is_some_and(|s| s.id == pair.request_id) {
@@ -424,9 +429,12 @@ impl AuditionStage {
             }
         }
         let wanted = settings.request(self.sample_rate_hz, self.next_id);
-        let changed = self
-            .sent
-            .is_none_or(|sent| AuditionRequest { id: wanted.id, ..sent } != wanted);
+        let changed = self.sent.is_none_or(|sent| {
+            AuditionRequest {
+                id: wanted.id,
+                ..sent
+            } != wanted
+        });
         if changed && self.awaiting_samples.is_none() {
             link.request(wanted);
             self.sent = Some(wanted);

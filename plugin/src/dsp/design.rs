@@ -142,7 +142,11 @@ pub fn dc_section(corners_hz: (Option<f64>, Option<f64>), sample_rate_hz: f64) -
 
 /// Weights below 1e-30 to zero, so the filter never multiplies subnormals.
 fn flush_tiny(c: &mut Coefficients) {
-    for w in c.b0.iter_mut().chain(c.b1.iter_mut()).chain(c.fir.iter_mut()) {
+    for w in
+        c.b0.iter_mut()
+            .chain(c.b1.iter_mut())
+            .chain(c.fir.iter_mut())
+    {
         if w.abs() < 1e-30 {
             *w = 0.0;
         }
@@ -234,7 +238,10 @@ fn fit(poles: &PoleSet, hz: &[f64], targets: &[Complex64], sample_rate_hz: f64) 
 pub fn least_squares(mut columns: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     let n = columns.len();
     let m = b.len();
-    assert!(m >= n, "least squares needs at least as many equations as unknowns");
+    assert!(
+        m >= n,
+        "least squares needs at least as many equations as unknowns"
+    );
     let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
     let scale: Vec<f64> = columns
         .iter_mut()
@@ -259,7 +266,10 @@ pub fn least_squares(mut columns: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
         let reflect = |target: &mut [f64]| {
             let dot: f64 = v.iter().zip(target.iter()).map(|(a, b)| a * b).sum();
             let f = 2.0 * dot / v_norm2;
-            target.iter_mut().zip(v.iter()).for_each(|(t, a)| *t -= f * a);
+            target
+                .iter_mut()
+                .zip(v.iter())
+                .for_each(|(t, a)| *t -= f * a);
         };
         for column in &mut columns[j..] {
             reflect(&mut column[j..]);
@@ -282,18 +292,25 @@ mod tests {
         use super::*;
 
         /// A straight line through three points off it: the normal equations' closed form,
-        /// slope 1/2 and intercept 2/3 for (0, 1), (1, 1), (2, 2).
+        /// slope 1/2 and intercept 5/6 for (0, 1), (1, 1), (2, 2).
         #[test]
         fn line_fit() {
-            let x = least_squares(vec![vec![1.0, 1.0, 1.0], vec![0.0, 1.0, 2.0]], vec![1.0, 1.0, 2.0]);
-            assert!((x[0] - 2.0 / 3.0).abs() < 1e-12, "{x:?}");
+            let x = least_squares(
+                vec![vec![1.0, 1.0, 1.0], vec![0.0, 1.0, 2.0]],
+                vec![1.0, 1.0, 2.0],
+            );
+            assert!((x[0] - 5.0 / 6.0).abs() < 1e-12, "{x:?}");
             assert!((x[1] - 0.5).abs() < 1e-12, "{x:?}");
         }
 
         /// A square system is solved exactly, however badly its columns are scaled.
         #[test]
         fn square_system() {
-            let columns = vec![vec![2.0, 1.0, 0.0], vec![0.0, 3e6, 1e6], vec![1e-6, 0.0, 4e-6]];
+            let columns = vec![
+                vec![2.0, 1.0, 0.0],
+                vec![0.0, 3e6, 1e6],
+                vec![1e-6, 0.0, 4e-6],
+            ];
             let want = [1.5, 2.0, 1e6];
             let b: Vec<f64> = (0..3)
                 .map(|i| (0..3).map(|j| columns[j][i] * want[j]).sum())

@@ -42,7 +42,7 @@ impl ChainView {
 }
 
 /// A catalog picker: the entry whose name matches is selected; picking one returns it.
-fn picker<T: Clone>(
+pub(super) fn picker<T: Clone>(
     ui: &mut egui::Ui,
     label: &str,
     current: &str,

@@ -15,6 +15,7 @@ use crate::dsp::audition::AuditionStatus;
 use crate::dsp::{MeterReceiver, OverEvent};
 use crate::params::EarstageParams;
 
+mod audition;
 mod chain;
 mod header;
 mod loudness;
@@ -29,7 +30,7 @@ const OVER_LOG_LEN: usize = 200;
 const METER_REFRESH: Duration = Duration::from_millis(33);
 
 /// Default and minimum editor size, logical points.
-const DEFAULT_SIZE: (f32, f32) = (1040.0, 520.0);
+const DEFAULT_SIZE: (f32, f32) = (1380.0, 640.0);
 const MIN_SIZE: (f32, f32) = (480.0, 300.0);
 
 pub fn default_state() -> Arc<EguiEditorState> {
@@ -59,6 +60,7 @@ pub fn create(
             params,
             session,
             audition_status,
+            audition_view: audition::AuditionView::new(),
             meters,
             over_log: VecDeque::with_capacity(OVER_LOG_LEN),
             chain_view: None,
@@ -71,8 +73,9 @@ pub struct EditorApp {
     params: Arc<EarstageParams>,
     session: Arc<SessionInfo>,
     /// What the audition's designer last did.
-    #[allow(dead_code)]
     audition_status: Arc<AuditionStatus>,
+    /// The audition panel's derived curves and import field.
+    audition_view: audition::AuditionView,
     meters: MeterReceiver,
     /// The newest overs, newest first.
     over_log: VecDeque<OverEvent>,
@@ -107,9 +110,23 @@ impl NiceEguiApp for EditorApp {
         let frame = *self.meters.latest();
         egui::Panel::top("header").show(ui, |ui| header::show(ui, &self.session));
         egui::Panel::bottom("output").show(ui, |ui| output::show(ui, &self.params, &setter));
-        let chain_view = self.chain_view.get_or_insert_with(|| {
-            chain::ChainView::new(&self.params.chain.get())
-        });
+        let chain_view = self
+            .chain_view
+            .get_or_insert_with(|| chain::ChainView::new(&self.params.chain.get()));
+        egui::Panel::right("audition")
+            .resizable(false)
+            .default_size(330.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    audition::show(
+                        ui,
+                        &self.params,
+                        &setter,
+                        &self.audition_status,
+                        &mut self.audition_view,
+                    )
+                })
+            });
         egui::Panel::right("chain")
             .resizable(false)
             .default_size(300.0)

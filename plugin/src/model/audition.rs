@@ -275,7 +275,10 @@ impl Audition {
     /// Corners of the DC-blocking capacitors of (audition, rig), Hz: `1/(2π·C·R)` with `R` the
     /// resistance the capacitor sees at DC (source resistance plus the load it drives).
     pub fn highpass_corners_hz(&self) -> (Option<f64>, Option<f64>) {
-        (highpass_corner_hz(&self.chain), highpass_corner_hz(&self.rig))
+        (
+            highpass_corner_hz(&self.chain),
+            highpass_corner_hz(&self.rig),
+        )
     }
 }
 
@@ -383,7 +386,7 @@ mod tests {
     mod corners {
         use super::*;
 
-        /// 220 µF into 2 Ω + 16 Ω: 1/(2π·220e-6·18) = 40.19 Hz.
+        /// 220 µF into 2 Ω + 16 Ω: 1/(2π·220e-6·18) = 40.1906 Hz.
         #[test]
         fn coupling_capacitor() {
             let mut rig = resistive_rig(16.0);
@@ -391,7 +394,7 @@ mod tests {
             rig.source.coupling_uf = Some(220.0);
             let a = audition(&resistive_rig(16.0), 0.0, Mode::Level);
             let corner = highpass_corner_hz(&rig).unwrap();
-            assert!((corner - 40.191_7).abs() < 1e-3, "{corner}");
+            assert!((corner - 40.190_64).abs() < 1e-4, "{corner}");
             assert_eq!(a.highpass_corners_hz(), (None, None));
         }
     }

@@ -186,7 +186,11 @@ pub fn run(path: &Path, json: bool, over_threshold_dbtp: f32, chain: &ChainArgs)
     };
     let mut wav = WavReader::open(path)?;
     let duration_s = wav.duration_s();
-    let progress = progress_bar(wav.frames, duration_s, &format!("analyzing {}", path.display()));
+    let progress = progress_bar(
+        wav.frames,
+        duration_s,
+        &format!("analyzing {}", path.display()),
+    );
     let settings = EngineSettings {
         over_threshold_dbtp,
         ..EngineSettings::default()

@@ -8,9 +8,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use earstage::dsp::audition::{AuditionChains, AuditionSettings, OfflineEngine, Selection};
 use earstage::dsp::{Collector, EngineSettings};
+use earstage::model::Chain;
 use earstage::model::audition::{AuditionChain, CEILING_DB, DEFAULT_CEILING_DB, LevelMatch, Mode};
 use earstage::model::catalog::Catalog;
-use earstage::model::Chain;
 use serde::Serialize;
 
 use crate::analyze::{MeterReport, progress_bar};
@@ -64,10 +64,18 @@ pub enum MatchArg {
 #[derive(Args, Debug, Default, Clone)]
 pub struct RigArgs {
     /// The rig's source, from the catalog.
-    #[arg(long, value_name = "NAME", help_heading = "Rig (what you listen through)")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Rig (what you listen through)"
+    )]
     pub rig_source: Option<String>,
     /// The rig source's output impedance, Ω.
-    #[arg(long, value_name = "OHMS", help_heading = "Rig (what you listen through)")]
+    #[arg(
+        long,
+        value_name = "OHMS",
+        help_heading = "Rig (what you listen through)"
+    )]
     pub rig_source_impedance: Option<f64>,
     /// The rig source's volume, dB.
     #[arg(
@@ -78,7 +86,11 @@ pub struct RigArgs {
     )]
     pub rig_source_volume: Option<f64>,
     /// The rig's attenuator or adapter, from the catalog.
-    #[arg(long, value_name = "NAME", help_heading = "Rig (what you listen through)")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Rig (what you listen through)"
+    )]
     pub rig_attenuator: Option<String>,
 }
 
@@ -174,7 +186,11 @@ pub fn run(cmd: &RenderCommand) -> Result<()> {
     let partial = partial_path(&cmd.output);
     let mut writer = hound::WavWriter::create(&partial, spec)
         .with_context(|| format!("cannot write {}", partial.display()))?;
-    let progress = progress_bar(wav.frames, duration_s, &format!("rendering {}", cmd.input.display()));
+    let progress = progress_bar(
+        wav.frames,
+        duration_s,
+        &format!("rendering {}", cmd.input.display()),
+    );
     let mut collector = Collector::default();
     let mut planar = vec![Vec::new(); channels];
     let result = (|| -> Result<()> {
@@ -205,7 +221,8 @@ pub fn run(cmd: &RenderCommand) -> Result<()> {
     engine.finish(&mut collector);
 
     let status = engine.status();
-    let load = |a: &atomic_float::AtomicF32| f64::from(a.load(std::sync::atomic::Ordering::Relaxed));
+    let load =
+        |a: &atomic_float::AtomicF32| f64::from(a.load(std::sync::atomic::Ordering::Relaxed));
     let report = Report {
         input: cmd.input.clone(),
         output: cmd.output.clone(),
@@ -244,10 +261,7 @@ fn check_output(input: &Path, output: &Path, force: bool) -> Result<()> {
         );
     }
     if output.exists() && !force {
-        bail!(
-            "{} exists; add --force to replace it",
-            output.display()
-        );
+        bail!("{} exists; add --force to replace it", output.display());
     }
     Ok(())
 }

@@ -33,24 +33,25 @@ impl Curves {
     }
 }
 
-fn x_of(rect: Rect, hz: f64) -> f32 {
+pub fn x_of(rect: Rect, hz: f64) -> f32 {
     let t = (hz / BAND_START_HZ).log10() / (BAND_STOP_HZ / BAND_START_HZ).log10();
     rect.left() + rect.width() * t as f32
 }
 
-pub fn show(ui: &mut egui::Ui, curves: &Curves, size: Vec2) {
-    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
-    let painter = ui.painter_at(rect);
-    let font = FontId::proportional(10.0);
-    let extreme = curves
-        .coloration_db
-        .iter()
-        .fold(1.0f64, |m, v| m.max(v.abs()));
-    let span_db = (extreme / 3.0).ceil() * 3.0;
-    let y_of = |db: f64| rect.center().y - (db / span_db) as f32 * rect.height() * 0.45;
-    let z_max = curves.impedance_ohms.iter().fold(1.0f64, |m, v| m.max(*v)) * 1.1;
-    let yz_of = |ohms: f64| rect.bottom() - (ohms / z_max) as f32 * rect.height();
+/// The height of `db` on a plot spanning ±`span_db` around its middle.
+pub fn y_of(rect: Rect, db: f64, span_db: f64) -> f32 {
+    rect.center().y - (db / span_db) as f32 * rect.height() * 0.45
+}
 
+/// A span in whole steps of 3 dB that holds every value of `curves`, at least ±3 dB.
+pub fn span_db<'a>(curves: impl IntoIterator<Item = &'a f64>) -> f64 {
+    let extreme = curves.into_iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    (extreme / 3.0).ceil() * 3.0
+}
+
+/// Vertical lines at 100 Hz, 1 kHz and 10 kHz, labelled.
+pub fn frequency_grid(painter: &egui::Painter, rect: Rect) {
+    let font = FontId::proportional(10.0);
     for hz in [100.0, 1000.0, 10_000.0] {
         let x = x_of(rect, hz);
         painter.line_segment(
@@ -70,8 +71,13 @@ pub fn show(ui: &mut egui::Ui, curves: &Curves, size: Vec2) {
             GRID.gamma_multiply(2.0),
         );
     }
+}
+
+/// Horizontal lines at −span, 0 and +span dB, labelled in `color`.
+pub fn db_grid(painter: &egui::Painter, rect: Rect, span_db: f64, color: Color32) {
+    let font = FontId::proportional(10.0);
     for db in [-span_db, 0.0, span_db] {
-        let y = y_of(db);
+        let y = y_of(rect, db, span_db);
         painter.line_segment(
             [Pos2::new(rect.left(), y), Pos2::new(rect.right(), y)],
             Stroke::new(1.0, GRID),
@@ -86,9 +92,22 @@ pub fn show(ui: &mut egui::Ui, curves: &Curves, size: Vec2) {
             },
             format!("{db:+.0} dB"),
             font.clone(),
-            COLORATION,
+            color,
         );
     }
+}
+
+pub fn show(ui: &mut egui::Ui, curves: &Curves, size: Vec2) {
+    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+    let painter = ui.painter_at(rect);
+    let font = FontId::proportional(10.0);
+    let span_db = span_db(&curves.coloration_db);
+    let y_of = |db: f64| y_of(rect, db, span_db);
+    let z_max = curves.impedance_ohms.iter().fold(1.0f64, |m, v| m.max(*v)) * 1.1;
+    let yz_of = |ohms: f64| rect.bottom() - (ohms / z_max) as f32 * rect.height();
+
+    frequency_grid(&painter, rect);
+    db_grid(&painter, rect, span_db, COLORATION);
     painter.text(
         rect.right_top() + Vec2::new(-2.0, 2.0),
         Align2::RIGHT_TOP,

@@ -1,0 +1,322 @@
+//! The audition section: Rig / A / B, the mode and ceiling, the two audition chains (catalog
+//! picks and live values), an impedance import for the rig's IEM, what the designer reports, and
+//! a plot of what A and B do relative to the rig.
+
+use nice_plug::prelude::*;
+use nice_plug_egui::widgets::ParamSlider;
+use std::sync::atomic::Ordering;
+
+use egui::{Color32, Pos2, Sense, Shape, Stroke};
+
+use crate::dsp::audition::{AuditionSettings, AuditionStatus, Designer};
+use crate::model::attenuator::Network;
+use crate::model::catalog::Catalog;
+use crate::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
+use crate::model::import::read_impedance;
+use crate::model::{ImpedanceModel, db, from_db};
+use crate::params::{ChainParams, EarstageParams, Listen, StoredAuditions, shunt_from_param};
+
+use super::chain::picker;
+use super::widgets::response_plot;
+
+const COLORS: [Color32; 2] = [
+    Color32::from_rgb(90, 170, 250),
+    Color32::from_rgb(240, 190, 70),
+];
+const HELD_BACK: Color32 = Color32::from_rgb(250, 150, 60);
+const ERROR: Color32 = Color32::from_rgb(240, 90, 90);
+
+/// What the panel derives from the settings, remade only when they change.
+pub struct AuditionView {
+    catalog: Catalog,
+    key: Option<(AuditionSettings, u64)>,
+    hz: Vec<f64>,
+    /// 20·log10|F| of A and B (with their gains), dB.
+    curves_db: [Vec<f64>; 2],
+    /// The path typed for an impedance import, and the result of the last import.
+    import_path: String,
+    import_message: Option<Result<String, String>>,
+}
+
+impl AuditionView {
+    pub fn new() -> Self {
+        Self {
+            catalog: Catalog::builtin(),
+            key: None,
+            hz: log_grid(BAND_START_HZ, BAND_STOP_HZ, 24.0),
+            curves_db: [Vec::new(), Vec::new()],
+            import_path: String::new(),
+            import_message: None,
+        }
+    }
+
+    /// Recompute the curves if anything they depend on changed.
+    fn refresh(&mut self, params: &EarstageParams) {
+        let settings = params.audition_settings();
+        let key = (settings, settings.chains_revision);
+        if self.key == Some(key) {
+            return;
+        }
+        self.key = Some(key);
+        let chains = params.audition_chains();
+        // The same description of each chain the designer builds.
+        let request = crate::dsp::audition::AuditionRequest {
+            sample_rate_hz: 48_000.0,
+            a: settings.a,
+            b: settings.b,
+            mode: settings.mode,
+            level_match: settings.level_match,
+            ceiling_db: settings.ceiling_db,
+            chains_revision: settings.chains_revision,
+            id: 0,
+        };
+        for slot in 0..2 {
+            let audition = Designer::audition(&request, &chains, slot);
+            let gain = from_db(audition.gain().gain_db);
+            self.curves_db[slot] = self
+                .hz
+                .iter()
+                .map(|&hz| db(audition.response_with_gain(hz, gain).norm()))
+                .collect();
+        }
+    }
+}
+
+pub fn show(
+    ui: &mut egui::Ui,
+    params: &EarstageParams,
+    setter: &ParamSetter,
+    status: &AuditionStatus,
+    view: &mut AuditionView,
+) {
+    view.refresh(params);
+    ui.label(egui::RichText::new("Audition").strong());
+    ui.horizontal(|ui| {
+        ui.label("Listen");
+        for (value, label, hint) in [
+            (
+                Listen::Rig,
+                "Rig",
+                "Your chain as it is: the feed passes unchanged",
+            ),
+            (Listen::A, "A", "Your rig made to sound as chain A would"),
+            (Listen::B, "B", "Your rig made to sound as chain B would"),
+        ] {
+            let selected = params.listen.value() == value;
+            if ui
+                .selectable_label(selected, label)
+                .on_hover_text(hint)
+                .clicked()
+                && !selected
+            {
+                setter.begin_set_parameter(&params.listen);
+                setter.set_parameter(&params.listen, value);
+                setter.end_set_parameter(&params.listen);
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("Mode");
+        ui.add(ParamSlider::for_param(&params.mode, setter).with_width(190.0));
+    });
+    ui.horizontal(|ui| {
+        ui.label("Match");
+        ui.add(ParamSlider::for_param(&params.level_match, setter).with_width(190.0));
+    });
+    ui.horizontal(|ui| {
+        ui.label("Ceiling");
+        ui.add(ParamSlider::for_param(&params.ceiling_db, setter).with_width(190.0))
+            .on_hover_text("The audition never boosts any frequency by more than this");
+    });
+
+    let mut stored = params.audition.get();
+    let before = stored.clone();
+    for (slot, label) in [(0, "A"), (1, "B")] {
+        chain_section(ui, params, setter, status, view, &mut stored, slot, label);
+    }
+    if stored != before {
+        params.audition.replace(stored);
+    }
+
+    let size = egui::vec2(ui.available_width().max(160.0), 110.0);
+    plot(ui, view, size);
+    import(ui, params, view);
+    let design_ms = f64::from(status.design_us.load(Ordering::Relaxed)) / 1000.0;
+    ui.label(
+        egui::RichText::new(format!(
+            "filters designed in {design_ms:.1} ms · within {:.2} dB / {:.2} dB of the model",
+            status.fit_error_db[0].load(Ordering::Relaxed),
+            status.fit_error_db[1].load(Ordering::Relaxed),
+        ))
+        .small()
+        .weak(),
+    );
+}
+
+/// One audition chain: catalog picks, live values, and what the designer says of it.
+#[allow(clippy::too_many_arguments)]
+fn chain_section(
+    ui: &mut egui::Ui,
+    params: &EarstageParams,
+    setter: &ParamSetter,
+    status: &AuditionStatus,
+    view: &AuditionView,
+    stored: &mut StoredAuditions,
+    slot: usize,
+    label: &str,
+) {
+    let (chain, values) = if slot == 0 {
+        (&mut stored.a, &params.a)
+    } else {
+        (&mut stored.b, &params.b)
+    };
+    ui.add_space(4.0);
+    ui.label(egui::RichText::new(format!("Chain {label}")).color(COLORS[slot]));
+    let source_label = format!("{label} source");
+    if let Some(source) = picker(
+        ui,
+        &source_label,
+        &chain.source.name,
+        &view.catalog.sources,
+        |s| &s.name,
+    ) {
+        set(setter, &values.output_ohms, source.output_ohms);
+        set(setter, &values.volume_db, source.volume_db);
+        chain.source = source;
+    }
+    let pad_label = format!("{label} pad");
+    if let Some(attenuator) = picker(
+        ui,
+        &pad_label,
+        &chain.attenuator.name,
+        &view.catalog.attenuators,
+        |a| &a.name,
+    ) {
+        let (series, shunt) = match attenuator.network {
+            Network::None => (0.0, None),
+            Network::LPad {
+                series_ohms,
+                shunt_ohms,
+            } => (series_ohms, Some(shunt_ohms)),
+            Network::Series { ohms } | Network::SeriesRc { ohms, .. } => (ohms, None),
+        };
+        set(setter, &values.series_ohms, series);
+        set(
+            setter,
+            &values.shunt_ohms,
+            shunt.unwrap_or(crate::model::audition::SHUNT_OHMS.max),
+        );
+        chain.attenuator = attenuator;
+    }
+    sliders(ui, values, setter);
+    let held = status.held_back_db[slot].load(Ordering::Relaxed);
+    let level = status.level_at_1k_db[slot].load(Ordering::Relaxed);
+    ui.horizontal(|ui| {
+        ui.label(format!("level at 1 kHz {level:+.1} dB"));
+        if held > 0.05 {
+            ui.label(
+                egui::RichText::new(format!("ceiling holds back {held:.1} dB"))
+                    .color(HELD_BACK)
+                    .strong(),
+            );
+        }
+    });
+    if shunt_from_param(values.shunt_ohms.value()).is_some()
+        && matches!(chain.attenuator.network, Network::SeriesRc { .. })
+    {
+        ui.label(
+            egui::RichText::new("a shunt resistor replaces the barrel's capacitor")
+                .small()
+                .weak(),
+        );
+    }
+}
+
+fn sliders(ui: &mut egui::Ui, values: &ChainParams, setter: &ParamSetter) {
+    for (name, param, hint) in [
+        ("Zo", &values.output_ohms, "The source's output impedance"),
+        (
+            "Ra",
+            &values.series_ohms,
+            "Series resistance of the pad or adapter",
+        ),
+        (
+            "Rb",
+            &values.shunt_ohms,
+            "Shunt resistance of an L-pad (top of the range: none)",
+        ),
+        ("Vol", &values.volume_db, "The source's volume"),
+    ] {
+        ui.horizontal(|ui| {
+            ui.label(name);
+            ui.add(ParamSlider::for_param(param, setter).with_width(190.0))
+                .on_hover_text(hint);
+        });
+    }
+}
+
+/// A whole parameter gesture: the host records one automation point.
+fn set(setter: &ParamSetter, param: &FloatParam, value: f64) {
+    setter.begin_set_parameter(param);
+    setter.set_parameter(param, value as f32);
+    setter.end_set_parameter(param);
+}
+
+/// What A and B do relative to the rig, 20 Hz–20 kHz, dB (with their gains).
+fn plot(ui: &mut egui::Ui, view: &AuditionView, size: egui::Vec2) {
+    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+    let painter = ui.painter_at(rect);
+    let span_db = response_plot::span_db(view.curves_db.iter().flatten());
+    response_plot::frequency_grid(&painter, rect);
+    response_plot::db_grid(&painter, rect, span_db, Color32::GRAY);
+    for (slot, curve) in view.curves_db.iter().enumerate() {
+        let points: Vec<Pos2> = view
+            .hz
+            .iter()
+            .zip(curve)
+            .map(|(&hz, &db)| {
+                Pos2::new(
+                    response_plot::x_of(rect, hz),
+                    response_plot::y_of(rect, db, span_db),
+                )
+            })
+            .collect();
+        painter.add(Shape::line(points, Stroke::new(2.0, COLORS[slot])));
+    }
+}
+
+/// Import a measured impedance curve for the rig's IEM (it is what A and B are heard on).
+fn import(ui: &mut egui::Ui, params: &EarstageParams, view: &mut AuditionView) {
+    ui.horizontal(|ui| {
+        ui.label("IEM |Z| file");
+        ui.add(
+            egui::TextEdit::singleline(&mut view.import_path)
+                .hint_text(".zma, REW text or CSV")
+                .desired_width(150.0),
+        );
+        if ui.button("Import").clicked() {
+            let path = std::path::PathBuf::from(view.import_path.trim());
+            view.import_message = Some(match read_impedance(&path) {
+                Ok(curve) => {
+                    let mut rig = params.chain.get();
+                    let points = curve.rows().len();
+                    rig.iem.impedance = ImpedanceModel::Measured { points: curve };
+                    rig.iem.provenance = format!("imported from {}", path.display());
+                    params.chain.replace(rig);
+                    Ok(format!("imported {points} points for the rig's IEM"))
+                }
+                // The rig keeps its curve: nothing is half-applied.
+                Err(err) => Err(err.to_string()),
+            });
+        }
+    });
+    match &view.import_message {
+        Some(Ok(text)) => {
+            ui.label(egui::RichText::new(text).small());
+        }
+        Some(Err(text)) => {
+            ui.label(egui::RichText::new(text).small().color(ERROR));
+        }
+        None => {}
+    }
+}
