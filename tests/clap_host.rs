@@ -119,6 +119,11 @@ impl Loaded {
     }
 }
 
+/// Normalized value of an enum parameter's variant (nice-plug spreads n variants over 0 to 1).
+fn enum_normalized(index: usize, variants: usize) -> f64 {
+    index as f64 / (variants - 1) as f64
+}
+
 fn sine(freq_hz: f64, amplitude: f64, phase: f64, len: usize) -> Vec<f32> {
     (0..len)
         .map(|n| {
@@ -244,5 +249,89 @@ fn state_round_trips_into_a_new_instance() {
     let gain = 10f64.powf(-3.5 / 20.0);
     for (&o, &i) in output[0].iter().zip(&input[0]) {
         assert!((f64::from(o) - f64::from(i) * gain).abs() <= 1e-6);
+    }
+}
+
+/// Audition A in the real host: requests go to the plugin's background thread, the designs come
+/// back while audio runs (paced at real time), and once the glide is done the host's output is
+/// what the engine gives with the same designs made up front (the filter's state does not depend
+/// on its weights, so the two agree sample for sample). Then the bypass: the host's bypass
+/// parameter, bit-exact after its crossfade.
+#[test]
+#[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
+fn audition_plays_the_engines_filter_and_bypass_is_bit_exact() {
+    use earstage::dsp::EngineSettings;
+    use earstage::dsp::audition::{OfflineEngine, Selection};
+    use earstage::params::EarstageParams;
+
+    let _host = common::one_host_thread();
+    let mut plugin = Loaded::new();
+    plugin.select_channels(2);
+    let (listen, ..) = plugin.param("Listen");
+    let len = (0.6 * SAMPLE_RATE_HZ) as usize;
+    let input = vec![sine(997.0, 0.5, 0.0, len), sine(5_000.0, 0.3, 1.0, len)];
+    let output = common::process_paced(
+        &mut plugin.instance,
+        &input,
+        &[(listen, enum_normalized(1, 3))],
+        true,
+    );
+
+    let params = EarstageParams::default();
+    let mut audition = params.audition_settings();
+    audition.selection = Selection::A;
+    let settings = EngineSettings {
+        audition,
+        ..EngineSettings::default()
+    };
+    let mut engine = OfflineEngine::new(SAMPLE_RATE_HZ, 2, settings, params.audition_chains());
+    let mut expected = input.clone();
+    {
+        let [left, right] = expected.as_mut_slice() else {
+            unreachable!()
+        };
+        engine.process(&mut [left.as_mut_slice(), right.as_mut_slice()], &mut ());
+    }
+    let settled = (0.3 * SAMPLE_RATE_HZ) as usize;
+    for ch in 0..2 {
+        assert!(
+            output[ch][settled..]
+                .iter()
+                .zip(&input[ch][settled..])
+                .any(|(o, i)| o != i),
+            "audition A changed nothing on channel {ch}"
+        );
+        for n in settled..len {
+            let (got, want) = (f64::from(output[ch][n]), f64::from(expected[ch][n]));
+            assert!(
+                (got - want).abs() <= 1e-6,
+                "channel {ch}, sample {n}: host {got} vs engine {want}"
+            );
+        }
+    }
+
+    // The bypass parameter is the host's bypass, and bypassed the feed passes bit for bit.
+    let handle = plugin.instance.plugin_handle();
+    let params_ext: PluginParams = handle.get_extension().expect("params extension");
+    let mut buffer = ParamInfoBuffer::new();
+    let bypass = (0..params_ext.count(&handle))
+        .filter_map(|i| {
+            params_ext
+                .get_info(&handle, i, &mut buffer)
+                .map(|info| (info.id, info.flags))
+        })
+        .find(|(_, flags)| flags.contains(clack_extensions::params::ParamInfoFlags::IS_BYPASS))
+        .map(|(id, _)| id)
+        .expect("a parameter flagged as the bypass");
+    let bypassed = plugin.process(&input, &[(listen, enum_normalized(1, 3)), (bypass, 1.0)]);
+    let after_fade = 1_000;
+    for ch in 0..2 {
+        assert!(
+            bypassed[ch][after_fade..]
+                .iter()
+                .zip(&input[ch][after_fade..])
+                .all(|(o, i)| o.to_bits() == i.to_bits()),
+            "bypass is not bit-exact on channel {ch}"
+        );
     }
 }

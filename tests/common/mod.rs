@@ -94,6 +94,18 @@ pub fn process(
     input: &[Vec<f32>],
     first_block_params: &[(ClapId, f64)],
 ) -> Vec<Vec<f32>> {
+    process_paced(instance, input, first_block_params, false)
+}
+
+/// [`process`], and with `real_time` no faster than real time (a block's duration per block), as
+/// a host playing a session does: work the plugin hands to its background thread then arrives
+/// while the audio runs.
+pub fn process_paced(
+    instance: &mut PluginInstance<TestHost>,
+    input: &[Vec<f32>],
+    first_block_params: &[(ClapId, f64)],
+    real_time: bool,
+) -> Vec<Vec<f32>> {
     let channels = input.len();
     let len = input[0].len();
     let config = PluginAudioConfiguration {
@@ -146,6 +158,11 @@ pub fn process(
             out[start..end].copy_from_slice(block);
         }
         output_events.clear();
+        if real_time {
+            std::thread::sleep(std::time::Duration::from_secs_f64(
+                (end - start) as f64 / SAMPLE_RATE_HZ,
+            ));
+        }
     }
     let stopped = processor.stop_processing();
     instance.deactivate(stopped);

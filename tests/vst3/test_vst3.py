@@ -1,5 +1,7 @@
 """The built Earstage.vst3 in a real VST3 host (pedalboard), with audio pushed through it."""
 
+import time
+
 import numpy as np
 import pedalboard
 import pytest
@@ -68,3 +70,24 @@ def test_state_round_trips_into_a_new_instance(plugin):
     out = restored.process(audio, SAMPLE_RATE_HZ, buffer_size=256)
     gain = 10.0 ** (restored.output_trim_db / 20.0)
     assert np.abs(out.astype(np.float64) - audio * gain).max() <= 1e-6
+
+
+def test_audition_a_changes_the_sound_and_stays_finite(plugin):
+    """Listen = A in the VST3 host: the designs come from the plugin's background thread, so the
+    first call asks for them and the second (after they have had time to arrive) plays them."""
+    assert "listen" in plugin.parameters
+    # Rig, A, B spread over the normalized range: A is half way.
+    plugin.parameters["listen"].raw_value = 0.5
+    rng = np.random.default_rng(5)
+    audio = (0.1 * rng.standard_normal((2, 48_000))).astype(np.float32)
+    plugin.process(audio[:, :4_800], SAMPLE_RATE_HZ, buffer_size=256, reset=False)
+    time.sleep(0.3)
+    out = plugin.process(audio, SAMPLE_RATE_HZ, buffer_size=256, reset=False)
+    assert np.isfinite(out).all()
+    settled = 4_800
+    difference = np.abs(out[:, settled:].astype(np.float64) - audio[:, settled:])
+    assert difference.max() > 1e-3, "audition A did not change the sound"
+    # The default A (a low-impedance interface against the default rig on 10 ohms) is level-
+    # matched: the RMS stays within a few dB of the input's.
+    ratio_db = 20 * np.log10(np.sqrt(np.mean(out[:, settled:] ** 2)) / np.sqrt(np.mean(audio[:, settled:] ** 2)))
+    assert abs(ratio_db) < 3.0

@@ -86,6 +86,12 @@ impl Default for AuditionSettings {
 }
 
 impl AuditionSettings {
+    /// The request these settings make at `sample_rate_hz` (the editor and the benchmarks build
+    /// the designer's own description of the chains from it).
+    pub fn request_at(&self, sample_rate_hz: f64) -> AuditionRequest {
+        self.request(sample_rate_hz, 0)
+    }
+
     fn request(&self, sample_rate_hz: f64, id: u64) -> AuditionRequest {
         AuditionRequest {
             sample_rate_hz,

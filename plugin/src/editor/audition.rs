@@ -60,16 +60,7 @@ impl AuditionView {
         self.key = Some(key);
         let chains = params.audition_chains();
         // The same description of each chain the designer builds.
-        let request = crate::dsp::audition::AuditionRequest {
-            sample_rate_hz: 48_000.0,
-            a: settings.a,
-            b: settings.b,
-            mode: settings.mode,
-            level_match: settings.level_match,
-            ceiling_db: settings.ceiling_db,
-            chains_revision: settings.chains_revision,
-            id: 0,
-        };
+        let request = settings.request_at(48_000.0);
         for slot in 0..2 {
             let audition = Designer::audition(&request, &chains, slot);
             let gain = from_db(audition.gain().gain_db);

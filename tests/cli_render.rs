@@ -1,0 +1,151 @@
+//! `earstage render`, run as a user would: the output against the circuit's closed form, its
+//! format, and its refusals.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use earstage::model::catalog::Catalog;
+use earstage::model::{Cable, Chain, Source};
+
+const FS: u32 = 44_100;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("earstage-render-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Two seconds of a stereo sine at `hz`, −6 dBFS, 24-bit.
+fn write_sine(path: &Path, hz: f64) {
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: FS,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for n in 0..2 * FS {
+        let x = 0.5 * (2.0 * std::f64::consts::PI * hz * f64::from(n) / f64::from(FS)).sin();
+        let v = (x * 8_388_607.0).round() as i32;
+        w.write_sample(v).unwrap();
+        w.write_sample(-v).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+fn render(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_earstage"))
+        .arg("render")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn rms(x: &[f32]) -> f64 {
+    (x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
+}
+
+/// Level mode on the default (ideal) rig outputs H = V_iem/V_EMF: a sine's level changes by
+/// 20·log10|H(f)| of the circuit, within the audition's 0.1 dB.
+#[test]
+fn level_mode_is_the_circuits_response() {
+    let dir = temp_dir("level");
+    let input = dir.join("in.wav");
+    let catalog = Catalog::builtin();
+    let chain = Chain {
+        source: Source::ideal(1.0),
+        attenuator: catalog.attenuator("75").unwrap().clone(),
+        cable: Cable::default(),
+        iem: catalog.iem("Andromeda").unwrap().clone(),
+    };
+    for hz in [100.0, 1_000.0, 8_000.0] {
+        write_sine(&input, hz);
+        let output = dir.join(format!("out-{hz}.wav"));
+        let out = render(&[
+            input.to_str().unwrap(),
+            output.to_str().unwrap(),
+            "--iem",
+            "Andromeda",
+            "--source",
+            "Ideal source",
+            "--attenuator",
+            "75",
+            "--mode",
+            "level",
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["held_back_db"], 0.0);
+        let mut reader = hound::WavReader::open(&output).unwrap();
+        let spec = reader.spec();
+        assert_eq!(
+            (spec.channels, spec.sample_rate, spec.bits_per_sample),
+            (2, FS, 32)
+        );
+        assert_eq!(spec.sample_format, hound::SampleFormat::Float);
+        let samples: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
+        assert_eq!(samples.len(), 4 * FS as usize);
+        let left: Vec<f32> = samples.iter().step_by(2).copied().collect();
+        let steady = &left[FS as usize / 2..];
+        let got_db = 20.0 * (rms(steady) / (0.5 / 2f64.sqrt())).log10();
+        let want_db = 20.0 * chain.transfer(hz).norm().log10();
+        assert!(
+            (got_db - want_db).abs() < 0.1,
+            "{hz} Hz: {got_db:.3} dB vs the circuit's {want_db:.3} dB"
+        );
+    }
+}
+
+/// It never overwrites the input, nor an existing file without --force; the messages say which
+/// file and what to do.
+#[test]
+fn refusals_name_the_file() {
+    let dir = temp_dir("refuse");
+    let input = dir.join("in.wav");
+    write_sine(&input, 440.0);
+    let same = render(&[input.to_str().unwrap(), input.to_str().unwrap(), "--force"]);
+    assert!(!same.status.success());
+    let message = String::from_utf8_lossy(&same.stderr);
+    assert!(message.contains("overwrite the input"), "{message}");
+
+    let existing = dir.join("existing.wav");
+    std::fs::write(&existing, b"keep me").unwrap();
+    let refused = render(&[input.to_str().unwrap(), existing.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("existing.wav") && message.contains("--force"),
+        "{message}"
+    );
+    assert_eq!(std::fs::read(&existing).unwrap(), b"keep me");
+
+    let replaced = render(&[
+        input.to_str().unwrap(),
+        existing.to_str().unwrap(),
+        "--force",
+    ]);
+    assert!(
+        replaced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replaced.stderr)
+    );
+    assert!(hound::WavReader::open(&existing).is_ok());
+
+    let bad_ceiling = render(&[
+        input.to_str().unwrap(),
+        dir.join("x.wav").to_str().unwrap(),
+        "--ceiling",
+        "40",
+    ]);
+    let message = String::from_utf8_lossy(&bad_ceiling.stderr);
+    assert!(
+        message.contains("--ceiling") && message.contains("24"),
+        "{message}"
+    );
+    assert!(!dir.join("x.wav").exists());
+}
