@@ -1,9 +1,12 @@
 //! The audio-thread core. Nothing here allocates, locks or blocks after construction, and nothing
 //! here knows the plugin framework: the plugin, the CLI and the tests drive the same [`Engine`].
+//! (`design` is the exception: it runs off the audio thread and allocates.)
 //!
 //! Memory per instance (stereo): the true-peak buffers (≈ 2 × 2.3 KB), the shared interpolator
 //! table (12 KB, once per process), the loudness ring (600 × 16 B) and its two histograms
-//! (2 × 4500 × 16 B = 144 KB): about 160 KB, fixed at construction, whatever the session length.
+//! (2 × 4500 × 16 B = 144 KB), the audition's bank state for 8 channels (8 × 0.4 KB) and scratch
+//! (4 KB), the bypass crossfade's dry copy (8 × 512 × 4 B = 16 KB): about 185 KB, fixed at
+//! construction, whatever the session length.
 
 pub mod audition;
 pub mod ballistics;
