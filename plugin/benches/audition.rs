@@ -1,7 +1,8 @@
 //! The audition filter beside the metering engine, in the same group and run: 48 kHz stereo in
 //! 64-sample blocks (a small host buffer, where per-block overheads show). Measured: the
-//! simulation alone (a settled design), the metering engine alone (audition on the rig), and the
-//! whole engine (meters + audition), plus the cost of one redesign.
+//! simulation alone (a settled design), the meter alone, the engine on the rig (meters, with the
+//! filter kept warm for a click-free switch), the whole engine with chain B selected (meters +
+//! audition), and the cost of one redesign at each rate.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use earstage::dsp::EngineSettings;
@@ -54,7 +55,7 @@ fn audition(c: &mut Criterion) {
     let (settings, chains) = defaults();
     let fs = f64::from(FS);
     let b = design(
-        &Designer::audition(&settings.audition.request_at(fs), &chains, 1),
+        &Designer::audition(&settings.audition.values.request_at(fs), &chains, 1),
         fs,
     );
     let mut work = input.clone();
@@ -65,6 +66,15 @@ fn audition(c: &mut Criterion) {
     bank.settle(&b.coefficients);
     group.bench_function(BenchmarkId::new("simulation", "bank"), |bench| {
         bench.iter(|| run_filter(&mut bank, std::hint::black_box(&input), &mut work))
+    });
+    group.bench_function(BenchmarkId::new("meters", "meter_only"), |bench| {
+        bench.iter(|| {
+            let mut meter = earstage::dsp::Meter::new(FS as f32, 2);
+            for (l, r) in input[0].chunks(HOST_BLOCK).zip(input[1].chunks(HOST_BLOCK)) {
+                meter.process(&[l, r], |_| {});
+            }
+            meter.frame().channel[0].true_peak_max_dbtp
+        })
     });
     let metering_only = EngineSettings::default();
     let mut meters = OfflineEngine::new(fs, 2, metering_only, chains.clone());
@@ -80,7 +90,7 @@ fn audition(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("audition_redesign");
     for rate in [44_100.0, 48_000.0, 96_000.0, 192_000.0] {
-        let audition = Designer::audition(&settings.audition.request_at(rate), &chains, 1);
+        let audition = Designer::audition(&settings.audition.values.request_at(rate), &chains, 1);
         group.bench_function(BenchmarkId::new("design", rate), |bench| {
             bench.iter(|| design(std::hint::black_box(&audition), rate))
         });

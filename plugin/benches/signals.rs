@@ -1,5 +1,7 @@
 //! Benchmark inputs: the same buffers for Earstage and the reference.
 
+#![allow(dead_code)] // each bench target uses its own part of this module
+
 /// Seconds of audio per benchmark iteration.
 pub const SECONDS: f64 = 1.0;
 pub const FS: u32 = 48_000;

@@ -8,7 +8,7 @@ use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::dsp::audition::{AuditionChains, AuditionSettings, Selection};
+use crate::dsp::audition::{AuditionChains, AuditionSettings, AuditionValues, Selection};
 use crate::model::Chain;
 use crate::model::audition::{
     AuditionChain, CEILING_DB, ChainValues, DEFAULT_CEILING_DB, LevelMatch, Mode, OUTPUT_OHMS,
@@ -156,17 +156,7 @@ impl ChainParams {
                     format!("{v:.2}")
                 }
             })),
-            volume_db: FloatParam::new(
-                format!("{label} Volume"),
-                values.volume_db as f32,
-                FloatRange::Linear {
-                    min: VOLUME_DB.min as f32,
-                    max: VOLUME_DB.max as f32,
-                },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.1)
-            .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            volume_db: db_param(&format!("{label} Volume"), values.volume_db, VOLUME_DB, 0.1),
         }
     }
 
@@ -179,6 +169,21 @@ impl ChainParams {
             volume_db: f64::from(self.volume_db.value()),
         }
     }
+}
+
+/// A level in dB over `range`, linear, in steps of `step_db`.
+fn db_param(name: &str, default_db: f64, range: Range, step_db: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default_db as f32,
+        FloatRange::Linear {
+            min: range.min as f32,
+            max: range.max as f32,
+        },
+    )
+    .with_unit(" dB")
+    .with_step_size(step_db)
+    .with_value_to_string(formatters::v2s_f32_rounded(1))
 }
 
 /// The shunt parameter's value as a resistance; its top means "no shunt".
@@ -324,17 +329,7 @@ impl Default for EarstageParams {
             listen: EnumParam::new("Listen", Listen::Rig),
             mode: EnumParam::new("Audition Mode", AuditionModeParam::Coloration),
             level_match: EnumParam::new("Level Match", LevelMatchParam::PinkLoudness),
-            ceiling_db: FloatParam::new(
-                "Boost Ceiling",
-                DEFAULT_CEILING_DB as f32,
-                FloatRange::Linear {
-                    min: CEILING_DB.min as f32,
-                    max: CEILING_DB.max as f32,
-                },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.5)
-            .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            ceiling_db: db_param("Boost Ceiling", DEFAULT_CEILING_DB, CEILING_DB, 0.5),
             a: ChainParams::new("A", &auditions.a.values()),
             b: ChainParams::new("B", &auditions.b.values()),
             chain: Stored::new(default_chain()),
@@ -352,18 +347,20 @@ impl EarstageParams {
                 Listen::A => Selection::A,
                 Listen::B => Selection::B,
             },
-            a: self.a.values(),
-            b: self.b.values(),
-            mode: match self.mode.value() {
-                AuditionModeParam::Coloration => Mode::Coloration,
-                AuditionModeParam::Level => Mode::Level,
+            values: AuditionValues {
+                a: self.a.values(),
+                b: self.b.values(),
+                mode: match self.mode.value() {
+                    AuditionModeParam::Coloration => Mode::Coloration,
+                    AuditionModeParam::Level => Mode::Level,
+                },
+                level_match: match self.level_match.value() {
+                    LevelMatchParam::PinkLoudness => LevelMatch::PinkLoudness,
+                    LevelMatchParam::OneKilohertz => LevelMatch::OneKilohertz,
+                },
+                ceiling_db: f64::from(self.ceiling_db.value()),
+                chains_revision: self.chain.revision() + self.audition.revision(),
             },
-            level_match: match self.level_match.value() {
-                LevelMatchParam::PinkLoudness => LevelMatch::PinkLoudness,
-                LevelMatchParam::OneKilohertz => LevelMatch::OneKilohertz,
-            },
-            ceiling_db: f64::from(self.ceiling_db.value()),
-            chains_revision: self.chain.revision() + self.audition.revision(),
         }
     }
 

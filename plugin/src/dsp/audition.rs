@@ -38,10 +38,9 @@ pub enum Selection {
     B,
 }
 
-/// The live values a design depends on; sent from the audio thread to the designer.
+/// The live values the designs depend on (everything but the switch).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AuditionRequest {
-    pub sample_rate_hz: f64,
+pub struct AuditionValues {
     pub a: ChainValues,
     pub b: ChainValues,
     pub mode: Mode,
@@ -49,23 +48,9 @@ pub struct AuditionRequest {
     pub ceiling_db: f64,
     /// Changes whenever the stored chains (catalog picks, imported curves, the rig) change.
     pub chains_revision: u64,
-    /// Set by the stage: which request an answer belongs to.
-    pub id: u64,
 }
 
-/// The live settings of the audition for one block.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AuditionSettings {
-    pub selection: Selection,
-    pub a: ChainValues,
-    pub b: ChainValues,
-    pub mode: Mode,
-    pub level_match: LevelMatch,
-    pub ceiling_db: f64,
-    pub chains_revision: u64,
-}
-
-impl Default for AuditionSettings {
+impl Default for AuditionValues {
     fn default() -> Self {
         let ideal = ChainValues {
             output_ohms: 0.0,
@@ -74,7 +59,6 @@ impl Default for AuditionSettings {
             volume_db: 0.0,
         };
         Self {
-            selection: Selection::Rig,
             a: ideal,
             b: ideal,
             mode: Mode::Coloration,
@@ -85,8 +69,24 @@ impl Default for AuditionSettings {
     }
 }
 
-impl AuditionSettings {
-    /// The request these settings make at `sample_rate_hz` (the editor and the benchmarks build
+/// A request for designs; sent from the audio thread to the designer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AuditionRequest {
+    pub sample_rate_hz: f64,
+    pub values: AuditionValues,
+    /// Set by the stage: which request an answer belongs to.
+    pub id: u64,
+}
+
+/// The live settings of the audition for one block.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct AuditionSettings {
+    pub selection: Selection,
+    pub values: AuditionValues,
+}
+
+impl AuditionValues {
+    /// The request these values make at `sample_rate_hz` (the editor and the benchmarks build
     /// the designer's own description of the chains from it).
     pub fn request_at(&self, sample_rate_hz: f64) -> AuditionRequest {
         self.request(sample_rate_hz, 0)
@@ -95,12 +95,7 @@ impl AuditionSettings {
     fn request(&self, sample_rate_hz: f64, id: u64) -> AuditionRequest {
         AuditionRequest {
             sample_rate_hz,
-            a: self.a,
-            b: self.b,
-            mode: self.mode,
-            level_match: self.level_match,
-            ceiling_db: self.ceiling_db,
-            chains_revision: self.chains_revision,
+            values: *self,
             id,
         }
     }
@@ -273,17 +268,18 @@ impl Designer {
 
     /// The audition `request` describes for one chain, from the stored `chains`.
     pub fn audition(request: &AuditionRequest, chains: &AuditionChains, slot: usize) -> Audition {
+        let v = &request.values;
         let (stored, values) = if slot == 0 {
-            (&chains.a, &request.a)
+            (&chains.a, &v.a)
         } else {
-            (&chains.b, &request.b)
+            (&chains.b, &v.b)
         };
         Audition {
             rig: chains.rig.clone(),
             chain: stored.with_values(values).on(&chains.rig),
-            mode: request.mode,
-            level_match: request.level_match,
-            ceiling_db: request.ceiling_db,
+            mode: v.mode,
+            level_match: v.level_match,
+            ceiling_db: v.ceiling_db,
         }
     }
 
@@ -348,7 +344,7 @@ impl InlineDesigner {
     /// Design for `settings` now, so that a fresh engine starts on the designs with no glide.
     pub fn prime(&mut self, settings: &AuditionSettings, sample_rate_hz: f64) {
         self.designer
-            .run(&settings.request(sample_rate_hz, 0), &self.chains);
+            .run(&settings.values.request(sample_rate_hz, 0), &self.chains);
     }
 
     /// What the designer last did.
@@ -420,13 +416,13 @@ impl AuditionStage {
         block_len: usize,
         link: &mut impl AuditionLink,
     ) {
-        if let Some(pair) = link.receive() {
-            if pair.sample_rate_hz == self.sample_rate_hz {
-                if self.sent.is_some_and(|s| s.id == pair.request_id) {
-                    self.awaiting_samples = None;
-                }
-                self.designs = pair;
+        if let Some(pair) = link.receive()
+            && pair.sample_rate_hz == self.sample_rate_hz
+        {
+            if self.sent.is_some_and(|s| s.id == pair.request_id) {
+                self.awaiting_samples = None;
             }
+            self.designs = pair;
         }
         if let Some(waited) = &mut self.awaiting_samples {
             *waited += block_len as u64;
@@ -434,13 +430,8 @@ impl AuditionStage {
                 self.awaiting_samples = None;
             }
         }
-        let wanted = settings.request(self.sample_rate_hz, self.next_id);
-        let changed = self.sent.is_none_or(|sent| {
-            AuditionRequest {
-                id: wanted.id,
-                ..sent
-            } != wanted
-        });
+        let wanted = settings.values.request(self.sample_rate_hz, self.next_id);
+        let changed = self.sent.is_none_or(|sent| sent.values != wanted.values);
         if changed && self.awaiting_samples.is_none() {
             link.request(wanted);
             self.sent = Some(wanted);

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use egui::{Color32, Pos2, Sense, Shape, Stroke};
 
-use crate::dsp::audition::{AuditionSettings, AuditionStatus, Designer};
+use crate::dsp::audition::{AuditionStatus, AuditionValues, Designer};
 use crate::model::attenuator::Network;
 use crate::model::catalog::Catalog;
 use crate::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
@@ -29,7 +29,7 @@ const ERROR: Color32 = Color32::from_rgb(240, 90, 90);
 /// What the panel derives from the settings, remade only when they change.
 pub struct AuditionView {
     catalog: Catalog,
-    key: Option<(AuditionSettings, u64)>,
+    key: Option<AuditionValues>,
     hz: Vec<f64>,
     /// 20·log10|F| of A and B (with their gains), dB.
     curves_db: [Vec<f64>; 2],
@@ -53,14 +53,13 @@ impl AuditionView {
     /// Recompute the curves if anything they depend on changed.
     fn refresh(&mut self, params: &EarstageParams) {
         let settings = params.audition_settings();
-        let key = (settings, settings.chains_revision);
-        if self.key == Some(key) {
+        if self.key == Some(settings.values) {
             return;
         }
-        self.key = Some(key);
+        self.key = Some(settings.values);
         let chains = params.audition_chains();
         // The same description of each chain the designer builds.
-        let request = settings.request_at(48_000.0);
+        let request = settings.values.request_at(48_000.0);
         for slot in 0..2 {
             let audition = Designer::audition(&request, &chains, slot);
             let gain = from_db(audition.gain().gain_db);
@@ -183,14 +182,7 @@ fn chain_section(
         &view.catalog.attenuators,
         |a| &a.name,
     ) {
-        let (series, shunt) = match attenuator.network {
-            Network::None => (0.0, None),
-            Network::LPad {
-                series_ohms,
-                shunt_ohms,
-            } => (series_ohms, Some(shunt_ohms)),
-            Network::Series { ohms } | Network::SeriesRc { ohms, .. } => (ohms, None),
-        };
+        let (series, shunt) = attenuator.resistances();
         set(setter, &values.series_ohms, series);
         set(
             setter,

@@ -30,7 +30,7 @@ const OVER_LOG_LEN: usize = 200;
 const METER_REFRESH: Duration = Duration::from_millis(33);
 
 /// Default and minimum editor size, logical points.
-const DEFAULT_SIZE: (f32, f32) = (1260.0, 640.0);
+const DEFAULT_SIZE: (f32, f32) = (1260.0, 760.0);
 const MIN_SIZE: (f32, f32) = (480.0, 300.0);
 
 pub fn default_state() -> Arc<EguiEditorState> {

@@ -54,6 +54,18 @@ impl Attenuator {
     }
 
     /// The shunt arm `Zb`, Ω; `None` for an open circuit.
+    /// The series resistance (0: none) and the shunt resistance (`None`: no shunt), Ω.
+    pub fn resistances(&self) -> (f64, Option<f64>) {
+        match self.network {
+            Network::None => (0.0, None),
+            Network::LPad {
+                series_ohms,
+                shunt_ohms,
+            } => (series_ohms, Some(shunt_ohms)),
+            Network::Series { ohms } | Network::SeriesRc { ohms, .. } => (ohms, None),
+        }
+    }
+
     pub fn shunt(&self) -> Option<Complex64> {
         match self.network {
             Network::LPad { shunt_ohms, .. } => Some(Complex64::new(shunt_ohms, 0.0)),

@@ -133,14 +133,7 @@ impl AuditionChain {
 
     /// The live values this chain has now (the inverse of [`Self::with_values`]).
     pub fn values(&self) -> ChainValues {
-        let (series_ohms, shunt_ohms) = match self.attenuator.network {
-            Network::None => (0.0, None),
-            Network::LPad {
-                series_ohms,
-                shunt_ohms,
-            } => (series_ohms, Some(shunt_ohms)),
-            Network::Series { ohms } | Network::SeriesRc { ohms, .. } => (ohms, None),
-        };
+        let (series_ohms, shunt_ohms) = self.attenuator.resistances();
         ChainValues {
             output_ohms: self.source.output_ohms,
             series_ohms,

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use earstage::dsp::EngineSettings;
-use earstage::dsp::audition::{AuditionChains, AuditionSettings, OfflineEngine, Selection};
+use earstage::dsp::audition::{
+    AuditionChains, AuditionSettings, AuditionValues, OfflineEngine, Selection,
+};
 use earstage::model::Chain;
 use earstage::model::advisor::{Advice, Target, advise};
 use earstage::model::audition::AuditionChain;
@@ -137,9 +139,11 @@ fn write_ab(chain: &Chain, input: &[Vec<f32>; 2], dir: &Path) -> Result<PathBuf>
     let settings_for = |selection| EngineSettings {
         audition: AuditionSettings {
             selection,
-            a: audition.values(),
-            b: audition.values(),
-            ..AuditionSettings::default()
+            values: AuditionValues {
+                a: audition.values(),
+                b: audition.values(),
+                ..AuditionValues::default()
+            },
         },
         ..EngineSettings::default()
     };

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use earstage::dsp::audition::{AuditionChains, AuditionSettings, OfflineEngine, Selection};
+use earstage::dsp::audition::{
+    AuditionChains, AuditionSettings, AuditionValues, OfflineEngine, Selection,
+};
 use earstage::dsp::{Collector, EngineSettings};
 use earstage::model::Chain;
 use earstage::model::audition::{AuditionChain, CEILING_DB, DEFAULT_CEILING_DB, LevelMatch, Mode};
@@ -153,18 +155,20 @@ pub fn run(cmd: &RenderCommand) -> Result<()> {
     let settings = EngineSettings {
         audition: AuditionSettings {
             selection: Selection::A,
-            a: chain.values(),
-            b: chain.values(),
-            mode: match cmd.mode {
-                ModeArg::Coloration => Mode::Coloration,
-                ModeArg::Level => Mode::Level,
+            values: AuditionValues {
+                a: chain.values(),
+                b: chain.values(),
+                mode: match cmd.mode {
+                    ModeArg::Coloration => Mode::Coloration,
+                    ModeArg::Level => Mode::Level,
+                },
+                level_match: match cmd.level_match {
+                    MatchArg::Pink => LevelMatch::PinkLoudness,
+                    MatchArg::OneKhz => LevelMatch::OneKilohertz,
+                },
+                ceiling_db: cmd.ceiling,
+                chains_revision: 0,
             },
-            level_match: match cmd.level_match {
-                MatchArg::Pink => LevelMatch::PinkLoudness,
-                MatchArg::OneKhz => LevelMatch::OneKilohertz,
-            },
-            ceiling_db: cmd.ceiling,
-            chains_revision: 0,
         },
         ..EngineSettings::default()
     };
