@@ -99,6 +99,25 @@ pub struct Engine {
     meter: Meter,
     /// The dry signal of one piece while the bypass crossfades.
     dry: Box<[[f32; CHUNK]; MAX_CHANNELS]>,
+    /// Non-finite input samples replaced by silence since construction.
+    non_finite_samples: u64,
+}
+
+/// Makes the feed safe before anything touches it: NaN and ±infinity become silence (and are
+/// counted: they must never reach a filter, a meter or the DAC), subnormals become zero (they lie
+/// below −758 dBFS, and some processors slow down on them). Finite normal samples are untouched,
+/// bit for bit.
+fn sanitize(channels: &mut [&mut [f32]]) -> u64 {
+    let mut non_finite = 0;
+    for x in channels.iter_mut().flat_map(|c| c.iter_mut()) {
+        if !x.is_finite() {
+            *x = 0.0;
+            non_finite += 1;
+        } else if x.is_subnormal() {
+            *x = 0.0;
+        }
+    }
+    non_finite
 }
 
 /// A linear crossfade position between processed (0) and dry (1).
@@ -163,7 +182,13 @@ impl Engine {
             bypass: Crossfade::new(sample_rate_hz, settings.bypass),
             meter,
             dry: Box::new([[0.0; CHUNK]; MAX_CHANNELS]),
+            non_finite_samples: 0,
         }
+    }
+
+    /// How many non-finite input samples were replaced by silence since construction.
+    pub fn non_finite_samples(&self) -> u64 {
+        self.non_finite_samples
     }
 
     pub fn sample_rate_hz(&self) -> f32 {
@@ -210,6 +235,7 @@ impl Engine {
         }
         self.meter
             .set_over_threshold_dbtp(settings.over_threshold_dbtp);
+        self.non_finite_samples += sanitize(channels);
         let len = channels.first().map_or(0, |c| c.len());
         self.audition.update(&settings.audition, len, link);
         self.trim.set_target_db(settings.trim_db);
@@ -284,6 +310,36 @@ impl MeterSink for Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// NaN and infinities come out as silence and are counted; subnormals as zero; everything
+    /// else bit for bit; and the next block is clean (nothing poisoned).
+    #[test]
+    fn hostile_samples_never_leave() {
+        let mut engine = Engine::new(48_000.0, 1, &EngineSettings::default());
+        let subnormal = f32::from_bits(1);
+        let mut block = vec![
+            0.25,
+            f32::NAN,
+            -0.5,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            subnormal,
+            -subnormal,
+            1e30,
+        ];
+        engine.process(&mut [&mut block], &EngineSettings::default(), &mut ());
+        let expected = [0.25, 0.0, -0.5, 0.0, 0.0, 0.0, 0.0, 1e30];
+        for (got, want) in block.iter().zip(expected) {
+            assert_eq!(got.abs().to_bits(), f32::abs(want).to_bits(), "{block:?}");
+            assert_eq!(got.is_sign_negative() && *got != 0.0, want < 0.0);
+        }
+        assert_eq!(engine.non_finite_samples(), 3);
+        let mut next = vec![0.1f32; 64];
+        let mut collector = Collector::default();
+        engine.process(&mut [&mut next], &EngineSettings::default(), &mut collector);
+        assert!(next.iter().all(|&v| v == 0.1));
+        assert!(collector.frame.channel[0].sample_peak_max_dbfs.is_finite());
+    }
 
     #[test]
     fn default_settings_pass_every_bit_through() {
