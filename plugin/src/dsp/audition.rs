@@ -9,7 +9,7 @@
 //! audio side allocates or locks.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use atomic_float::AtomicF32;
 
@@ -230,8 +230,6 @@ pub struct AuditionStatus {
     pub fit_error_deg: [AtomicF32; 2],
     /// How long the last design took, microseconds.
     pub design_us: AtomicU32,
-    /// How many designs have been made.
-    pub designs: AtomicU64,
 }
 
 /// The chains that are stored (not automated): the rig and the two audition chains as picked.
@@ -317,7 +315,6 @@ impl Designer {
         }
         let micros = start.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
         status.design_us.store(micros, Ordering::Relaxed);
-        status.designs.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -327,7 +324,7 @@ pub struct InlineDesigner {
     designer: Designer,
     receiver: DesignReceiver,
     pending: Option<AuditionRequest>,
-    pub chains: AuditionChains,
+    chains: AuditionChains,
 }
 
 impl InlineDesigner {
@@ -374,7 +371,6 @@ pub struct AuditionStage {
     sample_rate_hz: f64,
     bank: BankFilter,
     designs: DesignPair,
-    selection: Selection,
     /// The values of the last request sent, and whether its answer is awaited.
     sent: Option<AuditionRequest>,
     awaiting_samples: Option<u64>,
@@ -395,7 +391,6 @@ impl AuditionStage {
             sample_rate_hz,
             bank: BankFilter::new(sample_rate_hz, ramp),
             designs: DesignPair::default(),
-            selection: Selection::Rig,
             sent: None,
             awaiting_samples: None,
             next_id: 1,
@@ -438,8 +433,7 @@ impl AuditionStage {
             self.awaiting_samples = Some(0);
             self.next_id += 1;
         }
-        self.selection = settings.selection;
-        let target = match self.selection {
+        let target = match settings.selection {
             Selection::Rig => Coefficients::IDENTITY,
             Selection::A => self.designs.a,
             Selection::B => self.designs.b,
@@ -471,10 +465,5 @@ impl AuditionStage {
             *view = channel;
         }
         self.bank.advance(&views[..n], &mut self.scratch);
-    }
-
-    /// The coefficients the filter is heading for.
-    pub fn target(&self) -> &Coefficients {
-        self.bank.target()
     }
 }

@@ -17,8 +17,8 @@
 //! designs. The DC section's pole moves with the ramp too; it is first order, so it stays stable
 //! along any path between two stable poles.
 //!
-//! State and coefficients are f64: the study behind DESIGN.md §3 found f32 gave only 84–97 dB
-//! SNR on a Q≈3 impedance peak. Nothing here allocates.
+//! State and coefficients are f64: a numerical study of these chains found f32 gave only
+//! 84–97 dB SNR on a Q≈3 impedance peak (docs/audition.md, "How the filter is built"). Nothing here allocates.
 
 use super::meter::MAX_CHANNELS;
 
@@ -47,7 +47,7 @@ pub struct PoleSet {
 impl PoleSet {
     /// Pole angles log-spaced from 20 Hz to `min(0.95·fs/2, 30 kHz)`; radius `e^(−Δθ)` with Δθ the
     /// local spacing of the angles. Bank's own choice, `e^(−Δθ/2)`, stalls near 0.1 dB on smooth
-    /// targets whatever the section count; twice the bandwidth converges (DESIGN.md §3).
+    /// targets whatever the section count; twice the bandwidth converges (docs/audition.md).
     pub fn new(sample_rate_hz: f64) -> Self {
         let theta = Self::angles(sample_rate_hz);
         let mut a1 = [0.0; SECTIONS];
@@ -209,10 +209,6 @@ impl BankFilter {
     /// Forget the signal (the weights stay).
     pub fn clear_state(&mut self) {
         self.channels = [ChannelState::default(); MAX_CHANNELS];
-    }
-
-    pub fn target(&self) -> &Coefficients {
-        &self.target
     }
 
     /// Whether the weights are still gliding.

@@ -1,7 +1,7 @@
 //! Designing the audition filter: **off the audio thread** (it allocates and plans FFTs; the
 //! plugin runs it in a background task, the CLI before it renders).
 //!
-//! The target is the *band-limited minimum-phase response* (DESIGN.md §3): the minimum-phase
+//! The target is the *band-limited minimum-phase response* (docs/audition.md): the minimum-phase
 //! response whose magnitude is the model's |F| on [0, fs/2]. A zero-latency filter with real
 //! coefficients is real at Nyquist, so it cannot follow the analog phase near fs/2; this target is
 //! what such a filter can reach, and the analog phase differs from it by an almost pure time

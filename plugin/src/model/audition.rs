@@ -1,4 +1,4 @@
-//! Auditioning a chain (DESIGN.md §3): what the user's real *rig* must be fed so that it sounds as
+//! Auditioning a chain (docs/audition.md): what the user's real *rig* must be fed so that it sounds as
 //! an *audition* chain (another source, attenuator and cable in front of the same IEM) would.
 //!
 //! The relative response is `F(f) = E_a·H_a(f) / (E_r·H_r(f))` with `H = V_iem/V_EMF` of each chain
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attenuator::Network;
 use super::chain::{BAND_START_HZ, BAND_STOP_HZ, REFERENCE_HZ, log_grid};
-use super::{Attenuator, Cable, Chain, Complex64, Source, db, from_db};
+use super::{Attenuator, Cable, Chain, Complex64, Source, db};
 use crate::dsp::k_weighting::k_weighting_gain;
 
 /// A value range declared once, for the parameters, the command line and the editor.
@@ -235,15 +235,10 @@ impl Audition {
         }
     }
 
-    /// The whole relative response the audition filter realises: `gain · H_a/H_r`, with the
-    /// rig's DC-blocking capacitor undone only down to [`RIG_HIGHPASS_UNDO_FLOOR_HZ`].
-    pub fn response(&self, hz: f64) -> Complex64 {
-        let gain = from_db(self.gain().gain_db);
-        self.response_with_gain(hz, gain)
-    }
-
-    /// [`Self::response`] for a gain already computed (the designer evaluates thousands of
-    /// points).
+    /// The whole relative response the audition filter realises: `gain · H_a/H_r` (`gain` linear,
+    /// from [`Self::gain`], computed once by the caller: the designer evaluates thousands of
+    /// points), with the rig's DC-blocking capacitor undone only down to
+    /// [`RIG_HIGHPASS_UNDO_FLOOR_HZ`].
     pub fn response_with_gain(&self, hz: f64, gain: f64) -> Complex64 {
         let mut f = self.shape(hz) * gain;
         if let Some(corner_hz) = self.floor_corner_hz() {

@@ -1,7 +1,7 @@
 //! Delivered SPL and exposure of a file played through a chain, offline: each channel is filtered
 //! by the chain's response with the same filter the plugin's audition uses (the band-limited
 //! minimum-phase response of |H|, fitted to within 0.1 dB) and scaled to eardrum pressure,
-//! `p = x·√2·V_fs·g·(h ⊛)·20 µPa·10^(S_V/20)` (DESIGN.md §2), then metered by the same exposure
+//! `p = x·√2·V_fs·g·(h ⊛)·20 µPa·10^(S_V/20)` (docs/chain.md), then metered by the same exposure
 //! meter as the plugin.
 
 use earstage::dsp::bank::BankFilter;
