@@ -84,6 +84,8 @@ impl Earstage {
             over_threshold_dbtp: self.params.over_threshold_dbtp.value(),
             audition: self.params.audition_settings(),
             bypass: self.params.bypass.value(),
+            generator: self.params.monitoring.generator(),
+            stage: self.params.stage_settings(),
         }
     }
 }
@@ -160,7 +162,8 @@ impl Plugin for Earstage {
             buffer_config.sample_rate,
             channels.max(1) as usize,
             &self.settings(),
-        );
+        )
+        .with_exposure_store(self.params.monitoring.exposure.clone());
         true
     }
 

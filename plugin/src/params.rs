@@ -1,20 +1,26 @@
 //! Host-automatable parameters. The `#[id]` strings are part of saved projects and host
 //! automation lanes: never rename one once it has shipped.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::dsp::StageSettings;
 use crate::dsp::audition::{AuditionChains, AuditionSettings, AuditionValues, Selection};
+use crate::dsp::exposure::{ExposureStore, ExposureTotals};
 use crate::model::Chain;
 use crate::model::audition::{
     AuditionChain, CEILING_DB, ChainValues, DEFAULT_CEILING_DB, LevelMatch, Mode, OUTPUT_OHMS,
     Range, SERIES_OHMS, SHUNT_OHMS, VOLUME_DB,
 };
 use crate::model::catalog::Catalog;
+use crate::model::spl::{
+    AMBIENT_DBA, DEFAULT_AMBIENT_DBA, DEFAULT_ISOLATION_DB, DEFAULT_REFERENCE_DBA, ISOLATION_DB,
+    PinkBand, REFERENCE_DBA,
+};
 
 /// Lowest output trim, dB.
 pub const TRIM_MIN_DB: f32 = -24.0;
@@ -76,6 +82,81 @@ pub struct EarstageParams {
     /// live values are the parameters `a` and `b`. Same threads as `chain`.
     #[persist = "audition"]
     pub audition: Stored<StoredAuditions>,
+
+    /// The target of the reference level: LAeq at the eardrum for −20 dBFS RMS pink noise, dBA.
+    #[id = "ref_level"]
+    pub reference_dba: FloatParam,
+
+    /// Stage mode: the ambient sound leaking past the IEMs joins the exposure.
+    #[id = "stage"]
+    pub stage: BoolParam,
+
+    /// The stage's ambient level, dBA.
+    #[id = "stage_amb"]
+    pub ambient_dba: FloatParam,
+
+    /// The IEMs' passive isolation, dB (used when the catalog has no figure, or when the user
+    /// prefers their own).
+    #[id = "stage_iso"]
+    pub isolation_db: FloatParam,
+
+    /// Use the rig IEM's catalog isolation when it has one.
+    #[id = "stage_iso_cat"]
+    pub isolation_from_catalog: BoolParam,
+
+    /// The exposure since the last reset (saved with the project) and the calibration noise's
+    /// switch (never saved, and off after every state load).
+    #[persist = "exposure"]
+    pub monitoring: Monitoring,
+}
+
+/// The monitoring state outside the parameters: the exposure store shared with the audio thread,
+/// and the calibration noise's switch.
+#[derive(Debug, Default)]
+pub struct Monitoring {
+    pub exposure: Arc<ExposureStore>,
+    /// 0: off, 1: full band, 2: 500 Hz–2 kHz. Written by the editor, read by the audio thread.
+    generator: AtomicU8,
+}
+
+impl Monitoring {
+    /// The calibration noise that replaces the feed, if on.
+    pub fn generator(&self) -> Option<PinkBand> {
+        match self.generator.load(Ordering::Relaxed) {
+            1 => Some(PinkBand::Full),
+            2 => Some(PinkBand::Mid),
+            _ => None,
+        }
+    }
+
+    pub fn set_generator(&self, band: Option<PinkBand>) {
+        let code = match band {
+            None => 0,
+            Some(PinkBand::Full) => 1,
+            Some(PinkBand::Mid) => 2,
+        };
+        self.generator.store(code, Ordering::Relaxed);
+    }
+}
+
+/// The exposure is saved with the project; a load restores it (a record that is not valid counts
+/// as none: the exposure starts from zero) and switches the calibration noise off.
+impl<'a> PersistentField<'a, ExposureTotals> for Monitoring {
+    fn set(&self, new_value: ExposureTotals) {
+        self.set_generator(None);
+        if new_value.is_valid() {
+            self.exposure.restore(&new_value);
+        } else {
+            self.exposure.restore(&ExposureTotals::default());
+        }
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&ExposureTotals) -> R,
+    {
+        f(&self.exposure.saved())
+    }
 }
 
 /// The Rig / A / B switch.
@@ -184,6 +265,11 @@ fn db_param(name: &str, default_db: f64, range: Range, step_db: f32) -> FloatPar
     .with_unit(" dB")
     .with_step_size(step_db)
     .with_value_to_string(formatters::v2s_f32_rounded(1))
+}
+
+/// A level over `range` in steps of 0.5, with `unit`.
+fn level_param(name: &str, default: f64, range: Range, unit: &'static str) -> FloatParam {
+    db_param(name, default, range, 0.5).with_unit(unit)
 }
 
 /// The shunt parameter's value as a resistance; its top means "no shunt".
@@ -334,6 +420,17 @@ impl Default for EarstageParams {
             b: ChainParams::new("B", &auditions.b.values()),
             chain: Stored::new(default_chain()),
             audition: Stored::new(auditions),
+            reference_dba: level_param(
+                "Reference Level",
+                DEFAULT_REFERENCE_DBA,
+                REFERENCE_DBA,
+                " dBA",
+            ),
+            stage: BoolParam::new("Stage Mode", false),
+            ambient_dba: level_param("Stage Ambient", DEFAULT_AMBIENT_DBA, AMBIENT_DBA, " dBA"),
+            isolation_db: level_param("IEM Isolation", DEFAULT_ISOLATION_DB, ISOLATION_DB, " dB"),
+            isolation_from_catalog: BoolParam::new("Isolation From Catalog", true),
+            monitoring: Monitoring::default(),
         }
     }
 }
@@ -362,6 +459,15 @@ impl EarstageParams {
                 chains_revision: self.chain.revision() + self.audition.revision(),
             },
         }
+    }
+
+    /// Stage mode's values for the audio thread (`None`: off).
+    pub fn stage_settings(&self) -> Option<StageSettings> {
+        self.stage.value().then(|| StageSettings {
+            ambient_dba: f64::from(self.ambient_dba.value()),
+            isolation_db: f64::from(self.isolation_db.value()),
+            prefer_catalog: self.isolation_from_catalog.value(),
+        })
     }
 
     /// The stored chains, for the designer (takes the locks: not on the audio thread).

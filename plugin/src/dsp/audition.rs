@@ -15,6 +15,7 @@ use atomic_float::AtomicF32;
 
 use super::bank::{BankFilter, Coefficients};
 use super::design::{Design, design};
+use super::spl::{SplDesign, design_spl};
 use crate::model::Chain;
 use crate::model::audition::{
     Audition, AuditionChain, ChainValues, DEFAULT_CEILING_DB, LevelMatch, Mode,
@@ -101,7 +102,8 @@ impl AuditionValues {
     }
 }
 
-/// Both audition filters, designed for one request.
+/// Both audition filters, designed for one request, and the rig's pressure filters for the SPL
+/// meter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DesignPair {
     /// The request answered (0: none yet).
@@ -109,6 +111,8 @@ pub struct DesignPair {
     pub sample_rate_hz: f64,
     pub a: Coefficients,
     pub b: Coefficients,
+    /// `None` until the rig's filters have been designed at this rate.
+    pub spl: Option<SplDesign>,
 }
 
 impl Default for DesignPair {
@@ -118,6 +122,7 @@ impl Default for DesignPair {
             sample_rate_hz: 0.0,
             a: Coefficients::IDENTITY,
             b: Coefficients::IDENTITY,
+            spl: None,
         }
     }
 }
@@ -246,6 +251,8 @@ pub struct Designer {
     sender: DesignSender,
     status: Arc<AuditionStatus>,
     last: [Option<(SlotKey, Design)>; 2],
+    /// The rig's SPL design and what it was made for.
+    last_spl: Option<(Chain, f64, SplDesign)>,
 }
 
 /// Everything one chain's design depends on.
@@ -261,6 +268,7 @@ impl Designer {
             sender,
             status,
             last: [None, None],
+            last_spl: None,
         }
     }
 
@@ -298,12 +306,33 @@ impl Designer {
                 }
             }
         });
-        self.sender.publish(DesignPair {
+        let fs = request.sample_rate_hz;
+        let spl_current = self
+            .last_spl
+            .as_ref()
+            .filter(|(rig, rate, _)| *rig == chains.rig && *rate == fs)
+            .map(|(_, _, d)| *d);
+        let mut pair = DesignPair {
             request_id: request.id,
-            sample_rate_hz: request.sample_rate_hz,
+            sample_rate_hz: fs,
             a: designs[0].coefficients,
             b: designs[1].coefficients,
-        });
+            spl: spl_current,
+        };
+        if spl_current.is_none() {
+            // What is heard comes first: publish the audition, then design the SPL meter's
+            // filters (the meter keeps the previous rig's until they come).
+            pair.spl = self
+                .last_spl
+                .as_ref()
+                .filter(|(_, rate, _)| *rate == fs)
+                .map(|(_, _, d)| *d);
+            self.sender.publish(pair);
+            let made = design_spl(&chains.rig, fs);
+            self.last_spl = Some((chains.rig.clone(), fs, made));
+            pair.spl = Some(made);
+        }
+        self.sender.publish(pair);
         let status = &self.status;
         for (slot, d) in designs.iter().enumerate() {
             let put = |a: &AtomicF32, v: f64| a.store(v as f32, Ordering::Relaxed);
@@ -443,6 +472,11 @@ impl AuditionStage {
         } else {
             self.bank.settle(&target);
         }
+    }
+
+    /// The rig's SPL design from the newest answer, if it has come.
+    pub fn spl_design(&self) -> Option<SplDesign> {
+        self.designs.spl
     }
 
     /// Filter the block in place (nothing is touched while the rig is selected and settled: the

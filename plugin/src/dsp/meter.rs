@@ -67,6 +67,8 @@ pub struct MeterFrame {
     pub over_threshold_dbtp: f32,
     /// Whether a NaN or infinite sample arrived since the last reset (measured as silence).
     pub non_finite_input: bool,
+    /// Delivered SPL and exposure, per ear (filled in by the engine).
+    pub spl: super::spl::SplReadings,
 }
 
 /// Per-channel state.

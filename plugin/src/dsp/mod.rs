@@ -18,6 +18,8 @@ pub mod k_weighting;
 pub mod loudness;
 pub mod meter;
 pub mod overs;
+pub mod pink;
+pub mod spl;
 pub mod true_peak;
 pub mod weighting;
 
@@ -28,7 +30,14 @@ pub use link::{MeterReceiver, MeterSender, PendingRequests, meter_link};
 pub use meter::{MAX_CHANNELS, Meter, MeterFrame};
 pub use overs::OverEvent;
 
+use std::sync::Arc;
+
 use audition::{AuditionLink, AuditionSettings, AuditionStage};
+use exposure::ExposureStore;
+use pink::PinkNoise;
+use spl::SplStage;
+
+use crate::model::spl::{PinkBand, Stage};
 
 /// How long engaging or releasing the bypass takes: a linear crossfade, milliseconds.
 pub const BYPASS_RAMP_MS: f64 = 10.0;
@@ -47,6 +56,21 @@ pub struct EngineSettings {
     pub audition: AuditionSettings,
     /// Bypass: the feed passes unchanged, bit for bit, once the crossfade is done.
     pub bypass: bool,
+    /// The calibration noise that replaces the feed (`None`: off).
+    pub generator: Option<PinkBand>,
+    /// Stage mode (`None`: off).
+    pub stage: Option<StageSettings>,
+}
+
+/// Stage mode's values for one block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StageSettings {
+    /// The stage's ambient level, dBA.
+    pub ambient_dba: f64,
+    /// The user's isolation figure, dB.
+    pub isolation_db: f64,
+    /// Use the rig IEM's catalog isolation instead, when it has one.
+    pub prefer_catalog: bool,
 }
 
 impl Default for EngineSettings {
@@ -56,6 +80,8 @@ impl Default for EngineSettings {
             over_threshold_dbtp: meter::DEFAULT_OVER_THRESHOLD_DBTP,
             audition: AuditionSettings::default(),
             bypass: false,
+            generator: None,
+            stage: None,
         }
     }
 }
@@ -88,12 +114,17 @@ impl MeterSink for MeterSender {
     }
 }
 
-/// Everything the plugin does to one block of the monitor feed, in place: the audition, the
-/// output trim, then the meters on what leaves the plugin (what the DAC gets, so a boost that
-/// makes new overs shows as overs).
+/// Everything the plugin does to one block of the monitor feed, in place: the calibration noise
+/// (when on), the audition, the output trim, then the meters on what leaves the plugin (what the
+/// DAC gets, so a boost that makes new overs shows as overs) and the SPL it delivers through the
+/// rig.
 pub struct Engine {
     sample_rate_hz: f32,
+    pink: PinkNoise,
     audition: AuditionStage,
+    spl: SplStage,
+    /// Where the exposure totals are kept across project saves and loads (the plugin's state).
+    exposure: Option<Arc<ExposureStore>>,
     trim: GainRamp,
     bypass: Crossfade,
     meter: Meter,
@@ -177,13 +208,29 @@ impl Engine {
         meter.set_over_threshold_dbtp(settings.over_threshold_dbtp);
         Self {
             sample_rate_hz,
+            pink: PinkNoise::new(f64::from(sample_rate_hz)),
             audition: AuditionStage::new(f64::from(sample_rate_hz)),
+            spl: SplStage::new(f64::from(sample_rate_hz)),
+            exposure: None,
             trim: GainRamp::new(sample_rate_hz, settings.trim_db),
             bypass: Crossfade::new(sample_rate_hz, settings.bypass),
             meter,
             dry: Box::new([[0.0; CHUNK]; MAX_CHANNELS]),
             non_finite_samples: 0,
         }
+    }
+
+    /// Keep the exposure totals in `store`: continue from what it holds (a loaded project) and
+    /// publish to it after every block.
+    pub fn with_exposure_store(mut self, store: Arc<ExposureStore>) -> Self {
+        self.spl.attach(&store);
+        self.exposure = Some(store);
+        self
+    }
+
+    /// The exposure totals since the last reset.
+    pub fn exposure_totals(&self) -> exposure::ExposureTotals {
+        self.spl.totals()
     }
 
     /// How many non-finite input samples were replaced by silence since construction.
@@ -206,6 +253,8 @@ impl Engine {
         self.bypass.settle(settings.bypass);
         self.audition.clear_state();
         self.meter.clear_history();
+        self.spl.clear_history();
+        self.pink.silence();
     }
 
     /// Process one block in place, with no designer for the audition (it stays as it is).
@@ -235,9 +284,16 @@ impl Engine {
         }
         self.meter
             .set_over_threshold_dbtp(settings.over_threshold_dbtp);
+        if let Some(store) = &self.exposure {
+            self.spl.sync(store);
+        }
         self.non_finite_samples += sanitize(channels);
         let len = channels.first().map_or(0, |c| c.len());
         self.audition.update(&settings.audition, len, link);
+        if let Some(design) = self.audition.spl_design() {
+            self.spl.set_design(&design);
+        }
+        self.set_stage(settings.stage.as_ref());
         self.trim.set_target_db(settings.trim_db);
         self.bypass.set(settings.bypass);
         match self.bypass.settled() {
@@ -245,8 +301,8 @@ impl Engine {
                 self.audition.keep_warm(channels);
                 self.trim.settle(settings.trim_db);
             }
-            Some(false) => self.shape(channels),
-            None => self.crossfade(channels, len),
+            Some(false) => self.shape(channels, settings.generator),
+            None => self.crossfade(channels, len, settings.generator),
         }
 
         let mut views: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
@@ -255,17 +311,47 @@ impl Engine {
             *view = channel;
         }
         self.meter.process(&views[..n], |event| sink.over(event));
-        sink.frame(&self.meter.frame());
+        self.spl.process(channels);
+        if let Some(store) = &self.exposure {
+            store.publish(&self.spl.totals());
+        }
+        sink.frame(&self.frame());
     }
 
-    /// What the plugin does to the feed: the audition, then the trim.
-    fn shape(&mut self, channels: &mut [&mut [f32]]) {
+    /// The meters' frame with the SPL readings.
+    fn frame(&self) -> MeterFrame {
+        let mut frame = self.meter.frame();
+        frame.spl = self.spl.readings(self.meter.channels());
+        frame
+    }
+
+    /// Stage mode for this block: the leak from the ambient level and the isolation (the rig
+    /// IEM's catalog figure when preferred and known, else the user's).
+    fn set_stage(&mut self, stage: Option<&StageSettings>) {
+        let leak = stage.map(|s| {
+            let isolation_db = match self.spl.catalog_isolation_db() {
+                Some(catalog) if s.prefer_catalog => catalog,
+                _ => s.isolation_db,
+            };
+            let stage = Stage {
+                ambient_dba: s.ambient_dba,
+                isolation_db,
+            };
+            (stage.leak_dba(), isolation_db)
+        });
+        self.spl.set_stage(leak);
+    }
+
+    /// What the plugin does to the feed: the calibration noise in place of the feed when on, the
+    /// audition, then the trim.
+    fn shape(&mut self, channels: &mut [&mut [f32]], generator: Option<PinkBand>) {
+        self.pink.process(channels, generator);
         self.audition.process(channels);
         self.trim.apply(channels);
     }
 
     /// Piece by piece, the processed feed crossfaded with the dry one.
-    fn crossfade(&mut self, channels: &mut [&mut [f32]], len: usize) {
+    fn crossfade(&mut self, channels: &mut [&mut [f32]], len: usize, generator: Option<PinkBand>) {
         let n = channels.len().min(MAX_CHANNELS);
         for start in (0..len).step_by(CHUNK) {
             let end = (start + CHUNK).min(len);
@@ -278,7 +364,7 @@ impl Engine {
                 *view = &mut channel[start..end];
                 dry[..end - start].copy_from_slice(view);
             }
-            self.shape(&mut views[..n]);
+            self.shape(&mut views[..n], generator);
             self.bypass.mix(&mut views[..n], &self.dry[..n]);
         }
     }
@@ -287,7 +373,7 @@ impl Engine {
     /// measured and open overs closed; then the final frame.
     pub fn finish(&mut self, sink: &mut impl MeterSink) {
         self.meter.finish(|event| sink.over(event));
-        sink.frame(&self.meter.frame());
+        sink.frame(&self.frame());
     }
 }
 

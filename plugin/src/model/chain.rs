@@ -159,8 +159,14 @@ impl Chain {
     /// `Σ density(f)·w(f)·g(f)·Δf` over 20 Hz–20 kHz, with `w` the A-weighting if `a_weighted`
     /// and `g = |H(f)/H(1 kHz)|²` if `through_chain`: the power of a spectrum of density
     /// `density` per hertz (white 1, pink 1/f), relative units.
-    fn band_power(&self, density: fn(f64) -> f64, a_weighted: bool, through_chain: bool) -> f64 {
-        let grid = log_grid(BAND_START_HZ, BAND_STOP_HZ, 96.0);
+    fn band_power(
+        &self,
+        band_hz: (f64, f64),
+        density: fn(f64) -> f64,
+        a_weighted: bool,
+        through_chain: bool,
+    ) -> f64 {
+        let grid = log_grid(band_hz.0, band_hz.1, 96.0);
         let h_ref = self.transfer(REFERENCE_HZ).norm();
         grid.windows(2)
             .map(|pair| {
@@ -188,7 +194,9 @@ impl Chain {
             return f64::NEG_INFINITY;
         }
         let white = |_| 1.0;
-        let shaping = self.band_power(white, true, true) / self.band_power(white, true, false);
+        let band = (BAND_START_HZ, BAND_STOP_HZ);
+        let shaping =
+            self.band_power(band, white, true, true) / self.band_power(band, white, true, false);
         let h_ref = self.transfer(REFERENCE_HZ).norm();
         self.iem.sensitivity_db_per_volt()
             + db(self.source.noise_uv * 1e-6 * h_ref)
@@ -196,11 +204,18 @@ impl Chain {
     }
 
     /// LAeq at the eardrum of −20 dBFS RMS pink noise (20 Hz–20 kHz) through this chain, the IEM
-    /// taken as flat at its 1 kHz sensitivity, dBA: the noise's unweighted SPL plus its
-    /// A-weighted-to-unweighted band power ratio through H.
+    /// taken as flat at its 1 kHz sensitivity, dBA.
     pub fn pink_reference_laeq_dba(&self) -> f64 {
+        self.pink_laeq_dba((BAND_START_HZ, BAND_STOP_HZ))
+    }
+
+    /// LAeq at the eardrum of −20 dBFS RMS pink noise limited to `band_hz` through this chain,
+    /// dBA: the noise's unweighted SPL plus its A-weighted-to-unweighted band power ratio
+    /// through H.
+    pub fn pink_laeq_dba(&self, band_hz: (f64, f64)) -> f64 {
         let pink = |f: f64| 1.0 / f;
-        let weighting = self.band_power(pink, true, true) / self.band_power(pink, false, false);
+        let weighting = self.band_power(band_hz, pink, true, true)
+            / self.band_power(band_hz, pink, false, false);
         self.spl_at_full_scale_db() + PINK_REFERENCE_DBFS + 10.0 * weighting.log10()
     }
 

@@ -18,6 +18,7 @@ pub mod import;
 pub mod min_phase;
 pub mod preset;
 pub mod source;
+pub mod spl;
 pub mod units;
 pub mod weighting;
 

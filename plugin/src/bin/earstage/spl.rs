@@ -1,33 +1,10 @@
-//! Delivered SPL and exposure of a file played through a chain, offline: each channel is filtered
-//! by the chain's response with the same filter the plugin's audition uses (the band-limited
-//! minimum-phase response of |H|, fitted to within 0.1 dB) and scaled to eardrum pressure,
-//! `p = x·√2·V_fs·g·(h ⊛)·20 µPa·10^(S_V/20)` (docs/chain.md), then metered by the same exposure
-//! meter as the plugin.
+//! Delivered SPL and exposure of a file played through a chain, offline: the plugin's own SPL
+//! meter (`earstage::dsp::spl`), with the rig's pressure filters designed before the first block,
+//! each channel metered as one ear.
 
-use earstage::dsp::bank::BankFilter;
-use earstage::dsp::design::fit_magnitude;
-use earstage::dsp::exposure::ExposureMeter;
-use earstage::model::audition::highpass_corner_hz;
-use earstage::model::eardrum::diffuse_to_eardrum_db;
-use earstage::model::{Chain, from_db};
+use earstage::dsp::spl::{SplStage, design_spl};
+use earstage::model::Chain;
 use serde::Serialize;
-
-/// A chain's response as a running filter: `magnitude` shaped, band-limited minimum phase.
-fn chain_filter(chain: &Chain, sample_rate_hz: f64, magnitude: &dyn Fn(f64) -> f64) -> BankFilter {
-    let corners = (highpass_corner_hz(chain), None);
-    let fitted = fit_magnitude(magnitude, corners, sample_rate_hz);
-    let mut filter = BankFilter::new(sample_rate_hz, 1);
-    filter.settle(&fitted.coefficients);
-    filter
-}
-
-/// One ear: the eardrum path and the diffuse-field-equivalent path.
-struct Ear {
-    eardrum: BankFilter,
-    diffuse: BankFilter,
-    eardrum_meter: ExposureMeter,
-    diffuse_meter: ExposureMeter,
-}
 
 /// Delivered SPL and dose, per channel (ear), channel order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,70 +27,46 @@ pub struct SplReport {
 /// Meters what a chain delivers for planar audio fed block by block.
 pub struct SplAnalyzer {
     chain: Chain,
-    ears: Vec<Ear>,
-    /// Pascals at the eardrum per unit of full scale.
-    pa_per_fs: f64,
-    scratch: Vec<f32>,
-    pressure: Vec<f64>,
+    /// One meter per channel.
+    stages: Vec<SplStage>,
 }
 
 impl SplAnalyzer {
     pub fn new(chain: &Chain, sample_rate_hz: f64, channels: usize) -> Self {
-        // Pascals per unit of full scale: √2·V_fs·g (EMF peak of a 0 dBFS sine) · 20 µPa·10^(S_V/20).
-        let pa_per_fs = std::f64::consts::SQRT_2
-            * chain.source.emf_at_full_scale_volts()
-            * 20e-6
-            * from_db(chain.iem.sensitivity_db_per_volt());
-        let h = |hz: f64| chain.transfer(hz).norm();
-        let diffuse = |hz: f64| h(hz) * from_db(-diffuse_to_eardrum_db(hz));
-        let eardrum_filter = chain_filter(chain, sample_rate_hz, &h);
-        let diffuse_filter = chain_filter(chain, sample_rate_hz, &diffuse);
-        let ears = (0..channels)
-            .map(|_| Ear {
-                eardrum: eardrum_filter.clone(),
-                diffuse: diffuse_filter.clone(),
-                eardrum_meter: ExposureMeter::new(sample_rate_hz),
-                diffuse_meter: ExposureMeter::new(sample_rate_hz),
+        let design = design_spl(chain, sample_rate_hz);
+        let stages = (0..channels)
+            .map(|_| {
+                let mut stage = SplStage::new(sample_rate_hz);
+                stage.set_design(&design);
+                stage
             })
             .collect();
         Self {
             chain: chain.clone(),
-            ears,
-            pa_per_fs,
-            scratch: Vec::new(),
-            pressure: Vec::new(),
+            stages,
         }
     }
 
     pub fn push(&mut self, planar: &[Vec<f32>]) {
-        let pa_per_fs = self.pa_per_fs;
-        for (ear, x) in self.ears.iter_mut().zip(planar) {
-            for (filter, meter) in [
-                (&mut ear.eardrum, &mut ear.eardrum_meter),
-                (&mut ear.diffuse, &mut ear.diffuse_meter),
-            ] {
-                self.scratch.clear();
-                self.scratch.extend_from_slice(x);
-                filter.process(&mut [&mut self.scratch]);
-                self.pressure.clear();
-                self.pressure
-                    .extend(self.scratch.iter().map(|&v| f64::from(v) * pa_per_fs));
-                meter.push(&self.pressure);
-            }
+        for (stage, channel) in self.stages.iter_mut().zip(planar) {
+            stage.process(std::slice::from_ref(channel));
         }
     }
 
     pub fn finish(self) -> SplReport {
-        let each = |f: fn(&Ear) -> f64| self.ears.iter().map(f).collect::<Vec<f64>>();
+        let ears: Vec<_> = self.stages.iter().map(|s| s.readings(1).ear[0]).collect();
+        let each = |f: fn(&earstage::dsp::exposure::EarReadings) -> f64| {
+            ears.iter().map(f).collect::<Vec<f64>>()
+        };
         SplReport {
             chain_iem: self.chain.iem.name.clone(),
             chain_source: self.chain.source.name.clone(),
             chain_attenuator: self.chain.attenuator.name.clone(),
-            laeq_dba: each(|e| e.eardrum_meter.laeq_db()),
-            laeq_df_dba: each(|e| e.diffuse_meter.laeq_db()),
-            lcpeak_dbc: each(|e| e.eardrum_meter.lcpeak_db()),
-            dose_niosh_percent: each(|e| e.diffuse_meter.niosh_dose_percent()),
-            dose_who_percent: each(|e| e.diffuse_meter.who_dose_percent()),
+            laeq_dba: each(|e| e.laeq_db),
+            laeq_df_dba: each(|e| e.laeq_df_db),
+            lcpeak_dbc: each(|e| e.lcpeak_db),
+            dose_niosh_percent: each(|e| e.niosh_percent),
+            dose_who_percent: each(|e| e.who_percent),
         }
     }
 }
