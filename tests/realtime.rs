@@ -1,6 +1,6 @@
 //! The audio path never allocates: `Engine::process` (what the plugin's `process()` calls) under
 //! nice-plug's allocation checker, for block sizes 1 to 8192 at 44.1 to 192 kHz, with the meters
-//! refining peaks, logging overs and answering reset requests.
+//! refining peaks, logging overs and answering reset requests, and with everything on.
 
 mod support;
 
@@ -37,6 +37,65 @@ fn process_does_not_allocate() {
                     engine.process(channels, &settings, &mut sender);
                 });
             }
+        }
+    }
+}
+
+/// Everything on — the audition on A with designs arriving, the SPL meter on the rig's filters,
+/// stage mode, the calibration noise switching bands, an exposure store restored and reset from
+/// another thread's side — and still no allocation, for every block size at 44.1 and 192 kHz.
+#[test]
+fn everything_on_does_not_allocate() {
+    use std::sync::Arc;
+
+    use earstage::dsp::StageSettings;
+    use earstage::dsp::audition::{InlineDesigner, Selection};
+    use earstage::dsp::exposure::{ExposureStore, ExposureTotals};
+    use earstage::model::spl::PinkBand;
+    use earstage::params::EarstageParams;
+
+    let params = EarstageParams::default();
+    let mut rng = Rng::new(2);
+    for fs in [44_100.0f32, 192_000.0] {
+        for block in BLOCK_SIZES {
+            let mut settings = EngineSettings {
+                stage: Some(StageSettings {
+                    ambient_dba: 105.0,
+                    isolation_db: 25.0,
+                    prefer_catalog: true,
+                }),
+                audition: params.audition_settings(),
+                ..EngineSettings::default()
+            };
+            settings.audition.selection = Selection::A;
+            let store = Arc::new(ExposureStore::default());
+            let mut engine = Engine::new(fs, 2, &settings).with_exposure_store(store.clone());
+            let mut designer = InlineDesigner::new(params.audition_chains());
+            let (mut sender, _receiver) = meter_link();
+            let mut left: Vec<f32> = (0..block).map(|_| (0.3 * rng.normal()) as f32).collect();
+            let mut right = left.clone();
+            for round in 0..(24_000 / block).max(4) {
+                settings.generator = match round % 3 {
+                    0 => None,
+                    1 => Some(PinkBand::Full),
+                    _ => Some(PinkBand::Mid),
+                };
+                if round == 2 {
+                    store.restore(&ExposureTotals {
+                        seconds: 10.0,
+                        ..ExposureTotals::default()
+                    });
+                }
+                if round == 3 {
+                    store.reset(1.0);
+                }
+                let channels: &mut [&mut [f32]] = &mut [&mut left, &mut right];
+                nice_assert_no_alloc::assert_no_alloc(|| {
+                    engine.process_with(channels, &settings, &mut sender, &mut designer);
+                });
+                designer.run_pending();
+            }
+            assert!(engine.exposure_totals().seconds > 0.0, "the SPL meter ran");
         }
     }
 }

@@ -152,6 +152,15 @@ impl OfflineEngine {
         }
     }
 
+    /// Keep the exposure in `store` (see [`super::Engine::with_exposure_store`]).
+    pub fn with_exposure_store(
+        mut self,
+        store: std::sync::Arc<super::exposure::ExposureStore>,
+    ) -> Self {
+        self.engine = self.engine.with_exposure_store(store);
+        self
+    }
+
     /// Settings from the next block on (a switch glides as in the plugin).
     pub fn set_settings(&mut self, settings: super::EngineSettings) {
         self.settings = settings;
