@@ -335,3 +335,59 @@ fn audition_plays_the_engines_filter_and_bypass_is_bit_exact() {
         );
     }
 }
+
+/// The exposure record inside a saved state (nice-plug's JSON: persisted fields are JSON strings).
+fn exposure_in(state: &[u8]) -> earstage::dsp::exposure::ExposureTotals {
+    let json: serde_json::Value = serde_json::from_slice(state).expect("the state is JSON");
+    let field = json["fields"]["exposure"]
+        .as_str()
+        .expect("the state has an exposure field");
+    serde_json::from_str(field).expect("the exposure field is a record")
+}
+
+/// The dose survives closing and reopening the project: a second of a −20 dBFS 1 kHz sine through
+/// the real host (paced at real time, so the rig's filters come from the plugin's background
+/// thread) is in the saved state at the closed-form level; a new instance that loads it saves the
+/// same record before any audio, and after more audio has measured on from it, not from zero.
+#[test]
+#[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
+fn exposure_survives_save_and_load() {
+    let _host = common::one_host_thread();
+    let mut first = Loaded::new();
+    first.select_channels(2);
+    let len = SAMPLE_RATE_HZ as usize;
+    let input = vec![sine(1000.0, 0.1, 0.0, len), sine(1000.0, 0.1, 0.0, len)];
+    common::process_paced(&mut first.instance, &input, &[], true);
+    let saved = first.save_state();
+    let record = exposure_in(&saved);
+    assert!(
+        record.seconds > 0.5 && record.seconds <= 1.0,
+        "{}",
+        record.seconds
+    );
+    let rig = earstage::params::default_chain();
+    let expected = rig.spl_at_full_scale_db() - 20.0;
+    for ear in 0..2 {
+        // 0.1 dB: the onset of the filters is inside this short measurement.
+        assert!(
+            (record.laeq_db(ear) - expected).abs() < 0.1,
+            "ear {ear}: {} vs {expected}",
+            record.laeq_db(ear)
+        );
+        assert!(record.ears[ear].niosh_percent > 0.0);
+    }
+
+    let mut second = Loaded::new();
+    second.select_channels(2);
+    second.load_state(&saved);
+    assert_eq!(exposure_in(&second.save_state()), record);
+    common::process_paced(&mut second.instance, &input, &[], true);
+    let continued = exposure_in(&second.save_state());
+    assert!(
+        continued.seconds > record.seconds + 0.5,
+        "{} after {}",
+        continued.seconds,
+        record.seconds
+    );
+    assert!(continued.ears[0].niosh_percent > record.ears[0].niosh_percent);
+}

@@ -165,7 +165,8 @@ fn doses_follow_the_closed_form() {
         "{} vs {who}",
         ear.who_percent
     );
-    let left_s = (100.0 - ear.niosh_percent) / niosh_percent_per_s(ear.las_df_db);
+    assert_eq!(ear.exposure_dba, ear.las_df_db, "no stage, no leak");
+    let left_s = (100.0 - ear.niosh_percent) / niosh_percent_per_s(ear.exposure_dba);
     assert!((ear.niosh_time_to_full_s / left_s - 1.0).abs() < 1e-9);
 }
 

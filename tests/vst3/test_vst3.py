@@ -1,5 +1,6 @@
 """The built Earstage.vst3 in a real VST3 host (pedalboard), with audio pushed through it."""
 
+import json
 import time
 
 import numpy as np
@@ -91,3 +92,47 @@ def test_audition_a_changes_the_sound_and_stays_finite(plugin):
     # matched: the RMS stays within a few dB of the input's.
     ratio_db = 20 * np.log10(np.sqrt(np.mean(out[:, settled:] ** 2)) / np.sqrt(np.mean(audio[:, settled:] ** 2)))
     assert abs(ratio_db) < 3.0
+
+
+# JUCE (pedalboard's host) keeps a VST3 component's state as "<size>.<chars>": six bits per
+# character from this table, packed least significant bit first.
+JUCE_BASE64 = ".ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"
+
+
+def exposure_in(raw_state):
+    """The exposure record in a pedalboard raw_state: the component state is nice-plug's JSON."""
+    text = raw_state.decode("latin-1")
+    start = text.index("<IComponent>") + len("<IComponent>")
+    encoded = text[start:text.index("</IComponent>", start)]
+    size, chars = encoded.split(".", 1)
+    bits = 0
+    for k, c in enumerate(chars):
+        bits |= JUCE_BASE64.index(c) << (6 * k)
+    component = bits.to_bytes((6 * len(chars) + 7) // 8, "little")[: int(size)]
+    state = json.loads(component)
+    return json.loads(state["fields"]["exposure"])
+
+
+def test_exposure_survives_save_and_load(plugin):
+    """The dose is saved with the project: after a second of a 1 kHz sine (the rig's filters come
+    from the plugin's background thread, so the first call asks for them), the saved state holds
+    the exposure, and a new instance that loads it saves the same record and measures on from it."""
+    audio = np.stack([sine(1000.0, 0.1, 0.0, 48_000)] * 2)
+    plugin.process(audio[:, :4_800], SAMPLE_RATE_HZ, buffer_size=256, reset=False)
+    time.sleep(0.3)
+    plugin.process(audio, SAMPLE_RATE_HZ, buffer_size=256, reset=False)
+    record = exposure_in(plugin.raw_state)
+    assert 0.9 < record["seconds"] <= 1.2
+    left, right = record["ears"]
+    assert left["eardrum_pa2s"] > 0 and left["niosh_percent"] > 0
+    assert left["eardrum_pa2s"] == pytest.approx(right["eardrum_pa2s"], rel=1e-9)
+
+    restored = pedalboard.load_plugin(str(bundle_path()))
+    restored.raw_state = plugin.raw_state
+    assert exposure_in(restored.raw_state) == record
+    restored.process(audio[:, :4_800], SAMPLE_RATE_HZ, buffer_size=256, reset=False)
+    time.sleep(0.3)
+    restored.process(audio, SAMPLE_RATE_HZ, buffer_size=256, reset=False)
+    continued = exposure_in(restored.raw_state)
+    assert continued["seconds"] > record["seconds"] + 0.9
+    assert continued["ears"][0]["niosh_percent"] > left["niosh_percent"]

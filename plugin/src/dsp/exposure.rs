@@ -103,8 +103,10 @@ pub struct EarReadings {
     pub las_db: f64,
     /// C-weighted, slow, at the eardrum (the reference noise is read on it too), dBC.
     pub lcs_db: f64,
-    /// LAS, diffuse-field equivalent (with the leak in stage mode), dBA: the level doses grow at.
+    /// LAS of the monitor mix, diffuse-field equivalent, dBA.
     pub las_df_db: f64,
+    /// The level doses grow at: `las_df_db` with the stage leak added (the same without), dBA.
+    pub exposure_dba: f64,
     /// Since the last reset.
     pub laeq_db: f64,
     pub laeq_df_db: f64,
@@ -112,7 +114,7 @@ pub struct EarReadings {
     pub lcpeak_db: f64,
     pub niosh_percent: f64,
     pub who_percent: f64,
-    /// Seconds until each dose reaches 100 % if the level stays at `las_df_db`.
+    /// Seconds until each dose reaches 100 % if the level stays at `exposure_dba`.
     pub niosh_time_to_full_s: f64,
     pub who_time_to_full_s: f64,
 }
@@ -124,6 +126,7 @@ impl Default for EarReadings {
             las_db: SILENCE_DB,
             lcs_db: SILENCE_DB,
             las_df_db: SILENCE_DB,
+            exposure_dba: SILENCE_DB,
             laeq_db: SILENCE_DB,
             laeq_df_db: SILENCE_DB,
             laf_max_db: SILENCE_DB,
@@ -192,11 +195,12 @@ impl EarMeter {
             let pa = self.a_eardrum.tick(p);
             let pc = self.c_eardrum.tick(p);
             let pa_df = self.a_diffuse.tick(p_df);
-            let (pa2, pc2, pa2_df) = (pa * pa, pc * pc, pa_df * pa_df + leak_pa2);
+            let (pa2, pc2, monitor_df) = (pa * pa, pc * pc, pa_df * pa_df);
+            let pa2_df = monitor_df + leak_pa2;
             self.laf_pa2 += (pa2 - self.laf_pa2) * self.fast_coef;
             self.las_pa2 += (pa2 - self.las_pa2) * self.slow_coef;
             self.lcs_pa2 += (pc2 - self.lcs_pa2) * self.slow_coef;
-            self.las_df_pa2 += (pa2_df - self.las_df_pa2) * self.slow_coef;
+            self.las_df_pa2 += (monitor_df - self.las_df_pa2) * self.slow_coef;
             t.eardrum_pa2s += pa2 * dt;
             t.diffuse_pa2s += pa2_df * dt;
             t.peak_c_pa = t.peak_c_pa.max(pc.abs());
@@ -247,24 +251,27 @@ impl EarMeter {
         self.las_df_pa2 = 0.0;
     }
 
-    /// Readings now, with `seconds` measured since the last reset.
-    pub fn readings(&self, seconds: f64) -> EarReadings {
+    /// Readings now, with `seconds` measured since the last reset and `leak_pa2` the stage leak
+    /// (0 without).
+    pub fn readings(&self, seconds: f64, leak_pa2: f64) -> EarReadings {
         let t = self.totals();
         let las_df_db = level_db(self.las_df_pa2);
+        let exposure_dba = level_db(self.las_df_pa2 + leak_pa2);
         let who_percent = who_dose_percent(t.diffuse_pa2s);
         EarReadings {
             laf_db: level_db(self.laf_pa2),
             las_db: level_db(self.las_pa2),
             lcs_db: level_db(self.lcs_pa2),
             las_df_db,
+            exposure_dba,
             laeq_db: mean_level(t.eardrum_pa2s, seconds),
             laeq_df_db: mean_level(t.diffuse_pa2s, seconds),
             laf_max_db: level_db(t.laf_max_pa2),
             lcpeak_db: level_db(t.peak_c_pa * t.peak_c_pa),
             niosh_percent: t.niosh_percent,
             who_percent,
-            niosh_time_to_full_s: niosh_time_to_full_s(t.niosh_percent, las_df_db),
-            who_time_to_full_s: who_time_to_full_s(who_percent, las_df_db),
+            niosh_time_to_full_s: niosh_time_to_full_s(t.niosh_percent, exposure_dba),
+            who_time_to_full_s: who_time_to_full_s(who_percent, exposure_dba),
         }
     }
 }
@@ -410,7 +417,7 @@ mod tests {
         m.restore(EarTotals::default());
         let x = sine(94.0, 1000.0, fs, 60.0);
         m.push(&x, &x, 1e-3, 0.0);
-        let r = m.readings(60.0);
+        let r = m.readings(60.0, 0.0);
         assert!((r.laeq_db - 94.0).abs() < 0.01, "{}", r.laeq_db);
         for l in [r.laf_db, r.las_db, r.lcs_db, r.las_df_db, r.laf_max_db] {
             assert!((l - 94.0).abs() < 0.05, "{r:?}");
@@ -430,7 +437,7 @@ mod tests {
         let mut m = EarMeter::new(fs);
         let x = sine(94.0, 1000.0, fs, FAST_S);
         m.push(&x, &x, 1e-3, 0.0);
-        let r = m.readings(FAST_S);
+        let r = m.readings(FAST_S, 0.0);
         let rise = |frac: f64| 94.0 + 10.0 * frac.log10();
         assert!(
             (r.laf_db - rise(1.0 - (-1.0f64).exp())).abs() < 0.1,
@@ -452,7 +459,8 @@ mod tests {
         let mut m = EarMeter::new(fs);
         let silence = vec![0.0f32; 60 * 48_000];
         m.push(&silence, &silence, 1.0, mean_square_pa2(80.0));
-        let r = m.readings(60.0);
+        let r = m.readings(60.0, mean_square_pa2(80.0));
+        assert!((r.exposure_dba - 80.0).abs() < 1e-9 && r.las_df_db == SILENCE_DB);
         assert!((r.laeq_df_db - 80.0).abs() < 1e-6, "{}", r.laeq_df_db);
         assert_eq!(r.laeq_db, SILENCE_DB);
         let who = who_dose_percent(mean_square_pa2(80.0) * 60.0);
@@ -467,7 +475,7 @@ mod tests {
         m.push(&bad, &bad, 1.0, 0.0);
         let x = sine(80.0, 1000.0, 48_000.0, 1.0);
         m.push(&x, &x, 1e-3, 0.0);
-        let r = m.readings(1.0);
+        let r = m.readings(1.0, 0.0);
         assert!(r.laeq_db.is_finite() && r.laeq_db > 70.0, "{r:?}");
     }
 

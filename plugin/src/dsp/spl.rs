@@ -11,7 +11,9 @@ use super::design::fit_magnitude;
 use super::exposure::{EARS, EarMeter, EarReadings, ExposureStore, ExposureTotals};
 use crate::model::Chain;
 use crate::model::audition::highpass_corner_hz;
-use crate::model::spl::{diffuse_magnitude, eardrum_magnitude, pascals_per_full_scale};
+use crate::model::spl::{
+    diffuse_magnitude, eardrum_magnitude, mean_square_pa2, pascals_per_full_scale,
+};
 
 /// How long a change of the rig takes to glide in, milliseconds.
 const RIG_RAMP_MS: f64 = 10.0;
@@ -189,9 +191,7 @@ impl SplStage {
         }
         let ears = channels.len().min(EARS);
         let len = channels.first().map_or(0, |c| c.as_ref().len());
-        let leak_pa2 = self
-            .leak_dba
-            .map_or(0.0, crate::model::spl::mean_square_pa2);
+        let leak_pa2 = self.leak_dba.map_or(0.0, mean_square_pa2);
         let (eardrum, diffuse) = self.scratch.split_at_mut(EARS);
         for start in (0..len).step_by(CHUNK) {
             let end = (start + CHUNK).min(len);
@@ -219,7 +219,10 @@ impl SplStage {
         SplReadings {
             ready: self.design.is_some(),
             ears: ears.min(EARS),
-            ear: std::array::from_fn(|e| self.ears[e].readings(self.seconds)),
+            ear: std::array::from_fn(|e| {
+                let leak_pa2 = self.leak_dba.map_or(0.0, mean_square_pa2);
+                self.ears[e].readings(self.seconds, leak_pa2)
+            }),
             seconds: self.seconds,
             reset_unix_s: self.reset_unix_s,
             leak_dba: self.leak_dba,

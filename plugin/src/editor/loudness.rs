@@ -50,7 +50,7 @@ pub fn show(ui: &mut egui::Ui, l: &LoudnessReadings, meters: &MeterReceiver) {
     }
 }
 
-fn format_duration(seconds: f64) -> String {
+pub fn format_duration(seconds: f64) -> String {
     let s = seconds as u64;
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }

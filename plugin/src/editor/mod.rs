@@ -17,11 +17,13 @@ use crate::params::EarstageParams;
 
 mod audition;
 mod chain;
+mod ears;
 mod header;
 mod loudness;
 mod output;
 mod overs;
 mod peaks;
+mod reference;
 mod widgets;
 
 /// Over events the editor keeps for its log (newest first).
@@ -64,6 +66,8 @@ pub fn create(
             meters,
             over_log: VecDeque::with_capacity(OVER_LOG_LEN),
             chain_view: None,
+            reference_view: reference::ReferenceView::new(),
+            confirm_reset: false,
             gui: None,
         },
     )
@@ -81,6 +85,10 @@ pub struct EditorApp {
     over_log: VecDeque<OverEvent>,
     /// The chain panel's derived figures, made when the window first draws.
     chain_view: Option<chain::ChainView>,
+    /// The reference panel's derived figures.
+    reference_view: reference::ReferenceView,
+    /// Whether the exposure reset is waiting for its confirmation.
+    confirm_reset: bool,
     /// Set when the window opens; needed to write parameters.
     gui: Option<GuiContext>,
 }
@@ -109,6 +117,24 @@ impl NiceEguiApp for EditorApp {
         });
         let frame = *self.meters.latest();
         egui::Panel::top("header").show(ui, |ui| header::show(ui, &self.session));
+        if let Some(band) = self.params.monitoring.generator() {
+            egui::Panel::top("noise").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(
+                        egui::RichText::new(format!(
+                            "CALIBRATION NOISE ON ({}, −20 dBFS RMS): the feed is replaced",
+                            band.label()
+                        ))
+                        .size(18.0)
+                        .strong()
+                        .color(reference::NOISE_ON),
+                    );
+                    if ui.button("Stop the noise").clicked() {
+                        self.params.monitoring.set_generator(None);
+                    }
+                });
+            });
+        }
         egui::Panel::bottom("output").show(ui, |ui| output::show(ui, &self.params, &setter));
         let chain_view = self
             .chain_view
@@ -130,16 +156,37 @@ impl NiceEguiApp for EditorApp {
         egui::Panel::right("chain")
             .resizable(false)
             .default_size(300.0)
-            .show(ui, |ui| chain::show(ui, &self.params.chain, chain_view));
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    chain::show(ui, &self.params.chain, chain_view);
+                    ui.add_space(8.0);
+                    reference::show(
+                        ui,
+                        &self.params,
+                        &setter,
+                        &frame.spl,
+                        &mut self.reference_view,
+                    );
+                })
+            });
         egui::Panel::left("peaks")
             .resizable(false)
             .show(ui, |ui| peaks::show(ui, &frame, &self.meters));
         egui::CentralPanel::default().show(ui, |ui| {
-            loudness::show(ui, &frame.loudness, &self.meters);
-            ui.add_space(8.0);
-            if overs::show(ui, &frame, &self.over_log) {
-                self.over_log.clear();
-            }
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                loudness::show(ui, &frame.loudness, &self.meters);
+                ui.add_space(8.0);
+                ears::show(
+                    ui,
+                    &frame.spl,
+                    &self.params.monitoring.exposure,
+                    &mut self.confirm_reset,
+                );
+                ui.add_space(8.0);
+                if overs::show(ui, &frame, &self.over_log) {
+                    self.over_log.clear();
+                }
+            })
         });
         ui.ctx().request_repaint_after(METER_REFRESH);
     }

@@ -1,0 +1,188 @@
+//! "In your ears": the delivered SPL per ear and the exposure since the last reset, in numbers big
+//! enough to read from arm's length.
+
+use crate::dsp::exposure::{EarReadings, ExposureStore};
+use crate::dsp::spl::SplReadings;
+use crate::model::spl::SILENCE_DB;
+
+/// Levels below this show as a dash (below any IEM's hiss).
+const FLOOR_DB: f64 = 0.0;
+/// Doses at or above this show in red, %.
+const DOSE_WARN_PERCENT: f64 = 100.0;
+/// Above this a dose shows in amber, %.
+const DOSE_CAUTION_PERCENT: f64 = 50.0;
+
+fn level(db: f64) -> String {
+    if db > FLOOR_DB && db != SILENCE_DB {
+        format!("{db:.1}")
+    } else {
+        "—".to_owned()
+    }
+}
+
+fn dose_colour(percent: f64) -> egui::Color32 {
+    if percent >= DOSE_WARN_PERCENT {
+        egui::Color32::from_rgb(235, 80, 70)
+    } else if percent >= DOSE_CAUTION_PERCENT {
+        egui::Color32::from_rgb(240, 180, 60)
+    } else {
+        egui::Color32::from_rgb(200, 220, 200)
+    }
+}
+
+/// "3 h 12 min", "45 min", "> 1 week", "now".
+pub fn format_time_left(seconds: f64) -> String {
+    if seconds <= 0.0 {
+        "now".to_owned()
+    } else if !seconds.is_finite() || seconds > 7.0 * 86_400.0 {
+        "> 1 week".to_owned()
+    } else if seconds >= 3600.0 {
+        format!("{} h {:02} min", (seconds / 3600.0) as u64, (seconds / 60.0) as u64 % 60)
+    } else {
+        format!("{} min", (seconds / 60.0).ceil() as u64)
+    }
+}
+
+/// A Unix time as "YYYY-MM-DD hh:mm UTC" (the proleptic Gregorian calendar, from the day count).
+pub fn format_utc(unix_s: f64) -> String {
+    let secs = unix_s.max(0.0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil, inverted).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem / 60 % 60
+    )
+}
+
+pub fn show(ui: &mut egui::Ui, spl: &SplReadings, store: &ExposureStore, confirm: &mut bool) {
+    ui.label(egui::RichText::new("In your ears").strong())
+        .on_hover_text(
+            "What leaves the plugin, played through your rig (the chain panel): pressure at the \
+             eardrum from the IEM's coupler sensitivity and the circuit, and its diffuse-field \
+             equivalent, which exposure limits are written for",
+        );
+    if !spl.ready {
+        ui.small("waiting for the rig's filters…");
+        return;
+    }
+    let ears = &spl.ear[..spl.ears.max(1)];
+    let names: &[&str] = if ears.len() == 2 { &["L", "R"] } else { &["ear"] };
+    egui::Grid::new("ears")
+        .num_columns(1 + ears.len())
+        .spacing([14.0, 2.0])
+        .show(ui, |ui| {
+            let big = |t: String| egui::RichText::new(t).monospace().size(26.0).strong();
+            let mid = |t: String| egui::RichText::new(t).monospace().size(15.0);
+            ui.label("");
+            for n in names {
+                ui.label(egui::RichText::new(*n).strong());
+            }
+            ui.end_row();
+            ui.label("LAeq dBA").on_hover_text("Since the last reset, at the eardrum");
+            for e in ears {
+                ui.label(big(level(e.laeq_db)));
+            }
+            ui.end_row();
+            type Row = (&'static str, &'static str, fn(&EarReadings) -> f64);
+            let rows: [Row; 5] = [
+                ("LAF", "Fast (125 ms), at the eardrum, dBA", |e| e.laf_db),
+                ("LAS", "Slow (1 s), at the eardrum, dBA", |e| e.las_db),
+                ("LAF max", "Highest LAF since the last reset, dBA", |e| e.laf_max_db),
+                ("LCpeak", "Peak C-weighted level since the last reset, dBC", |e| e.lcpeak_db),
+                (
+                    "LAeq diffuse",
+                    "Diffuse-field equivalent (what limits are written for), dBA",
+                    |e| e.laeq_df_db,
+                ),
+            ];
+            for (name, hint, value) in rows {
+                ui.label(name).on_hover_text(hint);
+                for e in ears {
+                    ui.label(mid(level(value(e))));
+                }
+                ui.end_row();
+            }
+            ui.label("NIOSH dose").on_hover_text(
+                "85 dBA for 8 h is 100 % (3 dB exchange), from the diffuse-field level",
+            );
+            for e in ears {
+                ui.label(
+                    big(format!("{:.1} %", e.niosh_percent)).color(dose_colour(e.niosh_percent)),
+                );
+            }
+            ui.end_row();
+            ui.label("WHO week")
+                .on_hover_text("WHO/ITU-T H.870: 80 dBA for 40 h a week (1.6 Pa²h) is 100 %");
+            for e in ears {
+                ui.label(
+                    mid(format!("{:.2} %", e.who_percent)).color(dose_colour(e.who_percent)),
+                );
+            }
+            ui.end_row();
+            ui.label("100 % NIOSH in")
+                .on_hover_text("If the level stays where it is now (diffuse-field LAS)");
+            for e in ears {
+                ui.label(mid(format_time_left(e.niosh_time_to_full_s)));
+            }
+            ui.end_row();
+        });
+    let since = spl
+        .reset_unix_s
+        .map_or_else(|| "never reset".to_owned(), |t| format!("reset {}", format_utc(t)));
+    ui.small(format!(
+        "measuring for {} · {since} · kept with the project",
+        super::loudness::format_duration(spl.seconds)
+    ));
+    ui.horizontal(|ui| {
+        if *confirm {
+            ui.label("Reset the dose?");
+            if ui.button("Yes, start again").clicked() {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64());
+                store.reset(now);
+                *confirm = false;
+            }
+            if ui.button("Keep").clicked() {
+                *confirm = false;
+            }
+        } else if ui
+            .button("Reset exposure")
+            .on_hover_text("Start LAeq, maxima and both doses again (asks first)")
+            .clicked()
+        {
+            *confirm = true;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Known instants: the epoch, a leap day, and 2026-11-22 12:34 UTC (1795350840 s).
+    #[test]
+    fn utc_dates() {
+        assert_eq!(format_utc(0.0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_utc(951_782_400.0), "2000-02-29 00:00 UTC");
+        assert_eq!(format_utc(1_795_350_840.0), "2026-11-22 12:34 UTC");
+    }
+
+    #[test]
+    fn time_left() {
+        assert_eq!(format_time_left(0.0), "now");
+        assert_eq!(format_time_left(f64::INFINITY), "> 1 week");
+        assert_eq!(format_time_left(15.0 * 60.0), "15 min");
+        assert_eq!(format_time_left(3.0 * 3600.0 + 12.0 * 60.0), "3 h 12 min");
+    }
+}
