@@ -12,6 +12,7 @@ use earstage::model::advisor::{Advice, Target, advise};
 use earstage::model::audition::AuditionChain;
 use earstage::model::catalog::Catalog;
 use earstage::model::chain::ChainReport;
+use earstage::model::spl::{DEFAULT_REFERENCE_DBA, PinkBand, ReferenceLevel};
 use serde::Serialize;
 
 use crate::analyze::{MeterReport, measure_planar};
@@ -30,6 +31,31 @@ const AB_SEGMENT_S: f64 = 2.0;
 /// Block size the demo feeds the engine with, as a host would.
 const BLOCK: usize = 512;
 
+/// The reference level of the default chain.
+#[derive(Serialize)]
+struct ReferenceReport {
+    /// The target for −20 dBFS RMS pink noise, LAeq at the eardrum, dBA.
+    reference_target_dba: f64,
+    /// What the chain delivers for it (full-band and 500 Hz–2 kHz noise), dBA.
+    reference_delivered_dba: f64,
+    reference_delivered_mid_band_dba: f64,
+    /// The source volume change that meets the target, dB.
+    reference_volume_change_db: f64,
+}
+
+impl ReferenceReport {
+    fn new(chain: &Chain) -> Self {
+        let full = ReferenceLevel::new(chain, PinkBand::Full, DEFAULT_REFERENCE_DBA);
+        let mid = ReferenceLevel::new(chain, PinkBand::Mid, DEFAULT_REFERENCE_DBA);
+        Self {
+            reference_target_dba: full.target_dba,
+            reference_delivered_dba: full.delivered_dba,
+            reference_delivered_mid_band_dba: mid.delivered_dba,
+            reference_volume_change_db: full.volume_change_db,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Report {
     signal: &'static str,
@@ -42,6 +68,8 @@ struct Report {
     advisor: Advice,
     /// What the default chain delivers for the demo signal.
     delivered: SplReport,
+    /// The default chain against the default reference level.
+    reference: ReferenceReport,
     /// The coloration plot (SVG) and the A/B audition (WAV) written.
     files: Vec<PathBuf>,
     bundles: Vec<PathBuf>,
@@ -98,6 +126,7 @@ pub fn run(json: bool, bundles: Option<&Path>, out_dir: &Path) -> Result<()> {
         chain: chain.report(&THIRD_OCTAVES_HZ, f64::from(true_peak)),
         advisor: advise(&chain, Target::Laeq(DEMO_TARGET_LAEQ_DBA), &catalog),
         delivered: spl.finish(),
+        reference: ReferenceReport::new(&chain),
         files,
         bundles: bundles.map(list_bundles).unwrap_or_default(),
     };
@@ -201,6 +230,15 @@ fn print_text(report: &Report, chain: &Chain) {
     );
     println!("\nDelivered by the default chain");
     report.delivered.print_text();
+    let r = &report.reference;
+    println!(
+        "  reference level       −20 dBFS RMS pink plays {:.1} dBA (500 Hz–2 kHz: {:.1} dBA); \
+         for a {:.0} dBA target turn the source {:+.1} dB",
+        r.reference_delivered_dba,
+        r.reference_delivered_mid_band_dba,
+        r.reference_target_dba,
+        r.reference_volume_change_db
+    );
     println!(
         "\n{}",
         crate::chain::text(chain, &report.chain, None, true).trim_end()
