@@ -21,7 +21,12 @@ fn demo_writes_report_plot_and_audition() {
     assert!(json["chain"]["level_at_1k_db"].as_f64().unwrap() < 0.0);
     assert_eq!(json["delivered"]["laeq_dba"].as_array().unwrap().len(), 2);
     assert_eq!(json["advisor"]["approaches"].as_array().unwrap().len(), 3);
-    for key in ["laeq_df_dba", "lcpeak_dbc", "dose_niosh_percent", "dose_who_percent"] {
+    for key in [
+        "laeq_df_dba",
+        "lcpeak_dbc",
+        "dose_niosh_percent",
+        "dose_who_percent",
+    ] {
         assert_eq!(json["delivered"][key].as_array().unwrap().len(), 2, "{key}");
     }
     // The reference level is the chain report's pink-noise LAeq, and the change meets the target.

@@ -37,7 +37,11 @@ pub fn format_time_left(seconds: f64) -> String {
     } else if !seconds.is_finite() || seconds > 7.0 * 86_400.0 {
         "> 1 week".to_owned()
     } else if seconds >= 3600.0 {
-        format!("{} h {:02} min", (seconds / 3600.0) as u64, (seconds / 60.0) as u64 % 60)
+        format!(
+            "{} h {:02} min",
+            (seconds / 3600.0) as u64,
+            (seconds / 60.0) as u64 % 60
+        )
     } else {
         format!("{} min", (seconds / 60.0).ceil() as u64)
     }
@@ -76,7 +80,11 @@ pub fn show(ui: &mut egui::Ui, spl: &SplReadings, store: &ExposureStore, confirm
         return;
     }
     let ears = &spl.ear[..spl.ears.max(1)];
-    let names: &[&str] = if ears.len() == 2 { &["L", "R"] } else { &["ear"] };
+    let names: &[&str] = if ears.len() == 2 {
+        &["L", "R"]
+    } else {
+        &["ear"]
+    };
     egui::Grid::new("ears")
         .num_columns(1 + ears.len())
         .spacing([14.0, 2.0])
@@ -88,7 +96,8 @@ pub fn show(ui: &mut egui::Ui, spl: &SplReadings, store: &ExposureStore, confirm
                 ui.label(egui::RichText::new(*n).strong());
             }
             ui.end_row();
-            ui.label("LAeq dBA").on_hover_text("Since the last reset, at the eardrum");
+            ui.label("LAeq dBA")
+                .on_hover_text("Since the last reset, at the eardrum");
             for e in ears {
                 ui.label(big(level(e.laeq_db)));
             }
@@ -97,8 +106,14 @@ pub fn show(ui: &mut egui::Ui, spl: &SplReadings, store: &ExposureStore, confirm
             let rows: [Row; 5] = [
                 ("LAF", "Fast (125 ms), at the eardrum, dBA", |e| e.laf_db),
                 ("LAS", "Slow (1 s), at the eardrum, dBA", |e| e.las_db),
-                ("LAF max", "Highest LAF since the last reset, dBA", |e| e.laf_max_db),
-                ("LCpeak", "Peak C-weighted level since the last reset, dBC", |e| e.lcpeak_db),
+                ("LAF max", "Highest LAF since the last reset, dBA", |e| {
+                    e.laf_max_db
+                }),
+                (
+                    "LCpeak",
+                    "Peak C-weighted level since the last reset, dBC",
+                    |e| e.lcpeak_db,
+                ),
                 (
                     "LAeq diffuse",
                     "Diffuse-field equivalent (what limits are written for), dBA",
@@ -124,9 +139,7 @@ pub fn show(ui: &mut egui::Ui, spl: &SplReadings, store: &ExposureStore, confirm
             ui.label("WHO week")
                 .on_hover_text("WHO/ITU-T H.870: 80 dBA for 40 h a week (1.6 Pa²h) is 100 %");
             for e in ears {
-                ui.label(
-                    mid(format!("{:.2} %", e.who_percent)).color(dose_colour(e.who_percent)),
-                );
+                ui.label(mid(format!("{:.2} %", e.who_percent)).color(dose_colour(e.who_percent)));
             }
             ui.end_row();
             ui.label("100 % NIOSH in")
@@ -136,9 +149,10 @@ pub fn show(ui: &mut egui::Ui, spl: &SplReadings, store: &ExposureStore, confirm
             }
             ui.end_row();
         });
-    let since = spl
-        .reset_unix_s
-        .map_or_else(|| "never reset".to_owned(), |t| format!("reset {}", format_utc(t)));
+    let since = spl.reset_unix_s.map_or_else(
+        || "never reset".to_owned(),
+        |t| format!("reset {}", format_utc(t)),
+    );
     ui.small(format!(
         "measuring for {} · {since} · kept with the project",
         super::loudness::format_duration(spl.seconds)

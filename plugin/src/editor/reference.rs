@@ -126,11 +126,17 @@ pub fn show(
     }
 
     ui.add_space(8.0);
-    ui.label(egui::RichText::new("Stage").strong()).on_hover_text(
-        "The stage's sound leaks past the seal: ambient level less the IEM's isolation reaches \
+    ui.label(egui::RichText::new("Stage").strong())
+        .on_hover_text(
+            "The stage's sound leaks past the seal: ambient level less the IEM's isolation reaches \
          the ear as well, and joins the dose while stage mode is on",
+        );
+    let on = toggle(
+        ui,
+        setter,
+        &params.stage,
+        "Stage mode (leak joins the dose)",
     );
-    let on = toggle(ui, setter, &params.stage, "Stage mode (leak joins the dose)");
     ui.horizontal(|ui| {
         ui.label("Ambient");
         ui.add(ParamSlider::for_param(&params.ambient_dba, setter).with_width(150.0));
@@ -180,6 +186,9 @@ pub fn show(
             .iter()
             .map(|e| format!("{:.1}", e.exposure_dba))
             .collect();
-        ui.label(format!("exposure (mix + leak) {} dBA", combined.join(" / ")));
+        ui.label(format!(
+            "exposure (mix + leak) {} dBA",
+            combined.join(" / ")
+        ));
     }
 }
