@@ -336,9 +336,13 @@ fn audition_plays_the_engines_filter_and_bypass_is_bit_exact() {
     }
 }
 
-/// The exposure record inside a saved state (nice-plug's JSON: persisted fields are JSON strings).
+/// The exposure record inside a saved state: nice-plug's CLAP state is the JSON's length (u64,
+/// little endian) then the JSON, whose persisted fields are JSON strings.
 fn exposure_in(state: &[u8]) -> earstage::dsp::exposure::ExposureTotals {
-    let json: serde_json::Value = serde_json::from_slice(state).expect("the state is JSON");
+    let (length, json) = state.split_at(8);
+    let length = u64::from_le_bytes(length.try_into().unwrap()) as usize;
+    let json: serde_json::Value =
+        serde_json::from_slice(&json[..length]).expect("the state is JSON");
     let field = json["fields"]["exposure"]
         .as_str()
         .expect("the state has an exposure field");

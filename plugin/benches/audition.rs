@@ -1,11 +1,13 @@
-//! The audition filter beside the metering engine, in the same group and run: 48 kHz stereo in
-//! 64-sample blocks (a small host buffer, where per-block overheads show). Measured: the
-//! simulation alone (a settled design), the meter alone, the engine on the rig (meters, with the
-//! filter kept warm for a click-free switch), the whole engine with chain B selected (meters +
-//! audition), and the cost of one redesign at each rate.
+//! The audition filter and the SPL meter beside the metering engine, in the same group and run:
+//! 48 kHz stereo in 64-sample blocks (a small host buffer, where per-block overheads show).
+//! Measured: the simulation alone (a settled design), the meter alone, the SPL/exposure meter
+//! alone, the whole engine on the rig (meters + SPL, with the audition filter kept warm for a
+//! click-free switch), the whole engine with chain B selected and stage mode on (everything), and
+//! the cost of one redesign at each rate (the audition's, and the rig's SPL filters').
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use earstage::dsp::EngineSettings;
+use earstage::dsp::spl::{SplStage, design_spl};
+use earstage::dsp::{EngineSettings, StageSettings};
 use earstage::dsp::audition::{AuditionChains, Designer, OfflineEngine, Selection};
 use earstage::dsp::bank::BankFilter;
 use earstage::dsp::design::design;
@@ -76,16 +78,33 @@ fn audition(c: &mut Criterion) {
             meter.frame().channel[0].true_peak_max_dbtp
         })
     });
-    let metering_only = EngineSettings::default();
-    let mut meters = OfflineEngine::new(fs, 2, metering_only, chains.clone());
-    group.bench_function(BenchmarkId::new("meters", "engine_rig"), |bench| {
-        bench.iter(|| run_engine(&mut meters, std::hint::black_box(&input), &mut work))
+    let mut spl = SplStage::new(fs);
+    spl.set_design(&design_spl(&chains.rig, fs));
+    group.bench_function(BenchmarkId::new("spl", "spl_only"), |bench| {
+        bench.iter(|| {
+            for (l, r) in input[0].chunks(HOST_BLOCK).zip(input[1].chunks(HOST_BLOCK)) {
+                spl.process(&[l, r]);
+            }
+            spl.readings(2).ear[0].laeq_db
+        })
     });
-    let mut whole = OfflineEngine::new(fs, 2, settings, chains.clone());
-    group.bench_function(
-        BenchmarkId::new("meters_and_simulation", "engine_b"),
-        |bench| bench.iter(|| run_engine(&mut whole, std::hint::black_box(&input), &mut work)),
-    );
+    let on_rig = EngineSettings::default();
+    let mut rig = OfflineEngine::new(fs, 2, on_rig, chains.clone());
+    group.bench_function(BenchmarkId::new("everything", "engine_rig"), |bench| {
+        bench.iter(|| run_engine(&mut rig, std::hint::black_box(&input), &mut work))
+    });
+    let everything = EngineSettings {
+        stage: Some(StageSettings {
+            ambient_dba: 100.0,
+            isolation_db: 25.0,
+            prefer_catalog: true,
+        }),
+        ..settings
+    };
+    let mut whole = OfflineEngine::new(fs, 2, everything, chains.clone());
+    group.bench_function(BenchmarkId::new("everything", "engine_b_stage"), |bench| {
+        bench.iter(|| run_engine(&mut whole, std::hint::black_box(&input), &mut work))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("audition_redesign");
@@ -93,6 +112,9 @@ fn audition(c: &mut Criterion) {
         let audition = Designer::audition(&settings.audition.values.request_at(rate), &chains, 1);
         group.bench_function(BenchmarkId::new("design", rate), |bench| {
             bench.iter(|| design(std::hint::black_box(&audition), rate))
+        });
+        group.bench_function(BenchmarkId::new("spl_design", rate), |bench| {
+            bench.iter(|| design_spl(std::hint::black_box(&chains.rig), rate))
         });
     }
     group.finish();
