@@ -75,7 +75,9 @@ fn editor_opens_embedded_and_draws_text() {
 
     // Two seconds of a stereo tone with an inter-sample over, so the meters have something to show.
     let input = metered_signal();
-    common::process(&mut instance, &input, &[]);
+    // Paced at real time, so the rig's SPL filters arrive from the plugin's background thread
+    // and "In your ears" has readings in the screenshot.
+    common::process_paced(&mut instance, &input, &[], true);
     let handle = instance.plugin_handle();
 
     // egui draws on its own thread; wait until the picture has settled with content on it.

@@ -6,7 +6,7 @@ use nice_plug_egui::widgets::ParamSlider;
 
 use crate::dsp::spl::SplReadings;
 use crate::model::Chain;
-use crate::model::spl::{PinkBand, ReferenceLevel, Stage};
+use crate::model::spl::{PinkBand, ReferenceLevel, SILENCE_DB, Stage};
 use crate::params::EarstageParams;
 
 /// Volume changes smaller than this count as "on target", dB.
@@ -80,16 +80,16 @@ pub fn show(
     });
     if let (Some(r), Some(rig)) = (&view.reference, &view.rig) {
         ui.label(format!(
-            "Your rig plays {:.1} dBA for −20 dBFS {}",
-            r.delivered_dba,
-            view.band.label()
+            "−20 dBFS {} plays {:.1} dBA",
+            view.band.label(),
+            r.delivered_dba
         ));
         let change = r.volume_change_db;
         let text = if change.abs() < ON_TARGET_DB {
             "on target".to_owned()
         } else {
             format!(
-                "turn {} {:.1} dB: source volume {:+.1} → {:+.1} dB",
+                "turn {} {:.1} dB: source volume {:+.1} to {:+.1} dB",
                 if change < 0.0 { "down" } else { "up" },
                 change.abs(),
                 rig.source.volume_db,
@@ -174,7 +174,13 @@ pub fn show(
     let ears = &spl.ear[..spl.ears.max(1)];
     let margins: Vec<String> = ears
         .iter()
-        .map(|e| format!("{:+.1}", stage.margin_db(e.las_df_db)))
+        .map(|e| {
+            if e.las_df_db > SILENCE_DB {
+                format!("{:+.1}", stage.margin_db(e.las_df_db))
+            } else {
+                "—".to_owned()
+            }
+        })
         .collect();
     ui.label(format!(
         "leak {:.1} dBA · mix over leak {} dB",
