@@ -6,11 +6,11 @@
 //! the cost of one redesign at each rate (the audition's, and the rig's SPL filters').
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use earstage::dsp::spl::{SplStage, design_spl};
-use earstage::dsp::{EngineSettings, StageSettings};
 use earstage::dsp::audition::{AuditionChains, Designer, OfflineEngine, Selection};
 use earstage::dsp::bank::BankFilter;
 use earstage::dsp::design::design;
+use earstage::dsp::spl::{SplStage, design_spl};
+use earstage::dsp::{EngineSettings, StageSettings};
 use earstage::params::EarstageParams;
 
 mod signals;

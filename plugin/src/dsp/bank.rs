@@ -105,7 +105,7 @@ impl Coefficients {
     };
 
     /// `self + t·(other − self)`, coefficient by coefficient.
-    fn lerp(&self, other: &Self, t: f64) -> Self {
+    pub fn lerp(&self, other: &Self, t: f64) -> Self {
         let mix = |a: f64, b: f64| a + t * (b - a);
         Self {
             b0: std::array::from_fn(|k| mix(self.b0[k], other.b0[k])),
@@ -162,6 +162,9 @@ pub struct BankFilter {
     ramp_samples: u32,
     channels: [ChannelState; MAX_CHANNELS],
     kernel: Kernel,
+    /// The kernel for [`BankFilter::advance`]: the recursion without the output where the CPU
+    /// allows (the FMA kernel), else the full kernel on a scratch copy.
+    warm: Kernel,
 }
 
 type Kernel = fn(&mut BankFilter, &mut [f32], usize);
@@ -185,6 +188,7 @@ impl BankFilter {
             ramp_samples: ramp_samples.max(1),
             channels: [ChannelState::default(); MAX_CHANNELS],
             kernel: kernel(),
+            warm: warm_kernel(),
         }
     }
 
@@ -241,7 +245,7 @@ impl BankFilter {
             for chunk in channel.chunks(scratch.len().max(1)) {
                 let buf = &mut scratch[..chunk.len()];
                 buf.copy_from_slice(chunk);
-                (self.kernel)(self, buf, index);
+                (self.warm)(self, buf, index);
             }
         }
     }
@@ -339,7 +343,7 @@ fn flush(st: &mut ChannelState) {
 /// Only from a function compiled with AVX (and FMA when `FUSED`), on a CPU that has them.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn kernel_wide<const FUSED: bool>(
+unsafe fn kernel_wide<const FUSED: bool, const OUTPUT: bool>(
     bank: &mut BankFilter,
     samples: &mut [f32],
     channel: usize,
@@ -382,6 +386,19 @@ unsafe fn kernel_wide<const FUSED: bool>(
             st.u1 = u;
             // SAFETY: the caller guarantees the CPU features.
             let vv = unsafe { _mm256_set1_pd(v) };
+            if !OUTPUT {
+                // Kept warm only: the recursion, no output.
+                for g in 0..GROUPS {
+                    unsafe {
+                        let s = _mm256_fnmadd_pd(a1[g], s1[g], _mm256_fnmadd_pd(a2[g], s2[g], vv));
+                        s2[g] = s1[g];
+                        s1[g] = s;
+                    }
+                }
+                st.v2 = st.v1;
+                st.v1 = v;
+                continue;
+            }
             let acc = if FUSED {
                 // Each group's share in parallel, then a sum tree: a short dependency chain.
                 let share: [__m256d; GROUPS] = std::array::from_fn(|g| unsafe {
@@ -456,18 +473,40 @@ unsafe fn kernel_wide<const FUSED: bool>(
 #[target_feature(enable = "avx")]
 fn kernel_avx(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
     // SAFETY: compiled with AVX, and chosen only on a CPU that has it.
-    unsafe { kernel_wide::<false>(bank, samples, channel) }
+    unsafe { kernel_wide::<false, true>(bank, samples, channel) }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx,fma")]
 fn kernel_fma(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
     // SAFETY: compiled with AVX and FMA, and chosen only on a CPU that has them.
-    unsafe { kernel_wide::<true>(bank, samples, channel) }
+    unsafe { kernel_wide::<true, true>(bank, samples, channel) }
+}
+
+/// [`kernel_fma`]'s recursion alone, for keeping the filter warm: the state is the same, bit for
+/// bit (the state never depends on the weights), and the samples are left as they are.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx,fma")]
+fn kernel_fma_warm(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
+    // SAFETY: compiled with AVX and FMA, and chosen only on a CPU that has them.
+    unsafe { kernel_wide::<true, false>(bank, samples, channel) }
 }
 
 fn kernel_portable(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
     kernel_generic(bank, samples, channel)
+}
+
+/// The fastest way to keep the filter warm on this CPU.
+fn warm_kernel() -> Kernel {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has just been found to support AVX and FMA.
+            return |bank, samples, channel| unsafe { kernel_fma_warm(bank, samples, channel) };
+        }
+    }
+    kernel()
 }
 
 /// The fastest kernel this CPU runs (chosen once, at construction).
@@ -608,6 +647,31 @@ mod tests {
                     x[n]
                 );
             }
+        }
+
+        /// Kept warm (the recursion alone) the state is the same as when filtering: the next
+        /// output is the same, bit for bit.
+        #[test]
+        fn warm_state_equals_filtered_state() {
+            let mut c = Coefficients::IDENTITY;
+            for k in 0..SECTIONS {
+                c.b0[k] = 0.01 * (k as f64 + 2.0).ln();
+            }
+            c.dc_zero = 1.0;
+            c.dc_pole = 0.995;
+            let head: Vec<f32> = (0..3000).map(|i| ((i as f32) * 0.17).sin()).collect();
+            let tail: Vec<f32> = (0..500).map(|i| ((i as f32) * 0.05).cos()).collect();
+            let mut filtered = BankFilter::new(48_000.0, 16);
+            filtered.settle(&c);
+            let mut warm = filtered.clone();
+            let mut x = head.clone();
+            filtered.process(&mut [&mut x]);
+            let mut scratch = vec![0.0f32; 256];
+            warm.advance(&[&head], &mut scratch);
+            let (mut a, mut b) = (tail.clone(), tail.clone());
+            filtered.process(&mut [&mut a]);
+            warm.process(&mut [&mut b]);
+            assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()));
         }
 
         /// The AVX kernel gives the portable kernel's bits; the fused (FMA) one agrees within the

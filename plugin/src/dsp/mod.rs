@@ -19,6 +19,7 @@ pub mod loudness;
 pub mod meter;
 pub mod overs;
 pub mod pink;
+pub mod pressure;
 pub mod spl;
 pub mod true_peak;
 pub mod weighting;

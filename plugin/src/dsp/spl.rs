@@ -1,14 +1,16 @@
 //! Delivered SPL, live: what leaves the plugin, played through the user's rig, as pressure at the
 //! eardrum and as its diffuse-field equivalent, metered per ear (docs/spl.md).
 //!
-//! The rig's pressure responses (`model::spl`) are realised by the same fixed-pole bank as the
-//! audition, fitted off the audio thread ([`design_spl`], run by the audition's designer) with the
-//! pascals per unit of full scale folded into the weights, so the bank's outputs are pascals.
-//! A change of the rig glides like an audition change. Nothing here allocates after construction.
+//! The rig's pressure responses (`model::spl`) are realised with the same fixed poles as the
+//! audition's filter, fitted off the audio thread ([`design_spl`], run by the audition's
+//! designer) with the pascals per unit of full scale folded into the weights, so the outputs are
+//! pascals; `dsp::pressure` runs them and the weightings. A change of the rig glides like an
+//! audition change. Nothing here allocates after construction.
 
-use super::bank::{BankFilter, Coefficients};
+use super::bank::Coefficients;
 use super::design::fit_magnitude;
-use super::exposure::{EARS, EarMeter, EarReadings, ExposureStore, ExposureTotals};
+use super::exposure::{EARS, EarReadings, ExposureStore, ExposureTotals, ear_readings};
+use super::pressure::PressureMeter;
 use crate::model::Chain;
 use crate::model::audition::highpass_corner_hz;
 use crate::model::spl::{
@@ -17,8 +19,6 @@ use crate::model::spl::{
 
 /// How long a change of the rig takes to glide in, milliseconds.
 const RIG_RAMP_MS: f64 = 10.0;
-/// Samples filtered at a time (the scratch the pressure signals are made in).
-const CHUNK: usize = 256;
 
 /// The rig's two pressure filters at one rate, in pascals per unit of full scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,13 +80,10 @@ pub struct SplReadings {
 /// The SPL meter on the audio thread.
 pub struct SplStage {
     sample_rate_hz: f64,
-    eardrum: BankFilter,
-    diffuse: BankFilter,
-    ears: [EarMeter; EARS],
+    meter: PressureMeter,
     design: Option<SplDesign>,
     seconds: f64,
     reset_unix_s: Option<f64>,
-    scratch: Box<[[f32; CHUNK]; 2 * EARS]>,
     /// The store generations last seen.
     seen: (u64, u64),
     leak_dba: Option<f64>,
@@ -98,13 +95,10 @@ impl SplStage {
         let ramp = (RIG_RAMP_MS / 1000.0 * sample_rate_hz).round() as u32;
         Self {
             sample_rate_hz,
-            eardrum: BankFilter::new(sample_rate_hz, ramp),
-            diffuse: BankFilter::new(sample_rate_hz, ramp),
-            ears: std::array::from_fn(|_| EarMeter::new(sample_rate_hz)),
+            meter: PressureMeter::new(sample_rate_hz, ramp),
             design: None,
             seconds: 0.0,
             reset_unix_s: None,
-            scratch: Box::new([[0.0; CHUNK]; 2 * EARS]),
             seen: (0, 0),
             leak_dba: None,
             isolation_db: 0.0,
@@ -117,11 +111,9 @@ impl SplStage {
             return;
         }
         if self.design.is_some() {
-            self.eardrum.set_target(&design.eardrum);
-            self.diffuse.set_target(&design.diffuse);
+            self.meter.set_target(&design.eardrum, &design.diffuse);
         } else {
-            self.eardrum.settle(&design.eardrum);
-            self.diffuse.settle(&design.diffuse);
+            self.meter.settle(&design.eardrum, &design.diffuse);
         }
         self.design = Some(*design);
     }
@@ -140,20 +132,14 @@ impl SplStage {
 
     /// Forget the signal (filters, time weightings); the totals stay.
     pub fn clear_history(&mut self) {
-        self.eardrum.clear_state();
-        self.diffuse.clear_state();
-        for ear in &mut self.ears {
-            ear.clear_history();
-        }
+        self.meter.clear_history();
     }
 
     /// Continue from a loaded or reset record.
     pub fn restore(&mut self, totals: &ExposureTotals) {
         self.seconds = totals.seconds;
         self.reset_unix_s = totals.reset_unix_s;
-        for (ear, t) in self.ears.iter_mut().zip(&totals.ears) {
-            ear.restore(*t);
-        }
+        self.meter.restore(&totals.ears);
     }
 
     /// Continue from what `store` holds now (a new engine on an existing instance).
@@ -178,9 +164,13 @@ impl SplStage {
     pub fn totals(&self) -> ExposureTotals {
         ExposureTotals {
             seconds: self.seconds,
-            ears: std::array::from_fn(|e| self.ears[e].totals()),
+            ears: self.meter.totals(),
             reset_unix_s: self.reset_unix_s,
         }
+    }
+
+    fn leak_pa2(&self) -> f64 {
+        self.leak_dba.map_or(0.0, mean_square_pa2)
     }
 
     /// Meter a block of what leaves the plugin (one slice per channel; the first two are the
@@ -189,39 +179,29 @@ impl SplStage {
         if self.design.is_none() {
             return;
         }
-        let ears = channels.len().min(EARS);
         let len = channels.first().map_or(0, |c| c.as_ref().len());
-        let leak_pa2 = self.leak_dba.map_or(0.0, mean_square_pa2);
-        let (eardrum, diffuse) = self.scratch.split_at_mut(EARS);
-        for start in (0..len).step_by(CHUNK) {
-            let end = (start + CHUNK).min(len);
-            let n = end - start;
-            for e in 0..ears {
-                let x = &channels[e].as_ref()[start..end];
-                eardrum[e][..n].copy_from_slice(x);
-                diffuse[e][..n].copy_from_slice(x);
-            }
-            let [e0, e1] = eardrum else { unreachable!() };
-            let [d0, d1] = diffuse else { unreachable!() };
-            let mut e_views: [&mut [f32]; EARS] = [&mut e0[..n], &mut e1[..n]];
-            let mut d_views: [&mut [f32]; EARS] = [&mut d0[..n], &mut d1[..n]];
-            self.eardrum.process(&mut e_views[..ears]);
-            self.diffuse.process(&mut d_views[..ears]);
-            for ((meter, e), d) in self.ears.iter_mut().zip(&e_views).zip(&d_views).take(ears) {
-                meter.push(e, d, 1.0, leak_pa2);
-            }
+        let mut ears: [&[f32]; EARS] = [&[]; EARS];
+        let n = channels.len().min(EARS);
+        for (ear, channel) in ears.iter_mut().zip(channels) {
+            *ear = channel.as_ref();
         }
+        self.meter.process(&ears[..n], self.leak_pa2());
         self.seconds += len as f64 / self.sample_rate_hz;
     }
 
     /// Readings now, for `ears` ears.
     pub fn readings(&self, ears: usize) -> SplReadings {
+        let totals = self.meter.totals();
         SplReadings {
             ready: self.design.is_some(),
             ears: ears.min(EARS),
             ear: std::array::from_fn(|e| {
-                let leak_pa2 = self.leak_dba.map_or(0.0, mean_square_pa2);
-                self.ears[e].readings(self.seconds, leak_pa2)
+                ear_readings(
+                    &totals[e],
+                    self.seconds,
+                    self.meter.mean_squares(e),
+                    self.leak_pa2(),
+                )
             }),
             seconds: self.seconds,
             reset_unix_s: self.reset_unix_s,

@@ -128,6 +128,21 @@ impl Weighting {
         (re * re + im * im).sqrt()
     }
 
+    /// The filter as three sections `[b0, b1, b2, a1, a2]` (denominator `1 + a1 z⁻¹ + a2 z⁻²`), the
+    /// gain folded into the first, unused ones the identity: for kernels that run several
+    /// weightings side by side.
+    pub fn cascade(&self) -> [[f64; 5]; 3] {
+        std::array::from_fn(|k| {
+            if k < self.count {
+                let s = &self.sections[k];
+                let g = if k == 0 { self.gain } else { 1.0 };
+                [g * s.b[0], g * s.b[1], g * s.b[2], s.a[0], s.a[1]]
+            } else {
+                [1.0, 0.0, 0.0, 0.0, 0.0]
+            }
+        })
+    }
+
     #[inline]
     pub fn tick(&mut self, x: f64) -> f64 {
         let mut y = x * self.gain;
