@@ -307,23 +307,27 @@ impl PressureMeter {
     }
 }
 
-/// Tiny recursion states to zero (see [`FLUSH_BELOW`]); once a block.
+/// Tiny states to zero (see [`FLUSH_BELOW`]); once a block. Without it a decay into silence
+/// turns subnormal, and subnormal arithmetic is many times slower on most processors.
 fn flush(st: &mut State) {
-    for g in 0..GROUPS {
-        for l in 0..LANES {
-            if st.s1[g][l].abs() < FLUSH_BELOW {
-                st.s1[g][l] = 0.0;
-            }
-            if st.s2[g][l].abs() < FLUSH_BELOW {
-                st.s2[g][l] = 0.0;
-            }
+    let tiny = |x: &mut f64| {
+        if x.abs() < FLUSH_BELOW {
+            *x = 0.0;
         }
-    }
+    };
+    st.s1.iter_mut().chain(&mut st.s2).flatten().for_each(tiny);
+    st.w1.iter_mut().chain(&mut st.w2).flatten().for_each(tiny);
+    st.fast.iter_mut().chain(&mut st.slow).for_each(tiny);
+    st.u1
+        .iter_mut()
+        .chain(&mut st.v1)
+        .chain(&mut st.v2)
+        .for_each(tiny);
 }
 
 /// The kernel, written once (see [`kernel`] for the compiled copies).
 #[inline(always)]
-fn kernel_generic(
+fn kernel_generic<const WIDE: bool>(
     fixed: &Fixed,
     weights: &Weights,
     st: &mut State,
@@ -331,11 +335,46 @@ fn kernel_generic(
     sums: &mut RunSums,
 ) {
     let n = ears[0].len().max(ears[1].len());
+    let mut start = 0;
+    // Two passes per piece: the pressures first, then the weightings; each loop stays small
+    // enough for the processor to overlap successive samples.
+    let mut pressure = [[0.0f64; W]; PIECE];
+    while start < n {
+        let m = (n - start).min(PIECE);
+        #[cfg(target_arch = "x86_64")]
+        if WIDE {
+            // SAFETY: `WIDE` is only set by `kernel_avx2`, chosen on a CPU with AVX2 and FMA.
+            unsafe {
+                pressures_wide(fixed, weights, st, ears, start, &mut pressure[..m]);
+                weigh_wide(fixed, st, &pressure[..m], sums);
+            }
+            start += m;
+            continue;
+        }
+        pressures(fixed, weights, st, ears, start, &mut pressure[..m]);
+        weigh(fixed, st, &mut pressure[..m], sums);
+        start += m;
+    }
+}
+
+/// Samples per pass of [`kernel_generic`].
+const PIECE: usize = 64;
+
+/// The rig's pressures for samples `start..start + out.len()`, into the weighting lanes.
+#[inline(always)]
+fn pressures(
+    fixed: &Fixed,
+    weights: &Weights,
+    st: &mut State,
+    ears: [&[f32]; EARS],
+    start: usize,
+    out: &mut [[f64; W]],
+) {
     let (q, p) = (weights.dc_zero, weights.dc_pole);
-    for i in 0..n {
+    for (i, y) in out.iter_mut().enumerate() {
         let mut v = [0.0f64; EARS];
         for c in 0..EARS {
-            let x = ears[c].get(i).copied().unwrap_or(0.0);
+            let x = ears[c].get(start + i).copied().unwrap_or(0.0);
             // A NaN or infinity enters as silence (it would poison every sum for good).
             let x = if x.is_finite() { f64::from(x) } else { 0.0 };
             let u = x + p * st.u1[c];
@@ -355,7 +394,7 @@ fn kernel_generic(
                 st.s1[g][l] = s;
             }
         }
-        let mut y = [0.0f64; W];
+        *y = [0.0f64; W];
         for c in 0..EARS {
             let lanes = c * PER_CHANNEL..(c + 1) * PER_CHANNEL;
             let fir =
@@ -368,24 +407,41 @@ fn kernel_generic(
             st.v2[c] = st.v1[c];
             st.v1[c] = v[c];
         }
+    }
+}
+
+/// The weightings, the time weightings and the sums over a piece of pressures.
+#[inline(always)]
+fn weigh(fixed: &Fixed, st: &mut State, pressure: &mut [[f64; W]], sums: &mut RunSums) {
+    let (mut w1, mut w2) = (st.w1, st.w2);
+    let (mut fast, mut slow) = (st.fast, st.slow);
+    let mut acc = *sums;
+    for y in pressure.iter_mut() {
         for k in 0..3 {
             let [b0, b1, b2, a1, a2] = &fixed.weighting[k];
             for l in 0..W {
-                let out = b0[l] * y[l] + st.w1[k][l];
-                st.w1[k][l] = b1[l] * y[l] - a1[l] * out + st.w2[k][l];
-                st.w2[k][l] = b2[l] * y[l] - a2[l] * out;
+                let out = b0[l] * y[l] + w1[k][l];
+                w1[k][l] = b1[l] * y[l] - a1[l] * out + w2[k][l];
+                w2[k][l] = b2[l] * y[l] - a2[l] * out;
                 y[l] = out;
             }
         }
         for l in 0..W {
             let sq = y[l] * y[l];
-            st.fast[l] += (sq - st.fast[l]) * fixed.fast_coef[l];
-            st.slow[l] += (sq - st.slow[l]) * fixed.slow_coef[l];
-            sums.squares[l] += sq;
-            sums.peak[l] = sums.peak[l].max(y[l].abs());
-            sums.laf_max[l] = sums.laf_max[l].max(st.fast[l]);
+            fast[l] += (sq - fast[l]) * fixed.fast_coef[l];
+            slow[l] += (sq - slow[l]) * fixed.slow_coef[l];
+            acc.squares[l] += sq;
+            let a = y[l].abs();
+            acc.peak[l] = if a > acc.peak[l] { a } else { acc.peak[l] };
+            acc.laf_max[l] = if fast[l] > acc.laf_max[l] {
+                fast[l]
+            } else {
+                acc.laf_max[l]
+            };
         }
     }
+    (st.w1, st.w2, st.fast, st.slow) = (w1, w2, fast, slow);
+    *sums = acc;
 }
 
 fn kernel_portable(
@@ -395,7 +451,7 @@ fn kernel_portable(
     ears: [&[f32]; EARS],
     sums: &mut RunSums,
 ) {
-    kernel_generic(fixed, weights, st, ears, sums)
+    kernel_generic::<false>(fixed, weights, st, ears, sums)
 }
 
 /// The same kernel where LLVM may use 256-bit vectors (and fused multiply-adds where it chooses).
@@ -411,7 +467,174 @@ fn kernel_avx2(
     ears: [&[f32]; EARS],
     sums: &mut RunSums,
 ) {
-    kernel_generic(fixed, weights, st, ears, sums)
+    kernel_generic::<true>(fixed, weights, st, ears, sums)
+}
+
+/// [`pressures`] with each group of four sections of a channel in one 256-bit register and fused
+/// multiply-adds: the same arithmetic as the audio path's bank kernel, both channels and both
+/// outputs per sample.
+///
+/// # Safety
+/// Only from a function compiled with AVX2 and FMA, on a CPU that has them.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn pressures_wide(
+    fixed: &Fixed,
+    weights: &Weights,
+    st: &mut State,
+    ears: [&[f32]; EARS],
+    start: usize,
+    out: &mut [[f64; W]],
+) {
+    use std::arch::x86_64::{
+        __m256d, _mm_add_pd, _mm_add_sd, _mm_cvtsd_f64, _mm_unpackhi_pd, _mm256_add_pd,
+        _mm256_castpd256_pd128, _mm256_extractf128_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd,
+        _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd,
+    };
+    // SAFETY (every load and store below): the pointers are to `[f64; LANES]` arrays, read or
+    // written four at a time at offset 0 (channel 0) or 4 (channel 1), unaligned forms.
+    let load = |a: &[f64; LANES], c: usize| unsafe { _mm256_loadu_pd(a.as_ptr().add(4 * c)) };
+    let a1: [__m256d; GROUPS] = std::array::from_fn(|g| load(&fixed.a1[g], 0));
+    let a2: [__m256d; GROUPS] = std::array::from_fn(|g| load(&fixed.a2[g], 0));
+    let mut s1: [[__m256d; GROUPS]; EARS] =
+        std::array::from_fn(|c| std::array::from_fn(|g| load(&st.s1[g], c)));
+    let mut s2: [[__m256d; GROUPS]; EARS] =
+        std::array::from_fn(|c| std::array::from_fn(|g| load(&st.s2[g], c)));
+    let hsum = |v: __m256d| unsafe {
+        let pair = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
+        _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)))
+    };
+    let tree = |mut level: [__m256d; GROUPS]| {
+        let mut n = GROUPS;
+        while n > 1 {
+            let half = n.div_ceil(2);
+            for k in 0..n / 2 {
+                level[k] = unsafe { _mm256_add_pd(level[2 * k], level[2 * k + 1]) };
+            }
+            if n % 2 == 1 {
+                level[n / 2] = level[n - 1];
+            }
+            n = half;
+        }
+        level[0]
+    };
+    let (q, p) = (weights.dc_zero, weights.dc_pole);
+    for (i, y) in out.iter_mut().enumerate() {
+        *y = [0.0f64; W];
+        for c in 0..EARS {
+            let x = ears[c].get(start + i).copied().unwrap_or(0.0);
+            // A NaN or infinity enters as silence (it would poison every sum for good).
+            let x = if x.is_finite() { f64::from(x) } else { 0.0 };
+            let u = p.mul_add(st.u1[c], x);
+            let v = u - q * st.u1[c];
+            st.u1[c] = u;
+            let vv = unsafe { _mm256_set1_pd(v) };
+            let mut eardrum = [unsafe { _mm256_set1_pd(0.0) }; GROUPS];
+            let mut diffuse = eardrum;
+            for g in 0..GROUPS {
+                unsafe {
+                    let s =
+                        _mm256_fnmadd_pd(a1[g], s1[c][g], _mm256_fnmadd_pd(a2[g], s2[c][g], vv));
+                    eardrum[g] = _mm256_fmadd_pd(
+                        load(&weights.eardrum_b0[g], c),
+                        s,
+                        _mm256_mul_pd(load(&weights.eardrum_b1[g], c), s1[c][g]),
+                    );
+                    diffuse[g] = _mm256_fmadd_pd(
+                        load(&weights.diffuse_b0[g], c),
+                        s,
+                        _mm256_mul_pd(load(&weights.diffuse_b1[g], c), s1[c][g]),
+                    );
+                    s2[c][g] = s1[c][g];
+                    s1[c][g] = s;
+                }
+            }
+            let fir = |t: &[f64; FIR_TAPS]| t[0] * v + t[1] * st.v1[c] + t[2] * st.v2[c];
+            let e = hsum(tree(eardrum)) + fir(&weights.eardrum_fir);
+            let d = hsum(tree(diffuse)) + fir(&weights.diffuse_fir);
+            y[A_EARDRUM + c] = e;
+            y[A_DIFFUSE + c] = d;
+            y[C_EARDRUM + c] = e;
+            st.v2[c] = st.v1[c];
+            st.v1[c] = v;
+        }
+    }
+    for c in 0..EARS {
+        for g in 0..GROUPS {
+            // SAFETY: as for the loads.
+            unsafe {
+                _mm256_storeu_pd(st.s1[g].as_mut_ptr().add(4 * c), s1[c][g]);
+                _mm256_storeu_pd(st.s2[g].as_mut_ptr().add(4 * c), s2[c][g]);
+            }
+        }
+    }
+}
+
+/// [`weigh`] with the eight lanes in two 256-bit registers and fused multiply-adds (LLVM does not
+/// vectorise the portable loop across the lanes).
+///
+/// # Safety
+/// Only from a function compiled with AVX2 and FMA, on a CPU that has them.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn weigh_wide(fixed: &Fixed, st: &mut State, pressure: &[[f64; W]], sums: &mut RunSums) {
+    use std::arch::x86_64::{
+        __m256d, _mm256_andnot_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd,
+        _mm256_max_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd, _mm256_sub_pd,
+    };
+    const H: usize = W / 4;
+    // SAFETY (every load and store below): the pointers are to `[f64; W]` arrays, read or written
+    // four at a time at offsets 0 and 4, unaligned forms.
+    let load = |a: &[f64; W]| -> [__m256d; H] {
+        std::array::from_fn(|h| unsafe { _mm256_loadu_pd(a.as_ptr().add(4 * h)) })
+    };
+    let store = |v: [__m256d; H], a: &mut [f64; W]| {
+        for (h, v) in v.into_iter().enumerate() {
+            unsafe { _mm256_storeu_pd(a.as_mut_ptr().add(4 * h), v) }
+        }
+    };
+    let coef: [[[__m256d; H]; 5]; 3] =
+        std::array::from_fn(|k| std::array::from_fn(|i| load(&fixed.weighting[k][i])));
+    let mut w1: [[__m256d; H]; 3] = std::array::from_fn(|k| load(&st.w1[k]));
+    let mut w2: [[__m256d; H]; 3] = std::array::from_fn(|k| load(&st.w2[k]));
+    let (mut fast, mut slow) = (load(&st.fast), load(&st.slow));
+    let (fast_coef, slow_coef) = (load(&fixed.fast_coef), load(&fixed.slow_coef));
+    let (mut squares, mut peak, mut laf_max) =
+        (load(&sums.squares), load(&sums.peak), load(&sums.laf_max));
+    let sign = unsafe { _mm256_set1_pd(-0.0) };
+    for y in pressure {
+        let mut y = load(y);
+        for k in 0..3 {
+            let [b0, b1, b2, a1, a2] = &coef[k];
+            for h in 0..H {
+                unsafe {
+                    let out = _mm256_fmadd_pd(b0[h], y[h], w1[k][h]);
+                    w1[k][h] = _mm256_fnmadd_pd(a1[h], out, _mm256_fmadd_pd(b1[h], y[h], w2[k][h]));
+                    w2[k][h] = _mm256_fnmadd_pd(a2[h], out, _mm256_mul_pd(b2[h], y[h]));
+                    y[h] = out;
+                }
+            }
+        }
+        for h in 0..H {
+            unsafe {
+                let sq = _mm256_mul_pd(y[h], y[h]);
+                fast[h] = _mm256_fmadd_pd(_mm256_sub_pd(sq, fast[h]), fast_coef[h], fast[h]);
+                slow[h] = _mm256_fmadd_pd(_mm256_sub_pd(sq, slow[h]), slow_coef[h], slow[h]);
+                squares[h] = std::arch::x86_64::_mm256_add_pd(squares[h], sq);
+                peak[h] = _mm256_max_pd(peak[h], _mm256_andnot_pd(sign, y[h]));
+                laf_max[h] = _mm256_max_pd(laf_max[h], fast[h]);
+            }
+        }
+    }
+    for k in 0..3 {
+        store(w1[k], &mut st.w1[k]);
+        store(w2[k], &mut st.w2[k]);
+    }
+    store(fast, &mut st.fast);
+    store(slow, &mut st.slow);
+    store(squares, &mut sums.squares);
+    store(peak, &mut sums.peak);
+    store(laf_max, &mut sums.laf_max);
 }
 
 /// The fastest kernel this CPU runs (chosen once, at construction).
