@@ -114,7 +114,7 @@ fn one_khz_sine_reads_the_closed_form() {
             let peak = laeq + 20.0 * 2f64.sqrt().log10();
             assert!(r.ready && r.ears == 2);
             assert!((r.seconds - 5.0).abs() < 1e-9, "{}", r.seconds);
-            for ear in &r.ear[..2] {
+            for ear in &r.ear_readings()[..2] {
                 let what = format!("{} at {fs} Hz: {ear:?}", chain.iem.name);
                 assert!(
                     (ear.laeq_db - laeq).abs() < TOLERANCE_DB,
@@ -148,7 +148,7 @@ fn doses_follow_the_closed_form() {
     let r = run(&mut engine, fs, 60.0, 0, &sine_1k(fs, 0.5));
     let level_df =
         expected_eardrum_db(&chain, 20.0 * 0.5f64.log10()) - diffuse_to_eardrum_db(1000.0);
-    let ear = &r.ear[0];
+    let ear = &r.ear_readings()[0];
     assert!(
         (ear.laeq_df_db - level_df).abs() < TOLERANCE_DB,
         "{ear:?} vs {level_df}"
@@ -190,11 +190,9 @@ fn stage_leak_joins_the_exposure() {
         let r = run(&mut engine, fs, 10.0, 0, &|_| 0.0);
         let leak = 110.0 - isolation;
         assert_eq!(r.leak_dba, Some(leak));
-        assert!((r.ear[0].laeq_df_db - leak).abs() < 1e-6, "{:?}", r.ear[0]);
-        assert!(
-            r.ear[0].laeq_db < 0.0,
-            "the leak is not in the eardrum reading"
-        );
+        let ear = r.ear_readings()[0];
+        assert!((ear.laeq_df_db - leak).abs() < 1e-6, "{ear:?}");
+        assert!(ear.laeq_db < 0.0, "the leak is not in the eardrum reading");
     }
 }
 
@@ -282,7 +280,7 @@ fn calibration_noise_level_slope_and_reading() {
         store.reset(0.0);
         let r = run(&mut engine, fs, 4.0 * PERIOD as f64 / fs, 0, &|_| 0.0);
         let model = rig.pink_laeq_dba(band.edges_hz());
-        for ear in &r.ear[..2] {
+        for ear in &r.ear_readings()[..2] {
             assert!(
                 (ear.laeq_db - model).abs() < 0.2,
                 "{band:?}: {} vs {model}",

@@ -85,7 +85,7 @@ fn audition(c: &mut Criterion) {
             for (l, r) in input[0].chunks(HOST_BLOCK).zip(input[1].chunks(HOST_BLOCK)) {
                 spl.process(&[l, r]);
             }
-            spl.readings(2).ear[0].laeq_db
+            spl.readings(2).ear_readings()[0].laeq_db
         })
     });
     let on_rig = EngineSettings::default();

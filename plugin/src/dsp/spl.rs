@@ -9,7 +9,7 @@
 
 use super::bank::Coefficients;
 use super::design::fit_magnitude;
-use super::exposure::{EARS, EarReadings, ExposureStore, ExposureTotals, ear_readings};
+use super::exposure::{EARS, EarReadings, EarTotals, ExposureStore, ExposureTotals, ear_readings};
 use super::pressure::PressureMeter;
 use crate::model::Chain;
 use crate::model::audition::highpass_corner_hz;
@@ -65,7 +65,11 @@ pub struct SplReadings {
     pub ready: bool,
     /// Ears metered (1 for a mono feed).
     pub ears: usize,
-    pub ear: [EarReadings; EARS],
+    /// Per ear, the totals since the last reset and the time-weighted mean squares now (LAF, LAS,
+    /// LCS, diffuse-field LAS, Pa²): plain numbers, so publishing a frame costs no logarithms on
+    /// the audio thread; [`SplReadings::ear_readings`] makes the levels.
+    pub totals: [EarTotals; EARS],
+    pub mean_squares: [[f64; 4]; EARS],
     /// Seconds measured since the last reset, and when that was (Unix seconds, UTC).
     pub seconds: f64,
     pub reset_unix_s: Option<f64>,
@@ -75,6 +79,21 @@ pub struct SplReadings {
     pub isolation_db: f64,
     /// Pascals per unit of full scale the rig delivers.
     pub pa_per_fs: f64,
+}
+
+impl SplReadings {
+    /// The readings of each ear, in dB and per cent.
+    pub fn ear_readings(&self) -> [EarReadings; EARS] {
+        let leak_pa2 = self.leak_dba.map_or(0.0, mean_square_pa2);
+        std::array::from_fn(|e| {
+            ear_readings(
+                &self.totals[e],
+                self.seconds,
+                self.mean_squares[e],
+                leak_pa2,
+            )
+        })
+    }
 }
 
 /// The SPL meter on the audio thread.
@@ -191,18 +210,11 @@ impl SplStage {
 
     /// Readings now, for `ears` ears.
     pub fn readings(&self, ears: usize) -> SplReadings {
-        let totals = self.meter.totals();
         SplReadings {
             ready: self.design.is_some(),
             ears: ears.min(EARS),
-            ear: std::array::from_fn(|e| {
-                ear_readings(
-                    &totals[e],
-                    self.seconds,
-                    self.meter.mean_squares(e),
-                    self.leak_pa2(),
-                )
-            }),
+            totals: self.meter.totals(),
+            mean_squares: std::array::from_fn(|e| self.meter.mean_squares(e)),
             seconds: self.seconds,
             reset_unix_s: self.reset_unix_s,
             leak_dba: self.leak_dba,

@@ -79,7 +79,8 @@ pub fn show(ui: &mut egui::Ui, spl: &SplReadings, store: &ExposureStore, confirm
         ui.small("waiting for the rig's filters…");
         return;
     }
-    let ears = &spl.ear[..spl.ears.max(1)];
+    let all = spl.ear_readings();
+    let ears = &all[..spl.ears.max(1)];
     let names: &[&str] = if ears.len() == 2 {
         &["L", "R"]
     } else {

@@ -115,7 +115,8 @@ pub fn show(
         }
     });
     if generator.is_some() && spl.ready {
-        let live: Vec<String> = spl.ear[..spl.ears.max(1)]
+        let all = spl.ear_readings();
+        let live: Vec<String> = all[..spl.ears.max(1)]
             .iter()
             .map(|e| format!("{:.1}", e.las_db))
             .collect();
@@ -171,7 +172,8 @@ pub fn show(
             f64::from(params.isolation_db.value())
         },
     };
-    let ears = &spl.ear[..spl.ears.max(1)];
+    let all = spl.ear_readings();
+    let ears = &all[..spl.ears.max(1)];
     let margins: Vec<String> = ears
         .iter()
         .map(|e| {

@@ -54,7 +54,11 @@ impl SplAnalyzer {
     }
 
     pub fn finish(self) -> SplReport {
-        let ears: Vec<_> = self.stages.iter().map(|s| s.readings(1).ear[0]).collect();
+        let ears: Vec<_> = self
+            .stages
+            .iter()
+            .map(|s| s.readings(1).ear_readings()[0])
+            .collect();
         let each = |f: fn(&earstage::dsp::exposure::EarReadings) -> f64| {
             ears.iter().map(f).collect::<Vec<f64>>()
         };
