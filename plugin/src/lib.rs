@@ -16,6 +16,7 @@ use dsp::audition::{
 };
 use dsp::{Engine, EngineSettings, MeterReceiver, MeterSender};
 use params::EarstageParams;
+use std::sync::atomic::AtomicBool;
 
 /// Facts about the running instance that the editor shows; written by `activate()` on the main
 /// thread, read by the editor.
@@ -36,10 +37,63 @@ pub struct Earstage {
     editor_meters: Option<MeterReceiver>,
     /// Audio-thread end of the audition's design handoff.
     designs: DesignReceiver,
-    /// The designer, handed to the background task executor when the wrapper asks for it.
-    designer: Option<Designer>,
+    /// The audio thread's end of the request ring to the designer thread.
+    requests: rtrb::Producer<AuditionRequest>,
+    /// The instance's own designer thread, held for its lifetime: dropping it stops and joins it.
+    _design_thread: DesignThread,
     /// What the designer last did, for the editor.
     audition_status: Arc<AuditionStatus>,
+}
+
+/// Requests the audio thread can have queued (it sends one and waits for the answer).
+const REQUEST_RING: usize = 4;
+/// How often an idle designer thread looks for a request.
+const DESIGNER_POLL: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// A designer thread that belongs to one instance and ends with it. (nice-plug's background
+/// thread is shared by all instances in a process, and stops for good when a task arrives for an
+/// instance already destroyed; the next instance to go then cannot stop it and aborts the host.)
+struct DesignThread {
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl DesignThread {
+    /// Designs what arrives on `requests`, newest first, from the chains stored in `params`.
+    fn spawn(
+        params: Arc<EarstageParams>,
+        mut designer: Designer,
+        mut requests: rtrb::Consumer<AuditionRequest>,
+    ) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("earstage-designer".into())
+            .spawn(move || {
+                while !stopping.load(std::sync::atomic::Ordering::Acquire) {
+                    let mut newest = None;
+                    while let Ok(request) = requests.pop() {
+                        newest = Some(request);
+                    }
+                    match newest {
+                        Some(request) => designer.run(&request, &params.audition_chains()),
+                        None => std::thread::park_timeout(DESIGNER_POLL),
+                    }
+                }
+            })
+            .ok();
+        Self { stop, handle }
+    }
+}
+
+impl Drop for DesignThread {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(handle) = self.handle.take() {
+            handle.thread().unpark();
+            let _ = handle.join();
+        }
+    }
 }
 
 impl Default for Earstage {
@@ -47,30 +101,35 @@ impl Default for Earstage {
         let (meters, editor_meters) = dsp::meter_link();
         let (sender, designs) = design_link();
         let audition_status = Arc::new(AuditionStatus::default());
+        let params = Arc::new(EarstageParams::default());
+        let (requests, pending) = rtrb::RingBuffer::new(REQUEST_RING);
+        let designer = Designer::new(sender, audition_status.clone());
         Self {
-            params: Arc::new(EarstageParams::default()),
+            _design_thread: DesignThread::spawn(params.clone(), designer, pending),
+            requests,
+            params,
             session: Arc::new(SessionInfo::default()),
             editor_state: editor::default_state(),
             engine: Engine::new(48_000.0, 2, &EngineSettings::default()),
             meters,
             editor_meters: Some(editor_meters),
             designs,
-            designer: Some(Designer::new(sender, audition_status.clone())),
             audition_status,
         }
     }
 }
 
-/// The plugin's audition link: requests go to nice-plug's background thread, designs come back
-/// through the triple buffer.
-struct BackgroundDesigns<'a, C> {
+/// The plugin's audition link: requests go through a wait-free ring to the instance's designer
+/// thread, designs come back through the triple buffer.
+struct ThreadDesigns<'a> {
     designs: &'a mut DesignReceiver,
-    context: &'a C,
+    requests: &'a mut rtrb::Producer<AuditionRequest>,
 }
 
-impl<C: ProcessContext<Earstage>> AuditionLink for BackgroundDesigns<'_, C> {
+impl AuditionLink for ThreadDesigns<'_> {
     fn request(&mut self, request: AuditionRequest) {
-        self.context.execute_background(request);
+        // Full only if the designer is stalled; the stage asks again after its timeout.
+        let _ = self.requests.push(request);
     }
     fn receive(&mut self) -> Option<DesignPair> {
         self.designs.take_new()
@@ -112,24 +171,10 @@ impl Plugin for Earstage {
 
     type Editor = nice_plug_egui::EguiEditor<editor::EditorApp>;
     type SysExMessage = ();
-    type BackgroundTask = AuditionRequest;
+    type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
-    }
-
-    /// Designs the audition filters on nice-plug's background thread.
-    fn task_executor(&mut self) -> TaskExecutor<Self> {
-        let params = self.params.clone();
-        let designer = std::sync::Mutex::new(self.designer.take());
-        Box::new(move |request| {
-            let chains = params.audition_chains();
-            if let Ok(mut designer) = designer.lock()
-                && let Some(designer) = designer.as_mut()
-            {
-                designer.run(&request, &chains);
-            }
-        })
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
@@ -176,12 +221,12 @@ impl Plugin for Earstage {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        context: &mut impl ProcessContext<Self>,
+        _context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let settings = self.settings();
-        let mut link = BackgroundDesigns {
+        let mut link = ThreadDesigns {
             designs: &mut self.designs,
-            context,
+            requests: &mut self.requests,
         };
         self.engine
             .process_with(buffer.as_slice(), &settings, &mut self.meters, &mut link);

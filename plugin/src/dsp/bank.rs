@@ -408,19 +408,8 @@ unsafe fn kernel_wide<const FUSED: bool, const OUTPUT: bool>(
                     s1[g] = s;
                     share
                 });
-                let mut level = share;
-                let mut n = GROUPS;
-                while n > 1 {
-                    let half = n.div_ceil(2);
-                    for k in 0..n / 2 {
-                        level[k] = unsafe { _mm256_add_pd(level[2 * k], level[2 * k + 1]) };
-                    }
-                    if n % 2 == 1 {
-                        level[n / 2] = level[n - 1];
-                    }
-                    n = half;
-                }
-                level[0]
+                // SAFETY: the caller guarantees AVX.
+                unsafe { sum_tree(share) }
             } else {
                 let mut acc = unsafe { _mm256_set1_pd(0.0) };
                 for g in 0..GROUPS {
@@ -467,6 +456,30 @@ unsafe fn kernel_wide<const FUSED: bool, const OUTPUT: bool>(
     }
     flush(&mut st);
     bank.channels[channel] = st;
+}
+
+/// The sum of `N` vectors as a tree (a short dependency chain).
+///
+/// # Safety
+/// Only from a function compiled with AVX, on a CPU that has it.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) unsafe fn sum_tree<const N: usize>(
+    mut level: [std::arch::x86_64::__m256d; N],
+) -> std::arch::x86_64::__m256d {
+    let mut n = N;
+    while n > 1 {
+        let half = n.div_ceil(2);
+        for k in 0..n / 2 {
+            // SAFETY: the caller guarantees AVX.
+            level[k] = unsafe { std::arch::x86_64::_mm256_add_pd(level[2 * k], level[2 * k + 1]) };
+        }
+        if n % 2 == 1 {
+            level[n / 2] = level[n - 1];
+        }
+        n = half;
+    }
+    level[0]
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -487,9 +487,9 @@ unsafe fn pressures_wide(
     out: &mut [[f64; W]],
 ) {
     use std::arch::x86_64::{
-        __m256d, _mm_add_pd, _mm_add_sd, _mm_cvtsd_f64, _mm_unpackhi_pd, _mm256_add_pd,
-        _mm256_castpd256_pd128, _mm256_extractf128_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd,
-        _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd,
+        __m256d, _mm_add_pd, _mm_add_sd, _mm_cvtsd_f64, _mm_unpackhi_pd, _mm256_castpd256_pd128,
+        _mm256_extractf128_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd, _mm256_mul_pd,
+        _mm256_set1_pd, _mm256_storeu_pd,
     };
     // SAFETY (every load and store below): the pointers are to `[f64; LANES]` arrays, read or
     // written four at a time at offset 0 (channel 0) or 4 (channel 1), unaligned forms.
@@ -504,20 +504,8 @@ unsafe fn pressures_wide(
         let pair = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
         _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)))
     };
-    let tree = |mut level: [__m256d; GROUPS]| {
-        let mut n = GROUPS;
-        while n > 1 {
-            let half = n.div_ceil(2);
-            for k in 0..n / 2 {
-                level[k] = unsafe { _mm256_add_pd(level[2 * k], level[2 * k + 1]) };
-            }
-            if n % 2 == 1 {
-                level[n / 2] = level[n - 1];
-            }
-            n = half;
-        }
-        level[0]
-    };
+    // SAFETY: the caller guarantees AVX.
+    let tree = |level: [__m256d; GROUPS]| unsafe { super::bank::sum_tree(level) };
     let (q, p) = (weights.dc_zero, weights.dc_pole);
     for (i, y) in out.iter_mut().enumerate() {
         *y = [0.0f64; W];
