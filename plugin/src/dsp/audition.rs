@@ -3,9 +3,9 @@
 //!
 //! Threads: the audio thread owns an [`AuditionStage`]. When the live values change it sends one
 //! [`AuditionRequest`] (a plain `Copy` value) through an [`AuditionLink`] — in the plugin a
-//! nice-plug background task — and waits for the answer before it sends the next, so requests
-//! never pile up. A [`Designer`] (background thread, CLI or test) designs both audition chains and
-//! publishes a [`DesignPair`] through a triple buffer; the stage glides to it. Nothing on the
+//! wait-free ring to the instance's designer thread — and waits for the answer before it sends
+//! the next, so requests never pile up. A [`Designer`] (that thread, the CLI or a test) designs
+//! both audition chains (and the rig's SPL filters when the rig changed) and publishes a [`DesignPair`] through a triple buffer; the stage glides to it. Nothing on the
 //! audio side allocates or locks.
 
 use std::sync::Arc;

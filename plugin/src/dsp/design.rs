@@ -1,5 +1,5 @@
 //! Designing the audition filter: **off the audio thread** (it allocates and plans FFTs; the
-//! plugin runs it in a background task, the CLI before it renders).
+//! plugin runs it on its designer thread, the CLI before it renders).
 //!
 //! The target is the *band-limited minimum-phase response* (docs/audition.md): the minimum-phase
 //! response whose magnitude is the model's |F| on [0, fs/2]. A zero-latency filter with real

@@ -179,12 +179,23 @@ pub struct ExposureStore {
 }
 
 /// An [`ExposureTotals`] in atomics.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct AtomicRecord {
     seconds: AtomicF64,
     ears: [[AtomicF64; 5]; EARS],
     /// NaN: never reset.
     reset_unix_s: AtomicF64,
+}
+
+impl Default for AtomicRecord {
+    /// Zero totals, never reset.
+    fn default() -> Self {
+        Self {
+            seconds: AtomicF64::new(0.0),
+            ears: Default::default(),
+            reset_unix_s: AtomicF64::new(f64::NAN),
+        }
+    }
 }
 
 impl AtomicRecord {
@@ -289,6 +300,11 @@ mod tests {
     #[test]
     fn store_round_trip() {
         let store = ExposureStore::default();
+        assert_eq!(
+            store.saved(),
+            ExposureTotals::default(),
+            "a new store: zero, never reset"
+        );
         let mut seen = (0, 0);
         assert_eq!(store.take_restore(&mut seen), None);
         let mut t = ExposureTotals {
