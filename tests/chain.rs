@@ -1,4 +1,4 @@
-//! The chain model against closed-form circuit results (DESIGN.md §2 worked numbers, the 1/8 rule,
+//! The chain model against closed-form circuit results (the worked numbers of docs/chain.md, the 1/8 rule,
 //! an L-pad worked by hand), the minimum-phase reconstruction against networks whose phase is
 //! known, and properties every passive chain must have.
 

@@ -171,7 +171,7 @@ fn bad_files_get_errors_that_name_the_file_and_the_problem() {
 }
 
 /// `analyze` with chain options: a 1 kHz sine at −20 dBFS through a known chain, against the
-/// closed form (DESIGN.md §2): SPL = S_V + 20·log10(0.1·V_fs·|H(1 kHz)|), A- and C-weighting are
+/// closed form (docs/chain.md): SPL = S_V + 20·log10(0.1·V_fs·|H(1 kHz)|), A- and C-weighting are
 /// 0 dB at 1 kHz, the C-weighted peak is the RMS + 3.01 dB, the diffuse-field equivalent is the
 /// eardrum level minus the table's 1 kHz value, and the doses follow from the level and the
 /// duration. 0.05 dB (issue #5). The sine fades in and out over 100 ms (sin² ramps in amplitude),

@@ -1,4 +1,4 @@
-//! `earstage chain` and `earstage catalog` as a user runs them: the DESIGN.md §2 worked numbers
+//! `earstage chain` and `earstage catalog` as a user runs them: the worked numbers of docs/chain.md
 //! to 0.01 dB, the response table, catalog names, presets, the advisor, and errors.
 
 use std::path::PathBuf;
@@ -58,8 +58,8 @@ const DESIGN_CHAIN: [&str; 9] = [
 mod worked_numbers {
     use super::*;
 
-    /// DESIGN.md §2: 1 Vrms, 0.5 Ω → 134.6 dB SPL at 0 dBFS and 20.6 dB SPL hiss; 10 Ω → 129.0
-    /// and 15.0. Checked against the closed form 135 + 20·log10(10/(10 + Zo)) to 0.01 dB.
+    /// docs/chain.md worked check: 1 Vrms, 0.5 Ω → 134.6 dB SPL at 0 dBFS and 20.6 dB SPL hiss;
+    /// 10 Ω → 129.0 and 15.0. Checked against the closed form 135 + 20·log10(10/(10 + Zo)) to 0.01 dB.
     #[test]
     fn both_sources() {
         for (zo, spl, hiss) in [("0.5", 134.6, 20.6), ("10", 129.0, 15.0)] {

@@ -55,19 +55,6 @@ impl ExposureTotals {
         mean_level(self.ears[ear].eardrum_pa2s, self.seconds)
     }
 
-    pub fn laeq_df_db(&self, ear: usize) -> f64 {
-        mean_level(self.ears[ear].diffuse_pa2s, self.seconds)
-    }
-
-    pub fn lcpeak_db(&self, ear: usize) -> f64 {
-        let p = self.ears[ear].peak_c_pa;
-        level_db(p * p)
-    }
-
-    pub fn who_percent(&self, ear: usize) -> f64 {
-        who_dose_percent(self.ears[ear].diffuse_pa2s)
-    }
-
     /// A saved record that can be trusted: finite, non-negative figures. A record that is not is
     /// refused whole (the exposure starts from zero) rather than half-applied.
     pub fn is_valid(&self) -> bool {
@@ -98,7 +85,7 @@ pub struct EarReadings {
     /// LAF and LAS at the eardrum, dBA.
     pub laf_db: f64,
     pub las_db: f64,
-    /// C-weighted, slow, at the eardrum (the reference noise is read on it too), dBC.
+    /// C-weighted, slow, at the eardrum, dBC.
     pub lcs_db: f64,
     /// LAS of the monitor mix, diffuse-field equivalent, dBA.
     pub las_df_db: f64,
@@ -252,14 +239,12 @@ impl ExposureStore {
 
     /// The user's reset, made at `unix_s` (seconds since the epoch, UTC).
     pub fn reset(&self, unix_s: f64) {
-        self.restore.store(&ExposureTotals {
+        let zero = ExposureTotals {
             reset_unix_s: Some(unix_s),
             ..ExposureTotals::default()
-        });
-        self.live.store(&ExposureTotals {
-            reset_unix_s: Some(unix_s),
-            ..ExposureTotals::default()
-        });
+        };
+        self.restore.store(&zero);
+        self.live.store(&zero);
         self.reset_generation.fetch_add(1, Ordering::Release);
     }
 

@@ -330,16 +330,13 @@ impl Engine {
     /// Stage mode for this block: the leak from the ambient level and the isolation (the rig
     /// IEM's catalog figure when preferred and known, else the user's).
     fn set_stage(&mut self, stage: Option<&StageSettings>) {
+        let catalog = self.spl.catalog_isolation_db();
         let leak = stage.map(|s| {
-            let isolation_db = match self.spl.catalog_isolation_db() {
-                Some(catalog) if s.prefer_catalog => catalog,
-                _ => s.isolation_db,
-            };
-            let stage = Stage {
+            Stage {
                 ambient_dba: s.ambient_dba,
-                isolation_db,
-            };
-            (stage.leak_dba(), isolation_db)
+                isolation_db: Stage::isolation_db(catalog, s.isolation_db, s.prefer_catalog),
+            }
+            .leak_dba()
         });
         self.spl.set_stage(leak);
     }

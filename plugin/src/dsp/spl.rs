@@ -25,12 +25,8 @@ const RIG_RAMP_MS: f64 = 10.0;
 pub struct SplDesign {
     pub eardrum: Coefficients,
     pub diffuse: Coefficients,
-    /// Pascals at the eardrum per unit of full scale at 1 kHz on an ideal source.
-    pub pa_per_fs: f64,
     /// The rig IEM's passive isolation from the catalog, if it has one, dB.
     pub isolation_db: Option<f64>,
-    /// Largest deviation of either filter from its target over 20 Hz–20 kHz, dB.
-    pub fit_error_db: f64,
 }
 
 /// Scales a design's output by `k` (every weight but the DC section's, which is a ratio).
@@ -52,9 +48,7 @@ pub fn design_spl(rig: &Chain, sample_rate_hz: f64) -> SplDesign {
     SplDesign {
         eardrum: scaled(&eardrum.coefficients, pa_per_fs),
         diffuse: scaled(&diffuse.coefficients, pa_per_fs),
-        pa_per_fs,
         isolation_db: rig.iem.isolation_db,
-        fit_error_db: eardrum.error_db.max(diffuse.error_db),
     }
 }
 
@@ -75,10 +69,6 @@ pub struct SplReadings {
     pub reset_unix_s: Option<f64>,
     /// The stage leak added to the exposure, dBA (`None`: stage mode off).
     pub leak_dba: Option<f64>,
-    /// The isolation the leak was computed with, dB.
-    pub isolation_db: f64,
-    /// Pascals per unit of full scale the rig delivers.
-    pub pa_per_fs: f64,
 }
 
 impl SplReadings {
@@ -106,7 +96,6 @@ pub struct SplStage {
     /// The store generations last seen.
     seen: (u64, u64),
     leak_dba: Option<f64>,
-    isolation_db: f64,
 }
 
 impl SplStage {
@@ -120,7 +109,6 @@ impl SplStage {
             reset_unix_s: None,
             seen: (0, 0),
             leak_dba: None,
-            isolation_db: 0.0,
         }
     }
 
@@ -142,11 +130,9 @@ impl SplStage {
         self.design.and_then(|d| d.isolation_db)
     }
 
-    /// Stage mode for the next blocks: the leak's level (dBA) and the isolation it came from, or
-    /// `None`.
-    pub fn set_stage(&mut self, leak: Option<(f64, f64)>) {
-        self.leak_dba = leak.map(|(l, _)| l);
-        self.isolation_db = leak.map_or(self.isolation_db, |(_, i)| i);
+    /// Stage mode for the next blocks: the leak's level, dBA (`None`: off).
+    pub fn set_stage(&mut self, leak_dba: Option<f64>) {
+        self.leak_dba = leak_dba;
     }
 
     /// Forget the signal (filters, time weightings); the totals stay.
@@ -218,8 +204,6 @@ impl SplStage {
             seconds: self.seconds,
             reset_unix_s: self.reset_unix_s,
             leak_dba: self.leak_dba,
-            isolation_db: self.isolation_db,
-            pa_per_fs: self.design.map_or(0.0, |d| d.pa_per_fs),
         }
     }
 }

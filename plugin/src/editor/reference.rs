@@ -166,11 +166,11 @@ pub fn show(
     }
     let stage = Stage {
         ambient_dba: f64::from(params.ambient_dba.value()),
-        isolation_db: if from_catalog {
-            catalog.unwrap_or_default()
-        } else {
-            f64::from(params.isolation_db.value())
-        },
+        isolation_db: Stage::isolation_db(
+            catalog,
+            f64::from(params.isolation_db.value()),
+            params.isolation_from_catalog.value(),
+        ),
     };
     let all = spl.ear_readings();
     let ears = &all[..spl.ears.max(1)];

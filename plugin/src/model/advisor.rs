@@ -1,5 +1,5 @@
 //! The gain-staging advisor: three ways to reach a target listening level on the user's chain,
-//! side by side (DESIGN.md background, approaches A/B/C).
+//! side by side (docs/chain.md, "The gain-staging advisor": approaches A/B/C).
 //!
 //! - A, source-first: digital at unity, no pad, set the source's analog volume.
 //! - B, inline attenuation: digital at unity, a pad or adapter from the catalog, the source

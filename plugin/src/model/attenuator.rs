@@ -74,7 +74,7 @@ impl Attenuator {
     }
 
     /// The Thevenin equivalent of source + attenuator at `hz`, given the source impedance `zs`:
-    /// (`V_th/V`, `Z_th`) with `V_th = V·Zb/(Zs+Za+Zb)` and `Z_th = Zb ‖ (Zs+Za)` (DESIGN.md §2;
+    /// (`V_th/V`, `Z_th`) with `V_th = V·Zb/(Zs+Za+Zb)` and `Z_th = Zb ‖ (Zs+Za)` (docs/chain.md;
     /// Thevenin's theorem on the voltage divider).
     pub fn thevenin(&self, zs: Complex64, hz: f64) -> (Complex64, Complex64) {
         let upstream = zs + self.series(hz);

@@ -1,5 +1,5 @@
 //! The whole chain: source → attenuator → cable → IEM, its transfer function
-//! `H(f) = V_iem / V_EMF` and the report built on it (DESIGN.md §2).
+//! `H(f) = V_iem / V_EMF` and the report built on it (docs/chain.md).
 
 use serde::{Deserialize, Serialize};
 
@@ -103,7 +103,7 @@ impl Chain {
         }
     }
 
-    /// Voltages and impedances at `hz`: `H = V_th/V · Z/(Z + Z_th)` (DESIGN.md §2).
+    /// Voltages and impedances at `hz`: `H = V_th/V · Z/(Z + Z_th)` (docs/chain.md).
     pub fn at(&self, hz: f64) -> Operating {
         let z_source = self.source.impedance(hz);
         let (ratio, z_th_pad) = self.attenuator.thevenin(z_source, hz);
@@ -150,7 +150,7 @@ impl Chain {
     }
 
     /// SPL of a 0 dBFS sine at the sensitivity's reference frequency:
-    /// `S_V + 20·log10(V_fs·g·|H|)` (DESIGN.md §2).
+    /// `S_V + 20·log10(V_fs·g·|H|)` (docs/chain.md).
     pub fn spl_at_full_scale_db(&self) -> f64 {
         let h = self.transfer(self.iem.sensitivity_ref_hz).norm();
         self.iem.sensitivity_db_per_volt() + db(self.emf_volts() * h)
@@ -383,7 +383,8 @@ mod tests {
     mod worked_checks {
         use super::*;
 
-        /// DESIGN.md §2: 1 Vrms, 0.5 Ω source into 115 dB/mW at 10 Ω: 134.6 dB SPL, 20.6 dB hiss.
+        /// docs/chain.md worked check: 1 Vrms, 0.5 Ω source into 115 dB/mW at 10 Ω: 134.6 dB SPL,
+        /// 20.6 dB hiss.
         #[test]
         fn half_ohm_source() {
             let r = resistive_chain(0.5, 10.0).report(&[], 0.0);

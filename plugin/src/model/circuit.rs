@@ -1,4 +1,4 @@
-//! Equivalent circuits of IEM drivers and their crossovers (DESIGN.md §2), giving a complex
+//! Equivalent circuits of IEM drivers and their crossovers (docs/chain.md), giving a complex
 //! impedance at any frequency. Every element is a passive one-port, so the result is a
 //! minimum-phase, positive-real impedance.
 

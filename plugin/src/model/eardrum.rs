@@ -1,7 +1,7 @@
 //! Eardrum (coupler) SPL to diffuse-field-equivalent SPL. IEM sensitivities are coupler figures,
 //! close to eardrum pressure; exposure limits are free- or diffuse-field figures. The difference is
 //! the diffuse-field → eardrum transfer, subtracted band by band before A-weighting
-//! (DESIGN.md §4). Data: `data/field_to_eardrum.tsv` (Moore et al. 2016 tables, as shipped in
+//! (docs/spl.md). Data: `data/field_to_eardrum.tsv` (Moore et al. 2016 tables, as shipped in
 //! `shared/data/`).
 
 use std::sync::LazyLock;

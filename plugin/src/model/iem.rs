@@ -21,7 +21,7 @@ pub enum Sensitivity {
 
 impl Sensitivity {
     /// dB SPL for 1 Vrms at the reference frequency given |Z| there:
-    /// `S_V = S_mW + 10·log10(1000 mW/W · 1 V² / |Z|)` (P = V²/|Z|; DESIGN.md §2).
+    /// `S_V = S_mW + 10·log10(1000 mW/W · 1 V² / |Z|)` (P = V²/|Z|; docs/chain.md).
     pub fn db_per_volt(self, z_ref_ohms: f64) -> f64 {
         match self {
             Sensitivity::DbPerMw(s) => s + 10.0 * (1000.0 / z_ref_ohms).log10(),
@@ -205,7 +205,7 @@ mod tests {
     mod sensitivity {
         use super::*;
 
-        /// DESIGN.md §2 worked check: 115 dB/mW at 10 Ω = 135 dB SPL/V.
+        /// docs/chain.md worked check: 115 dB/mW at 10 Ω = 135 dB SPL/V.
         #[test]
         fn worked_check() {
             let s: Sensitivity = "115 dB/mW".parse().unwrap();

@@ -1,4 +1,4 @@
-//! The playback-chain physics (DESIGN.md §2): a Thevenin source, an optional attenuator, a cable
+//! The playback-chain physics (docs/chain.md): a Thevenin source, an optional attenuator, a cable
 //! and an IEM, all impedances complex at every frequency.
 //!
 //! Pure, host-free code: nothing here knows about plugin hosts or the editor. The plugin, the CLI

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Complex64, capacitor, from_db};
 
-/// A headphone output as a Thevenin source (DESIGN.md §2).
+/// A headphone output as a Thevenin source (docs/chain.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {

@@ -166,6 +166,15 @@ pub struct Stage {
 }
 
 impl Stage {
+    /// The isolation a stage uses: the IEM's catalog figure when there is one and the user
+    /// prefers it, else the user's.
+    pub fn isolation_db(catalog_db: Option<f64>, user_db: f64, prefer_catalog: bool) -> f64 {
+        match catalog_db {
+            Some(catalog) if prefer_catalog => catalog,
+            _ => user_db,
+        }
+    }
+
     /// The ambient level that reaches the ear past the seal, dBA (diffuse-field equivalent, like
     /// the ambient figure it comes from).
     pub fn leak_dba(&self) -> f64 {

@@ -23,7 +23,7 @@ use crate::plot::coloration_svg;
 use crate::spl::{SplAnalyzer, SplReport};
 
 /// The advisor's target in the demo: LAeq of −20 dBFS RMS pink noise, dBA (a common reference
-/// level, DESIGN.md §4: 79–85 dB SPL).
+/// level, docs/spl.md: 79–85 dB SPL).
 const DEMO_TARGET_LAEQ_DBA: f64 = 80.0;
 /// The A/B audition alternates ideal source (A) and chain (B) in segments of this length, s.
 const AB_SEGMENT_S: f64 = 2.0;
