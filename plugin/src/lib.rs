@@ -9,6 +9,7 @@ pub mod dsp;
 mod editor;
 pub mod model;
 pub mod params;
+pub mod state;
 
 use dsp::audition::{
     AuditionLink, AuditionRequest, AuditionStatus, DesignPair, DesignReceiver, Designer,
@@ -145,6 +146,7 @@ impl Earstage {
             bypass: self.params.bypass.value(),
             generator: self.params.monitoring.generator(),
             stage: self.params.stage_settings(),
+            timeline_s: None,
         }
     }
 }
@@ -175,6 +177,10 @@ impl Plugin for Earstage {
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn filter_state(state: &mut PluginState) {
+        state::repair(state);
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
@@ -221,9 +227,12 @@ impl Plugin for Earstage {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        let settings = self.settings();
+        let settings = EngineSettings {
+            timeline_s: context.transport().pos_seconds(),
+            ..self.settings()
+        };
         let mut link = ThreadDesigns {
             designs: &mut self.designs,
             requests: &mut self.requests,

@@ -12,6 +12,7 @@ use crate::dsp::StageSettings;
 use crate::dsp::audition::{AuditionChains, AuditionSettings, AuditionValues, Selection};
 use crate::dsp::exposure::{ExposureStore, ExposureTotals};
 use crate::model::Chain;
+use crate::state::StateFormat;
 use crate::model::audition::{
     AuditionChain, CEILING_DB, ChainValues, DEFAULT_CEILING_DB, LevelMatch, Mode, OUTPUT_OHMS,
     Range, SERIES_OHMS, SHUNT_OHMS, VOLUME_DB,
@@ -108,6 +109,14 @@ pub struct EarstageParams {
     /// switch (never saved, and off after every state load).
     #[persist = "exposure"]
     pub monitoring: Monitoring,
+
+    /// The saved state's format (`state::FORMAT`).
+    #[persist = "format"]
+    pub format: StateFormat,
+
+    /// What the last state load could not restore (set to the defaults instead), for the editor.
+    #[persist = "load_report"]
+    pub load_report: Stored<Vec<String>>,
 }
 
 /// The monitoring state outside the parameters: the exposure store shared with the audio thread,
@@ -431,6 +440,8 @@ impl Default for EarstageParams {
             isolation_db: level_param("IEM Isolation", DEFAULT_ISOLATION_DB, ISOLATION_DB, " dB"),
             isolation_from_catalog: BoolParam::new("Isolation From Catalog", true),
             monitoring: Monitoring::default(),
+            format: StateFormat,
+            load_report: Stored::new(Vec::new()),
         }
     }
 }

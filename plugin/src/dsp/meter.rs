@@ -65,8 +65,8 @@ pub struct MeterFrame {
     pub channel: [ChannelReadings; MAX_CHANNELS],
     pub loudness: LoudnessReadings,
     pub over_threshold_dbtp: f32,
-    /// Whether a NaN or infinite sample arrived since the last reset (measured as silence).
-    pub non_finite_input: bool,
+    /// The non-finite input the engine replaced by silence (filled in by the engine).
+    pub input: super::guard::InputHealth,
     /// Delivered SPL and exposure, per ear (filled in by the engine).
     pub spl: super::spl::SplReadings,
 }
@@ -107,7 +107,6 @@ pub struct Meter {
     channels: Vec<ChannelMeter>,
     loudness: Loudness,
     over_threshold_dbtp: f32,
-    non_finite_input: bool,
 }
 
 impl Meter {
@@ -129,7 +128,6 @@ impl Meter {
                 .collect(),
             loudness: Loudness::new(f64::from(sample_rate_hz), channels),
             over_threshold_dbtp: DEFAULT_OVER_THRESHOLD_DBTP,
-            non_finite_input: false,
         }
     }
 
@@ -168,7 +166,6 @@ impl Meter {
             ch.sample_display = PeakBallistics::default();
             ch.true_peak_display = PeakBallistics::default();
         }
-        self.non_finite_input = false;
     }
 
     /// Forget the signal history (filters, pending peaks) without touching the readings: after a
@@ -190,7 +187,6 @@ impl Meter {
             let mut block_precise = 0.0f32;
             for chunk in input.chunks(CHUNK) {
                 let peaks = ch.measure(chunk);
-                self.non_finite_input |= peaks.non_finite;
                 block_sample = block_sample.max(peaks.sample);
                 block_precise = block_precise.max(peaks.precise);
             }
@@ -210,7 +206,6 @@ impl Meter {
             channels: self.channels.len(),
             loudness: self.loudness.readings(),
             over_threshold_dbtp: self.over_threshold_dbtp,
-            non_finite_input: self.non_finite_input,
             ..MeterFrame::default()
         };
         for (out, ch) in frame.channel.iter_mut().zip(&self.channels) {

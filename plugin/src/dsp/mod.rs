@@ -15,6 +15,7 @@ pub mod bank;
 pub mod design;
 pub mod exposure;
 mod gain;
+pub mod guard;
 pub mod k_weighting;
 pub mod loudness;
 pub mod meter;
@@ -36,6 +37,7 @@ use std::sync::Arc;
 
 use audition::{AuditionLink, AuditionSettings, AuditionStage};
 use exposure::ExposureStore;
+use guard::InputGuard;
 use pink::PinkNoise;
 use spl::SplStage;
 
@@ -62,6 +64,9 @@ pub struct EngineSettings {
     pub generator: Option<PinkBand>,
     /// Stage mode (`None`: off).
     pub stage: Option<StageSettings>,
+    /// The host's playhead at the block's first sample, seconds, when it is known (only to say
+    /// where bad input was).
+    pub timeline_s: Option<f64>,
 }
 
 /// Stage mode's values for one block.
@@ -84,6 +89,7 @@ impl Default for EngineSettings {
             bypass: false,
             generator: None,
             stage: None,
+            timeline_s: None,
         }
     }
 }
@@ -132,25 +138,8 @@ pub struct Engine {
     meter: Meter,
     /// The dry signal of one piece while the bypass crossfades.
     dry: Box<[[f32; CHUNK]; MAX_CHANNELS]>,
-    /// Non-finite input samples replaced by silence since construction.
-    non_finite_samples: u64,
-}
-
-/// Makes the feed safe before anything touches it: NaN and ±infinity become silence (and are
-/// counted: they must never reach a filter, a meter or the DAC), subnormals become zero (they lie
-/// below −758 dBFS, and some processors slow down on them). Finite normal samples are untouched,
-/// bit for bit.
-fn sanitize(channels: &mut [&mut [f32]]) -> u64 {
-    let mut non_finite = 0;
-    for x in channels.iter_mut().flat_map(|c| c.iter_mut()) {
-        if !x.is_finite() {
-            *x = 0.0;
-            non_finite += 1;
-        } else if x.is_subnormal() {
-            *x = 0.0;
-        }
-    }
-    non_finite
+    /// Replaces non-finite input by silence (counted) and flushes subnormals.
+    guard: InputGuard,
 }
 
 /// A linear crossfade position between processed (0) and dry (1).
@@ -218,7 +207,7 @@ impl Engine {
             bypass: Crossfade::new(sample_rate_hz, settings.bypass),
             meter,
             dry: Box::new([[0.0; CHUNK]; MAX_CHANNELS]),
-            non_finite_samples: 0,
+            guard: InputGuard::new(f64::from(sample_rate_hz)),
         }
     }
 
@@ -235,9 +224,9 @@ impl Engine {
         self.spl.totals()
     }
 
-    /// How many non-finite input samples were replaced by silence since construction.
-    pub fn non_finite_samples(&self) -> u64 {
-        self.non_finite_samples
+    /// The non-finite input replaced by silence since the last "reset all".
+    pub fn input_health(&self) -> guard::InputHealth {
+        self.guard.health()
     }
 
     pub fn sample_rate_hz(&self) -> f32 {
@@ -281,6 +270,7 @@ impl Engine {
         let requests = sink.requests();
         if requests.reset_all {
             self.meter.reset();
+            self.guard.reset();
         } else if requests.reset_peaks {
             self.meter.reset_peaks();
         }
@@ -289,7 +279,7 @@ impl Engine {
         if let Some(store) = &self.exposure {
             self.spl.sync(store);
         }
-        self.non_finite_samples += sanitize(channels);
+        self.guard.clean_input(channels, settings.timeline_s);
         let len = channels.first().map_or(0, |c| c.len());
         self.audition.update(&settings.audition, len, link);
         if let Some(design) = self.audition.spl_design() {
@@ -306,6 +296,7 @@ impl Engine {
             Some(false) => self.shape(channels, settings.generator),
             None => self.crossfade(channels, len, settings.generator),
         }
+        guard::flush_subnormals(channels);
 
         let mut views: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
         let n = channels.len().min(MAX_CHANNELS);
@@ -324,6 +315,7 @@ impl Engine {
     fn frame(&self) -> MeterFrame {
         let mut frame = self.meter.frame();
         frame.spl = self.spl.readings(self.meter.channels());
+        frame.input = self.guard.health();
         frame
     }
 
@@ -418,7 +410,7 @@ mod tests {
             assert_eq!(got.abs().to_bits(), f32::abs(want).to_bits(), "{block:?}");
             assert_eq!(got.is_sign_negative() && *got != 0.0, want < 0.0);
         }
-        assert_eq!(engine.non_finite_samples(), 3);
+        assert_eq!(engine.input_health().non_finite_samples, 3);
         let mut next = vec![0.1f32; 64];
         let mut collector = Collector::default();
         engine.process(&mut [&mut next], &EngineSettings::default(), &mut collector);

@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use nice_plug::context::gui::GuiContext;
+use nice_plug::params::persist::PersistentField;
 
 use crate::SessionInfo;
 use crate::dsp::audition::AuditionStatus;
@@ -19,6 +20,8 @@ mod audition;
 mod chain;
 mod ears;
 mod header;
+mod input;
+mod loaded;
 mod loudness;
 mod output;
 mod overs;
@@ -134,6 +137,12 @@ impl NiceEguiApp for EditorApp {
                     }
                 });
             });
+        }
+        if PersistentField::map(&self.params.load_report, |r| !r.is_empty()) {
+            egui::Panel::top("loaded").show(ui, |ui| loaded::show(ui, &self.params.load_report));
+        }
+        if frame.input.non_finite_samples > 0 {
+            egui::Panel::top("input").show(ui, |ui| input::show(ui, &frame.input, &self.meters));
         }
         egui::Panel::bottom("output").show(ui, |ui| output::show(ui, &self.params, &setter));
         let chain_view = self

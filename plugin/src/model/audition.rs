@@ -84,6 +84,13 @@ pub struct AuditionChain {
 }
 
 impl AuditionChain {
+    /// Checks every part; the first problem is named with its field and allowed range.
+    pub fn validate(&self) -> Result<(), super::units::ValueError> {
+        self.source.validate()?;
+        self.attenuator.validate()?;
+        self.cable.validate()
+    }
+
     /// The rig's own source, attenuator and cable: auditioning it changes nothing.
     pub fn from_rig(rig: &Chain) -> Self {
         Self {

@@ -44,6 +44,13 @@ pub struct Cable {
     pub ohms: f64,
 }
 
+impl Cable {
+    /// A loop resistance from 0 to 10 kΩ.
+    pub fn validate(&self) -> Result<(), ValueError> {
+        check_range("cable ohms", &self.ohms.to_string(), self.ohms, 0.0, 1e4).map(|_| ())
+    }
+}
+
 /// The chain's electrical state at one frequency.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Operating {
@@ -80,13 +87,7 @@ impl Chain {
     pub fn validate(&self) -> Result<(), ValueError> {
         self.source.validate()?;
         self.attenuator.validate()?;
-        check_range(
-            "cable ohms",
-            &self.cable.ohms.to_string(),
-            self.cable.ohms,
-            0.0,
-            1e4,
-        )?;
+        self.cable.validate()?;
         self.iem.validate()
     }
 
