@@ -12,7 +12,6 @@ use crate::dsp::StageSettings;
 use crate::dsp::audition::{AuditionChains, AuditionSettings, AuditionValues, Selection};
 use crate::dsp::exposure::{ExposureStore, ExposureTotals};
 use crate::model::Chain;
-use crate::state::StateFormat;
 use crate::model::audition::{
     AuditionChain, CEILING_DB, ChainValues, DEFAULT_CEILING_DB, LevelMatch, Mode, OUTPUT_OHMS,
     Range, SERIES_OHMS, SHUNT_OHMS, VOLUME_DB,
@@ -22,6 +21,7 @@ use crate::model::spl::{
     AMBIENT_DBA, DEFAULT_AMBIENT_DBA, DEFAULT_ISOLATION_DB, DEFAULT_REFERENCE_DBA, ISOLATION_DB,
     PinkBand, REFERENCE_DBA,
 };
+use crate::state::StateFormat;
 
 /// Lowest output trim, dB.
 pub const TRIM_MIN_DB: f32 = -24.0;

@@ -45,9 +45,7 @@ impl<'a> PersistentField<'a, u32> for StateFormat {
 /// Checks a persisted field's JSON: it must parse as its type and hold values in range.
 fn check_field(key: &str, text: &str) -> Result<(), String> {
     match key {
-        "chain" => parse::<Chain>(text)?
-            .validate()
-            .map_err(|e| e.to_string()),
+        "chain" => parse::<Chain>(text)?.validate().map_err(|e| e.to_string()),
         "audition" => {
             let stored = parse::<StoredAuditions>(text)?;
             stored.a.validate().map_err(|e| format!("chain A: {e}"))?;
@@ -88,7 +86,9 @@ pub fn repair(state: &mut PluginState) {
         Some(text) => match text.parse::<u32>() {
             Ok(n) => n,
             Err(_) => {
-                report.push(format!("format {text:?} is not a number: read as the current one"));
+                report.push(format!(
+                    "format {text:?} is not a number: read as the current one"
+                ));
                 FORMAT
             }
         },
@@ -113,7 +113,9 @@ pub fn repair(state: &mut PluginState) {
                 state.fields.insert(key.into(), default.clone());
             }
             None => {
-                report.push(format!("{what} ({key}): not in the saved state; default used"));
+                report.push(format!(
+                    "{what} ({key}): not in the saved state; default used"
+                ));
                 state.fields.insert(key.into(), default.clone());
             }
             Some(text) => {
@@ -124,9 +126,8 @@ pub fn repair(state: &mut PluginState) {
             }
         }
     }
-    let known = |key: &str| {
-        FIELDS.iter().any(|(k, _)| *k == key) || key == FORMAT_KEY || key == REPORT_KEY
-    };
+    let known =
+        |key: &str| FIELDS.iter().any(|(k, _)| *k == key) || key == FORMAT_KEY || key == REPORT_KEY;
     let unknown: Vec<String> = state
         .fields
         .keys()
@@ -140,9 +141,7 @@ pub fn repair(state: &mut PluginState) {
         state.fields.remove(&key);
     }
 
-    state
-        .fields
-        .insert(FORMAT_KEY.into(), FORMAT.to_string());
+    state.fields.insert(FORMAT_KEY.into(), FORMAT.to_string());
     state.fields.insert(
         REPORT_KEY.into(),
         serde_json::to_string(&report).unwrap_or_else(|_| "[]".into()),
@@ -314,7 +313,9 @@ mod tests {
     fn customised() -> EarstageParams {
         let params = EarstageParams::default();
         let set = |param: &FloatParam, v: f32| unsafe {
-            param.as_ptr()._internal_set_normalized_value(param.preview_normalized(v));
+            param
+                .as_ptr()
+                ._internal_set_normalized_value(param.preview_normalized(v));
         };
         set(&params.trim_db, -3.5);
         set(&params.a.output_ohms, 22.0);
@@ -378,33 +379,122 @@ mod tests {
             serde_json::from_str(&original.fields["chain"]).unwrap();
         oversized["iem"]["impedance"] = serde_json::json!({"type": "measured", "rows": big_curve});
         let cases: Vec<(&str, Box<dyn Fn(&mut PluginState)>, Option<ParamValue>)> = vec![
-            ("trim", Box::new(|s| { s.params.insert("trim".into(), ParamValue::F32(40.0)); }), Some(ParamValue::F32(12.0))),
-            ("trim", Box::new(|s| { s.params.insert("trim".into(), ParamValue::Bool(true)); }), Some(ParamValue::F32(0.0))),
-            ("trim", Box::new(|s| { s.params.insert("trim".into(), ParamValue::F32(f32::INFINITY)); }), Some(ParamValue::F32(0.0))),
-            ("trim", Box::new(|s| { s.params.remove("trim"); }), Some(ParamValue::F32(0.0))),
-            ("listen", Box::new(|s| { s.params.insert("listen".into(), ParamValue::String("c".into())); }), Some(ParamValue::String("rig".into()))),
-            ("listen", Box::new(|s| { s.params.insert("listen".into(), ParamValue::I32(7)); }), Some(ParamValue::String("rig".into()))),
-            ("a_zo", Box::new(|s| { s.params.insert("a_zo".into(), ParamValue::F32(-5.0)); }), None),
-            ("stage", Box::new(|s| { s.params.insert("stage".into(), ParamValue::F32(1.0)); }), Some(ParamValue::Bool(false))),
-            ("chain", Box::new(|s| { s.fields.insert("chain".into(), "{\"source\": 3".into()); }), None),
-            ("chain", Box::new(|s| { s.fields.insert("chain".into(), "[1, 2, 3]".into()); }), None),
-            ("chain", Box::new(|s| {
-                let mut v: serde_json::Value = serde_json::from_str(&s.fields["chain"]).unwrap();
-                v["source"]["vfs_volts"] = serde_json::json!(-1.0);
-                s.fields.insert("chain".into(), v.to_string());
-            }), None),
-            ("chain", Box::new(move |s| { s.fields.insert("chain".into(), oversized.to_string()); }), None),
-            ("audition", Box::new(|s| {
-                let mut v: serde_json::Value = serde_json::from_str(&s.fields["audition"]).unwrap();
-                v["b"]["cable"]["ohms"] = serde_json::json!(1e9);
-                s.fields.insert("audition".into(), v.to_string());
-            }), None),
-            ("exposure", Box::new(|s| {
-                let mut v: serde_json::Value = serde_json::from_str(&s.fields["exposure"]).unwrap();
-                v["seconds"] = serde_json::json!(-1.0);
-                s.fields.insert("exposure".into(), v.to_string());
-            }), None),
-            ("exposure", Box::new(|s| { s.fields.remove("exposure"); }), None),
+            (
+                "trim",
+                Box::new(|s| {
+                    s.params.insert("trim".into(), ParamValue::F32(40.0));
+                }),
+                Some(ParamValue::F32(12.0)),
+            ),
+            (
+                "trim",
+                Box::new(|s| {
+                    s.params.insert("trim".into(), ParamValue::Bool(true));
+                }),
+                Some(ParamValue::F32(0.0)),
+            ),
+            (
+                "trim",
+                Box::new(|s| {
+                    s.params
+                        .insert("trim".into(), ParamValue::F32(f32::INFINITY));
+                }),
+                Some(ParamValue::F32(0.0)),
+            ),
+            (
+                "trim",
+                Box::new(|s| {
+                    s.params.remove("trim");
+                }),
+                Some(ParamValue::F32(0.0)),
+            ),
+            (
+                "listen",
+                Box::new(|s| {
+                    s.params
+                        .insert("listen".into(), ParamValue::String("c".into()));
+                }),
+                Some(ParamValue::String("rig".into())),
+            ),
+            (
+                "listen",
+                Box::new(|s| {
+                    s.params.insert("listen".into(), ParamValue::I32(7));
+                }),
+                Some(ParamValue::String("rig".into())),
+            ),
+            (
+                "a_zo",
+                Box::new(|s| {
+                    s.params.insert("a_zo".into(), ParamValue::F32(-5.0));
+                }),
+                None,
+            ),
+            (
+                "stage",
+                Box::new(|s| {
+                    s.params.insert("stage".into(), ParamValue::F32(1.0));
+                }),
+                Some(ParamValue::Bool(false)),
+            ),
+            (
+                "chain",
+                Box::new(|s| {
+                    s.fields.insert("chain".into(), "{\"source\": 3".into());
+                }),
+                None,
+            ),
+            (
+                "chain",
+                Box::new(|s| {
+                    s.fields.insert("chain".into(), "[1, 2, 3]".into());
+                }),
+                None,
+            ),
+            (
+                "chain",
+                Box::new(|s| {
+                    let mut v: serde_json::Value =
+                        serde_json::from_str(&s.fields["chain"]).unwrap();
+                    v["source"]["vfs_volts"] = serde_json::json!(-1.0);
+                    s.fields.insert("chain".into(), v.to_string());
+                }),
+                None,
+            ),
+            (
+                "chain",
+                Box::new(move |s| {
+                    s.fields.insert("chain".into(), oversized.to_string());
+                }),
+                None,
+            ),
+            (
+                "audition",
+                Box::new(|s| {
+                    let mut v: serde_json::Value =
+                        serde_json::from_str(&s.fields["audition"]).unwrap();
+                    v["b"]["cable"]["ohms"] = serde_json::json!(1e9);
+                    s.fields.insert("audition".into(), v.to_string());
+                }),
+                None,
+            ),
+            (
+                "exposure",
+                Box::new(|s| {
+                    let mut v: serde_json::Value =
+                        serde_json::from_str(&s.fields["exposure"]).unwrap();
+                    v["seconds"] = serde_json::json!(-1.0);
+                    s.fields.insert("exposure".into(), v.to_string());
+                }),
+                None,
+            ),
+            (
+                "exposure",
+                Box::new(|s| {
+                    s.fields.remove("exposure");
+                }),
+                None,
+            ),
         ];
         for (i, (target, damage, expected)) in cases.iter().enumerate() {
             let mut state = original.clone();
@@ -522,6 +612,9 @@ mod tests {
         }
         assert_eq!(total, 4000);
         eprintln!("{parsed} of {total} damaged states parsed as a state and were repaired");
-        assert!(parsed > 1000, "only {parsed} of the damaged states parsed as a state");
+        assert!(
+            parsed > 1000,
+            "only {parsed} of the damaged states parsed as a state"
+        );
     }
 }

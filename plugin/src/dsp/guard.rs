@@ -1,5 +1,5 @@
 //! The feed's gatekeeper: what comes in is made safe before anything touches it, and what goes
-//! out is never subnormal. NaN and ±infinity become silence and are counted, with where the last
+//! out is never subnormal or infinite. NaN and ±infinity become silence and are counted, with where the last
 //! one was, so the editor can say so; subnormals (below −758 dBFS, and slow on some processors)
 //! become zero on the way in and on the way out. Finite normal samples pass untouched, bit for
 //! bit.
@@ -94,11 +94,17 @@ impl InputGuard {
     }
 }
 
-/// Zero every subnormal sample of a processed block (a filter's decaying tail or a small gain
-/// can make them where no flush-to-zero mode is set, as in the CLI).
-pub fn flush_subnormals(channels: &mut [&mut [f32]]) {
+/// The last pass over a processed block: subnormals become zero (a filter's decaying tail or a
+/// small gain can make them where no flush-to-zero mode is set, as in the CLI), and so does a
+/// sample that overflowed to infinity (a gain above 0 dB on an input near `f32::MAX`). Every
+/// other sample, ±0 included, keeps its bits.
+pub fn clean_output(channels: &mut [&mut [f32]]) {
+    const EXPONENT: u32 = 0x7f80_0000;
     for x in channels.iter_mut().flat_map(|c| c.iter_mut()) {
-        if x.is_subnormal() {
+        let bits = x.to_bits();
+        let exponent = bits & EXPONENT;
+        let subnormal = exponent == 0 && bits << 1 != 0;
+        if subnormal || exponent == EXPONENT {
             *x = 0.0;
         }
     }
@@ -141,15 +147,28 @@ mod tests {
     }
 
     #[test]
-    fn subnormals_become_zero_and_normals_stay() {
+    fn subnormals_and_overflow_become_zero_and_normals_stay() {
         let tiny = f32::from_bits(1);
-        let mut block = vec![tiny, -tiny, f32::MIN_POSITIVE, -0.0, 1e30, -1e-30];
-        flush_subnormals(&mut [&mut block]);
+        let mut block = vec![
+            tiny,
+            -tiny,
+            f32::MIN_POSITIVE,
+            -0.0,
+            1e30,
+            -1e-30,
+            f32::INFINITY,
+            f32::NAN,
+            f32::MAX,
+        ];
+        clean_output(&mut [&mut block]);
         assert_eq!(block[0].to_bits(), 0);
         assert_eq!(block[1], 0.0);
         assert_eq!(block[2], f32::MIN_POSITIVE);
         assert_eq!(block[3].to_bits(), (-0.0f32).to_bits());
         assert_eq!(block[4], 1e30);
         assert_eq!(block[5], -1e-30);
+        assert_eq!(block[6], 0.0);
+        assert_eq!(block[7], 0.0);
+        assert_eq!(block[8], f32::MAX);
     }
 }

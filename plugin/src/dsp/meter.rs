@@ -15,10 +15,14 @@ pub const DEFAULT_OVER_THRESHOLD_DBTP: f32 = 0.0;
 /// The level reported for silence, dB.
 pub const SILENCE_DB: f32 = -200.0;
 
-/// Linear amplitude to dB (20·log10), floored at [`SILENCE_DB`].
+/// The highest level reported, dB: `f32::MAX` (an interpolated peak of a signal at the format's
+/// largest value can overflow to infinity; it reads as this instead).
+pub const CEILING_DB: f32 = 770.6;
+
+/// Linear amplitude to dB (20·log10), floored at [`SILENCE_DB`] and capped at [`CEILING_DB`].
 pub fn amplitude_to_db(amplitude: f32) -> f32 {
     if amplitude > 0.0 {
-        (20.0 * amplitude.log10()).max(SILENCE_DB)
+        (20.0 * amplitude.log10()).clamp(SILENCE_DB, CEILING_DB)
     } else {
         SILENCE_DB
     }

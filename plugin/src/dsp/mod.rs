@@ -296,7 +296,7 @@ impl Engine {
             Some(false) => self.shape(channels, settings.generator),
             None => self.crossfade(channels, len, settings.generator),
         }
-        guard::flush_subnormals(channels);
+        guard::clean_output(channels);
 
         let mut views: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
         let n = channels.len().min(MAX_CHANNELS);

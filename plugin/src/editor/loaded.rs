@@ -14,7 +14,11 @@ pub fn show(ui: &mut egui::Ui, report: &Stored<Vec<String>>) {
         return;
     }
     ui.horizontal(|ui| {
-        let noun = if problems.len() == 1 { "value" } else { "values" };
+        let noun = if problems.len() == 1 {
+            "value"
+        } else {
+            "values"
+        };
         ui.label(
             egui::RichText::new(format!(
                 "The loaded state could not restore {} {noun}: defaults are used instead",
