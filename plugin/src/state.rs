@@ -366,6 +366,8 @@ mod tests {
         assert_eq!(keys, known);
     }
 
+    type Damage = Box<dyn Fn(&mut PluginState)>;
+
     /// One damaged value at a time: it falls back (default or clamped), the report names it, and
     /// everything else is kept.
     #[test]
@@ -377,8 +379,9 @@ mod tests {
             .collect();
         let mut oversized: serde_json::Value =
             serde_json::from_str(&original.fields["chain"]).unwrap();
-        oversized["iem"]["impedance"] = serde_json::json!({"type": "measured", "rows": big_curve});
-        let cases: Vec<(&str, Box<dyn Fn(&mut PluginState)>, Option<ParamValue>)> = vec![
+        oversized["iem"]["impedance"] =
+            serde_json::json!({"model": "measured", "points": big_curve});
+        let cases: Vec<(&str, Damage, Option<ParamValue>)> = vec![
             (
                 "trim",
                 Box::new(|s| {
@@ -501,6 +504,9 @@ mod tests {
             damage(&mut state);
             repair(&mut state);
             let said = report(&state);
+            if *target == "chain" && i == 11 {
+                assert!(said[0].contains("at most 65536"), "{said:?}");
+            }
             assert!(
                 said.len() == 1 && said[0].contains(&format!("({target})")),
                 "case {i}: {said:?}"

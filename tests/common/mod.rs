@@ -106,12 +106,31 @@ pub fn process_paced(
     first_block_params: &[(ClapId, f64)],
     real_time: bool,
 ) -> Vec<Vec<f32>> {
+    process_with(
+        instance,
+        input,
+        first_block_params,
+        real_time,
+        SAMPLE_RATE_HZ,
+        BLOCK,
+    )
+}
+
+/// [`process_paced`] at `sample_rate_hz` in blocks of `block` (also the host's maximum).
+pub fn process_with(
+    instance: &mut PluginInstance<TestHost>,
+    input: &[Vec<f32>],
+    first_block_params: &[(ClapId, f64)],
+    real_time: bool,
+    sample_rate_hz: f64,
+    block: usize,
+) -> Vec<Vec<f32>> {
     let channels = input.len();
     let len = input[0].len();
     let config = PluginAudioConfiguration {
-        sample_rate: SAMPLE_RATE_HZ,
+        sample_rate: sample_rate_hz,
         min_frames_count: 1,
-        max_frames_count: BLOCK as u32,
+        max_frames_count: block as u32,
     };
     let processor = instance.activate(|_, _| (), config).expect("activate");
     let mut processor = processor.start_processing().expect("start processing");
@@ -123,8 +142,8 @@ pub fn process_paced(
         .iter()
         .map(|&(id, value)| ParamValueEvent::new(0, id, Pckn::match_all(), value))
         .collect();
-    for start in (0..len).step_by(BLOCK) {
-        let end = (start + BLOCK).min(len);
+    for start in (0..len).step_by(block) {
+        let end = (start + block).min(len);
         let mut in_blocks: Vec<Vec<f32>> = input.iter().map(|c| c[start..end].to_vec()).collect();
         let mut out_blocks = vec![vec![0.0f32; end - start]; channels];
         let events: &[ParamValueEvent] = if start == 0 { &param_events } else { &[] };
@@ -160,7 +179,7 @@ pub fn process_paced(
         output_events.clear();
         if real_time {
             std::thread::sleep(std::time::Duration::from_secs_f64(
-                (end - start) as f64 / SAMPLE_RATE_HZ,
+                (end - start) as f64 / sample_rate_hz,
             ));
         }
     }

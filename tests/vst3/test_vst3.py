@@ -7,7 +7,7 @@ import numpy as np
 import pedalboard
 import pytest
 
-from conftest import bundle_path
+from conftest import ROOT, bundle_path
 
 SAMPLE_RATE_HZ = 48_000.0
 TRIM_MIN_DB, TRIM_MAX_DB = -24.0, 12.0
@@ -99,8 +99,8 @@ def test_audition_a_changes_the_sound_and_stays_finite(plugin):
 JUCE_BASE64 = ".ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"
 
 
-def exposure_in(raw_state):
-    """The exposure record in a pedalboard raw_state: the component state is nice-plug's JSON."""
+def component_state(raw_state):
+    """nice-plug's state (JSON) inside a pedalboard raw_state."""
     text = raw_state.decode("latin-1")
     start = text.index("<IComponent>") + len("<IComponent>")
     encoded = text[start:text.index("</IComponent>", start)]
@@ -109,8 +109,12 @@ def exposure_in(raw_state):
     for k, c in enumerate(chars):
         bits |= JUCE_BASE64.index(c) << (6 * k)
     component = bits.to_bytes((6 * len(chars) + 7) // 8, "little")[: int(size)]
-    state = json.loads(component)
-    return json.loads(state["fields"]["exposure"])
+    return json.loads(component)
+
+
+def exposure_in(raw_state):
+    """The exposure record in a pedalboard raw_state."""
+    return json.loads(component_state(raw_state)["fields"]["exposure"])
 
 
 def test_exposure_survives_save_and_load(plugin):
@@ -136,3 +140,53 @@ def test_exposure_survives_save_and_load(plugin):
     continued = exposure_in(restored.raw_state)
     assert continued["seconds"] > record["seconds"] + 0.9
     assert continued["ears"][0]["niosh_percent"] > left["niosh_percent"]
+
+
+@pytest.mark.parametrize("sample_rate_hz", [44_100.0, 192_000.0])
+@pytest.mark.parametrize("buffer_size", [1, 511, 4096])
+def test_hostile_input_never_leaves(plugin, sample_rate_hz, buffer_size):
+    """NaN, infinities, 1e30 and subnormals in the feed through the VST3 host at default
+    settings: the non-finite samples come out as silence, subnormals as zero, everything else bit
+    for bit, and nothing non-finite or subnormal leaves the plugin."""
+    n = np.arange(8_192)
+    clean = (0.5 * np.sin(0.13 * n)).astype(np.float32)
+    audio = np.stack([clean, clean.copy()])
+    audio[0, 600:900:3] = np.nan
+    audio[1, 1_500:1_700:5] = np.inf
+    audio[0, 2_500:2_600:7] = -np.inf
+    audio[1, 3_000:3_500] = (1e30 * np.sin(0.1 * n[3_000:3_500])).astype(np.float32)
+    tiny = np.frombuffer(np.arange(1, 501, dtype=np.uint32).tobytes(), dtype=np.float32)
+    audio[0, 4_000:4_500] = tiny
+    out = plugin.process(audio, sample_rate_hz, buffer_size=buffer_size)
+    expected = np.where(np.isfinite(audio) & ((np.abs(audio) >= np.finfo(np.float32).tiny) | (audio == 0)), audio, 0)
+    assert np.isfinite(out).all()
+    assert not ((out != 0) & (np.abs(out) < np.finfo(np.float32).tiny)).any(), "subnormal output"
+    assert np.array_equal(np.abs(out).view(np.uint32), np.abs(expected).view(np.uint32))
+
+
+def test_every_field_round_trips(plugin):
+    """A state with every parameter and field away from its default (the checked-in format 0
+    fixture) goes into the VST3 host and comes back out with every value, dose and chains
+    included."""
+    with open(ROOT / "tests" / "data" / "state" / "format-0.json", "rb") as f:
+        fixture = json.load(f)
+    assert component_state(plugin.raw_state)["fields"]["chain"] != fixture["fields"]["chain"]
+    restored = pedalboard.load_plugin(str(bundle_path()))
+    restored.raw_state = with_component_state(plugin.raw_state, fixture)
+    saved = component_state(restored.raw_state)
+    for key in ["chain", "audition", "exposure"]:
+        assert saved["fields"][key] == fixture["fields"][key], key
+    assert saved["params"] == fixture["params"]
+    assert json.loads(saved["fields"]["load_report"]) == []
+    assert restored.output_trim_db == pytest.approx(-3.5, abs=1e-4)
+
+
+def with_component_state(raw_state, state):
+    """raw_state with its component state replaced by `state` (JUCE's size.chars encoding)."""
+    text = raw_state.decode("latin-1")
+    start = text.index("<IComponent>") + len("<IComponent>")
+    end = text.index("</IComponent>", start)
+    data = json.dumps(state).encode()
+    bits = int.from_bytes(data, "little")
+    chars = "".join(JUCE_BASE64[(bits >> (6 * k)) & 63] for k in range((8 * len(data) + 5) // 6))
+    return (text[:start] + f"{len(data)}.{chars}" + text[end:]).encode("latin-1")

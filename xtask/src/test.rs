@@ -41,6 +41,23 @@ pub fn run() -> Result<()> {
         run_checked("cargo test", cargo().args(["test", "--workspace"]))?;
         Ok(Outcome::Passed)
     });
+    step("long sessions (8 h of audio against closed forms)", &|| {
+        run_checked(
+            "the long sessions",
+            cargo().args([
+                "test",
+                "--package",
+                "earstage",
+                "--test",
+                "long",
+                "eight_hours",
+                "--",
+                "--ignored",
+                "--nocapture",
+            ]),
+        )?;
+        Ok(Outcome::Passed)
+    });
     step("release bundles (target/bundled)", &|| {
         bundle_release()?;
         Ok(Outcome::Passed)
@@ -106,6 +123,9 @@ pub fn run() -> Result<()> {
     });
     step("clap-validator (CLAP_VALIDATOR)", &|| {
         clap_validator(bundled)
+    });
+    step("VST3 validator (VST3_VALIDATOR)", &|| {
+        vst3_validator(bundled)
     });
 
     print_summary(&suites);
@@ -231,6 +251,26 @@ fn clap_validator(bundled: bool) -> Result<Outcome> {
         Command::new(Path::new(&validator))
             .arg("validate")
             .arg(&bundle),
+    )?;
+    Ok(Outcome::Passed)
+}
+
+/// Steinberg's `validator` from the VST3 SDK, built outside the repository, when
+/// `VST3_VALIDATOR` names it: the extensive tests (`-e`) on the bundle.
+fn vst3_validator(bundled: bool) -> Result<Outcome> {
+    let Some(validator) = std::env::var_os("VST3_VALIDATOR") else {
+        println!(
+            "VST3_VALIDATOR is not set: skipping Steinberg's validator (set it to the VST3 SDK's \
+             validator binary to run it)"
+        );
+        return Ok(Outcome::Skipped("VST3_VALIDATOR not set".into()));
+    };
+    require_bundles(bundled)?;
+    run_checked(
+        "the VST3 validator",
+        Command::new(Path::new(&validator))
+            .arg("-e")
+            .arg(bundle_dir().join("Earstage.vst3")),
     )?;
     Ok(Outcome::Passed)
 }

@@ -27,6 +27,10 @@ pub(crate) fn interpolate<const N: usize>(
     map(a[column]) + t * (map(b[column]) - map(a[column]))
 }
 
+/// The most points a curve may have: a 1/1000-octave measurement of 10 Hz–24 kHz has 11,000;
+/// this leaves room while bounding what a damaged or hostile file or project can make us hold.
+pub const MAX_POINTS: usize = 65_536;
+
 /// A measured or imported impedance: rows of (Hz, |Z| Ω, phase degrees).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<[f64; 3]>", into = "Vec<[f64; 3]>")]
@@ -39,6 +43,8 @@ pub struct ImpedanceCurve {
 pub enum CurveError {
     #[error("needs at least 2 points, got {0}")]
     TooFewPoints(usize),
+    #[error("has {0} points; at most {MAX_POINTS} are allowed")]
+    TooManyPoints(usize),
     #[error("point {row}: frequency {hz} Hz is not above the one before it")]
     NotIncreasing { row: usize, hz: f64 },
     #[error("point {row}: {what} {value} is out of range ({range})")]
@@ -91,6 +97,9 @@ impl ImpedanceCurve {
 fn check_frequencies<const N: usize>(rows: &[[f64; N]]) -> Result<(), CurveError> {
     if rows.len() < 2 {
         return Err(CurveError::TooFewPoints(rows.len()));
+    }
+    if rows.len() > MAX_POINTS {
+        return Err(CurveError::TooManyPoints(rows.len()));
     }
     for (i, row) in rows.iter().enumerate() {
         if !(row[0].is_finite() && row[0] > 0.0) {

@@ -227,6 +227,13 @@ fn curve_error(err: CurveError, lines: &[usize]) -> TextError {
         CurveError::TooFewPoints(n) => {
             TextError::at(0, format!("needs at least 2 points, found {n}"))
         }
+        CurveError::TooManyPoints(n) => TextError::at(
+            0,
+            format!(
+                "has {n} points; at most {} are allowed",
+                super::curve::MAX_POINTS
+            ),
+        ),
         CurveError::NotIncreasing { row, hz } => TextError::at(
             line_of(row),
             format!(
