@@ -182,11 +182,15 @@ def test_every_field_round_trips(plugin):
 
 
 def with_component_state(raw_state, state):
-    """raw_state with its component state replaced by `state` (JUCE's size.chars encoding)."""
-    text = raw_state.decode("latin-1")
+    """raw_state with its component state replaced by `state`. JUCE's envelope is "VC2!", the
+    XML's length (u32, little-endian), then the XML; the component state inside is JUCE's
+    size.chars encoding."""
+    assert raw_state[:4] == b"VC2!"
+    text = raw_state[8:].decode("latin-1")
     start = text.index("<IComponent>") + len("<IComponent>")
     end = text.index("</IComponent>", start)
     data = json.dumps(state).encode()
     bits = int.from_bytes(data, "little")
     chars = "".join(JUCE_BASE64[(bits >> (6 * k)) & 63] for k in range((8 * len(data) + 5) // 6))
-    return (text[:start] + f"{len(data)}.{chars}" + text[end:]).encode("latin-1")
+    xml = (text[:start] + f"{len(data)}.{chars}" + text[end:]).encode("latin-1")
+    return b"VC2!" + len(xml).to_bytes(4, "little") + xml
