@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use clack_extensions::gui::{GuiApiType, GuiConfiguration, PluginGui, Window};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, ImageFormat, WindowClass};
+use x11rb::wrapper::ConnectionExt as _;
 
 mod common;
 
@@ -66,7 +67,9 @@ fn editor_opens_embedded_and_draws_text() {
         )
         .unwrap();
     display.map_window(parent).unwrap();
-    display.flush().unwrap();
+    // A round trip, not only a flush: the plugin reparents over its own connection, and the server
+    // must have created the parent before that request arrives.
+    display.sync().unwrap();
 
     // SAFETY: `parent` stays alive until after `destroy`.
     unsafe { gui.set_parent(&handle, Window::from_x11_handle(parent.into())) }
@@ -186,4 +189,146 @@ fn save_png(bgrx: &[u8], width: u32, height: u32) {
         .write_image_data(&rgb)
         .unwrap();
     println!("screenshot: {}", path.display());
+}
+
+/// The editor opened and closed 100 times while audio runs on another thread, and the state
+/// saved every tenth time while processing: no crash, and no lost update. The audio thread moves
+/// the trim every block; a save started after block k was processed holds block k's trim or a
+/// later one.
+#[test]
+#[ignore = "needs an X server and target/bundled/Earstage.clap; run by `cargo xtask test`"]
+fn editor_opens_and_closes_100_times_while_audio_runs() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+    use clack_extensions::state::PluginState;
+    use clack_host::events::event_types::ParamValueEvent;
+    use clack_host::prelude::*;
+
+    /// Trim values the audio thread cycles through (normalized), so a saved value names a block.
+    const STEPS: usize = 97;
+
+    let (display, screen_num) = x11rb::connect(None)
+        .expect("no X server: set DISPLAY (cargo xtask test starts Xvfb when it is installed)");
+    let screen = &display.setup().roots[screen_num];
+    let _host = common::one_host_thread();
+    let (mut instance, _entry) = common::instantiate();
+    let trim = {
+        let handle = instance.plugin_handle();
+        let params: PluginParams = handle.get_extension().expect("params extension");
+        let mut buffer = ParamInfoBuffer::new();
+        let mut found = None;
+        for i in 0..params.count(&handle) {
+            if let Some(info) = params.get_info(&handle, i, &mut buffer)
+                && info.name == b"Output Trim"
+            {
+                found = Some(info.id);
+            }
+        }
+        found.expect("Output Trim")
+    };
+
+    let config = PluginAudioConfiguration {
+        sample_rate: common::SAMPLE_RATE_HZ,
+        min_frames_count: 1,
+        max_frames_count: common::BLOCK as u32,
+    };
+    let processor = instance.activate(|_, _| (), config).expect("activate");
+    let stop = Arc::new(AtomicBool::new(false));
+    let processed = Arc::new(AtomicUsize::new(0));
+    let audio = {
+        let (stop, processed) = (stop.clone(), processed.clone());
+        std::thread::spawn(move || {
+            let mut processor = processor.start_processing().expect("start processing");
+            let tone: Vec<f32> = (0..common::BLOCK)
+                .map(|i| (0.5 * (i as f64 * 0.13).sin()) as f32)
+                .collect();
+            let mut block = 0usize;
+            while !stop.load(Ordering::Acquire) {
+                let value = (block % STEPS) as f64 / (STEPS - 1) as f64;
+                let event = ParamValueEvent::new(0, trim, Pckn::match_all(), value);
+                let out = common::play_block(&mut processor, &[&tone, &tone], &[event]);
+                assert!(out.iter().flatten().all(|x| x.is_finite()), "block {block}");
+                processed.store(block, Ordering::Release);
+                block += 1;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            processor.stop_processing()
+        })
+    };
+
+    let handle = instance.plugin_handle();
+    let gui: PluginGui = handle.get_extension().expect("gui extension");
+    let state: PluginState = handle.get_extension().expect("state extension");
+    let x11 = GuiConfiguration {
+        api_type: GuiApiType(c"x11"),
+        is_floating: false,
+    };
+    let parent = display.generate_id().unwrap();
+    display
+        .create_window(
+            screen.root_depth,
+            parent,
+            screen.root,
+            0,
+            0,
+            800,
+            600,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            screen.root_visual,
+            &CreateWindowAux::new(),
+        )
+        .unwrap();
+    display.map_window(parent).unwrap();
+    // A round trip, not only a flush: the plugin reparents over its own connection, and the server
+    // must have created the parent before that request arrives.
+    display.sync().unwrap();
+    let mut saves = 0;
+    let rounds: usize = std::env::var("EARSTAGE_GUI_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(100);
+    for round in 0..rounds {
+        gui.create(&handle, x11).expect("create the editor");
+        // SAFETY: `parent` stays alive until after `destroy`.
+        unsafe { gui.set_parent(&handle, Window::from_x11_handle(parent.into())) }
+            .expect("embed the editor");
+        gui.show(&handle).expect("show the editor");
+        std::thread::sleep(Duration::from_millis(30));
+        if round % 10 == 0 {
+            let before = processed.load(Ordering::Acquire);
+            let mut bytes = Vec::new();
+            state
+                .save(&handle, &mut bytes)
+                .expect("save while processing");
+            let after = processed.load(Ordering::Acquire);
+            let length = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+            let json: nice_plug::plugin::PluginState =
+                serde_json::from_slice(&bytes[8..8 + length]).expect("the saved state is JSON");
+            let nice_plug::plugin::ParamValue::F32(trim_db) = json.params["trim"] else {
+                panic!("no trim in the saved state");
+            };
+            // Back to the block index (mod STEPS) from the plain value (−24…+12 dB).
+            let step = ((f64::from(trim_db) + 24.0) / 36.0 * (STEPS - 1) as f64).round() as usize;
+            let window: Vec<usize> = (before..=after + 1).map(|b| b % STEPS).collect();
+            assert!(
+                window.contains(&step),
+                "round {round}: saved trim {trim_db} dB is block {step} (mod {STEPS}), processed \
+                 {before}…{after}: an update was lost"
+            );
+            saves += 1;
+        }
+        gui.hide(&handle).ok();
+        gui.destroy(&handle);
+    }
+    stop.store(true, Ordering::Release);
+    let stopped = audio.join().expect("the audio thread");
+    instance.deactivate(stopped);
+    assert_eq!(saves, rounds.div_ceil(10));
+    assert!(
+        processed.load(Ordering::Acquire) > 100,
+        "audio ran alongside"
+    );
 }

@@ -135,48 +135,18 @@ pub fn process_with(
     let processor = instance.activate(|_, _| (), config).expect("activate");
     let mut processor = processor.start_processing().expect("start processing");
     let mut output = vec![vec![0.0f32; len]; channels];
-    let mut input_ports = AudioPorts::with_capacity(channels, 1);
-    let mut output_ports = AudioPorts::with_capacity(channels, 1);
-    let mut output_events = EventBuffer::new();
     let param_events: Vec<ParamValueEvent> = first_block_params
         .iter()
         .map(|&(id, value)| ParamValueEvent::new(0, id, Pckn::match_all(), value))
         .collect();
     for start in (0..len).step_by(block) {
         let end = (start + block).min(len);
-        let mut in_blocks: Vec<Vec<f32>> = input.iter().map(|c| c[start..end].to_vec()).collect();
-        let mut out_blocks = vec![vec![0.0f32; end - start]; channels];
         let events: &[ParamValueEvent] = if start == 0 { &param_events } else { &[] };
-        let input_events = InputEvents::from_buffer(&events);
-        let mut out_events = OutputEvents::from_buffer(&mut output_events);
-        let inputs = input_ports.with_input_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_input_only(
-                in_blocks
-                    .iter_mut()
-                    .map(|b| InputChannel::variable(b.as_mut_slice())),
-            ),
-        }]);
-        let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_output_only(
-                out_blocks.iter_mut().map(|b| b.as_mut_slice()),
-            ),
-        }]);
-        processor
-            .process(
-                &inputs,
-                &mut outputs,
-                &input_events,
-                &mut out_events,
-                None,
-                None,
-            )
-            .expect("process");
+        let inputs: Vec<&[f32]> = input.iter().map(|c| &c[start..end]).collect();
+        let out_blocks = play_block(&mut processor, &inputs, events);
         for (out, block) in output.iter_mut().zip(&out_blocks) {
             out[start..end].copy_from_slice(block);
         }
-        output_events.clear();
         if real_time {
             std::thread::sleep(std::time::Duration::from_secs_f64(
                 (end - start) as f64 / sample_rate_hz,
@@ -186,4 +156,47 @@ pub fn process_with(
     let stopped = processor.stop_processing();
     instance.deactivate(stopped);
     output
+}
+
+/// One block through a started processor: `input` (one slice per channel) with `events`;
+/// returns the output.
+pub fn play_block(
+    processor: &mut StartedPluginAudioProcessor<TestHost>,
+    input: &[&[f32]],
+    events: &[ParamValueEvent],
+) -> Vec<Vec<f32>> {
+    let channels = input.len();
+    let len = input[0].len();
+    let mut input_ports = AudioPorts::with_capacity(channels, 1);
+    let mut output_ports = AudioPorts::with_capacity(channels, 1);
+    let mut output_events = EventBuffer::new();
+    let mut in_blocks: Vec<Vec<f32>> = input.iter().map(|c| c.to_vec()).collect();
+    let mut out_blocks = vec![vec![0.0f32; len]; channels];
+    let input_events = InputEvents::from_buffer(&events);
+    let mut out_events = OutputEvents::from_buffer(&mut output_events);
+    let inputs = input_ports.with_input_buffers([AudioPortBuffer {
+        latency: 0,
+        channels: AudioPortBufferType::f32_input_only(
+            in_blocks
+                .iter_mut()
+                .map(|b| InputChannel::variable(b.as_mut_slice())),
+        ),
+    }]);
+    let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
+        latency: 0,
+        channels: AudioPortBufferType::f32_output_only(
+            out_blocks.iter_mut().map(|b| b.as_mut_slice()),
+        ),
+    }]);
+    processor
+        .process(
+            &inputs,
+            &mut outputs,
+            &input_events,
+            &mut out_events,
+            None,
+            None,
+        )
+        .expect("process");
+    out_blocks
 }

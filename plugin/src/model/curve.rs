@@ -30,6 +30,8 @@ pub(crate) fn interpolate<const N: usize>(
 /// The most points a curve may have: a 1/1000-octave measurement of 10 Hz–24 kHz has 11,000;
 /// this leaves room while bounding what a damaged or hostile file or project can make us hold.
 pub const MAX_POINTS: usize = 65_536;
+/// The highest frequency a curve may hold, Hz: far above any audio rate's Nyquist frequency.
+pub const MAX_HZ: f64 = 1e6;
 
 /// A measured or imported impedance: rows of (Hz, |Z| Ω, phase degrees).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,12 +104,12 @@ fn check_frequencies<const N: usize>(rows: &[[f64; N]]) -> Result<(), CurveError
         return Err(CurveError::TooManyPoints(rows.len()));
     }
     for (i, row) in rows.iter().enumerate() {
-        if !(row[0].is_finite() && row[0] > 0.0) {
+        if !(row[0].is_finite() && row[0] > 0.0 && row[0] <= MAX_HZ) {
             return Err(CurveError::OutOfRange {
                 row: i + 1,
                 what: "frequency",
                 value: row[0],
-                range: "above 0 Hz",
+                range: "above 0 Hz, up to 1 MHz",
             });
         }
         if i > 0 && row[0] <= rows[i - 1][0] {

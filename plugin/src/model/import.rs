@@ -5,12 +5,17 @@
 //! error nothing is returned, so whatever the caller had stays as it was.
 
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::curve::{CurveError, FrequencyResponse, ImpedanceCurve};
+use super::curve::{CurveError, FrequencyResponse, ImpedanceCurve, MAX_POINTS};
 use super::min_phase::minimum_phase_degrees;
+
+/// The largest file an import reads: far above any measurement (65,536 lines of three numbers
+/// are about 3 MB), and a bound on what a wrong or hostile file can make us hold.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// Why a file could not be imported.
 #[derive(Debug, Error)]
@@ -162,6 +167,14 @@ fn read_table(text: &str, value_names: &[&str]) -> Result<Table, TextError> {
                         format!("expected at least 2 numbers, found {}", numbers.len()),
                     ));
                 }
+                if rows.len() == MAX_POINTS {
+                    return Err(TextError::at(
+                        line,
+                        format!(
+                            "more than {MAX_POINTS} data lines; at most {MAX_POINTS} are allowed"
+                        ),
+                    ));
+                }
                 rows.push((line, numbers));
             }
             Err(_) if rows.is_empty() && columns.is_none() => {
@@ -172,7 +185,10 @@ fn read_table(text: &str, value_names: &[&str]) -> Result<Table, TextError> {
                     .iter()
                     .find(|f| f.parse::<f64>().is_err())
                     .unwrap_or(&"");
-                return Err(TextError::at(line, format!("{bad:?} is not a number")));
+                return Err(TextError::at(
+                    line,
+                    format!("{bad:?} is not a number; after the header a line holds numbers only"),
+                ));
             }
         }
     }
@@ -229,10 +245,7 @@ fn curve_error(err: CurveError, lines: &[usize]) -> TextError {
         }
         CurveError::TooManyPoints(n) => TextError::at(
             0,
-            format!(
-                "has {n} points; at most {} are allowed",
-                super::curve::MAX_POINTS
-            ),
+            format!("has {n} points; at most {MAX_POINTS} are allowed"),
         ),
         CurveError::NotIncreasing { row, hz } => TextError::at(
             line_of(row),
@@ -267,7 +280,7 @@ pub fn impedance_from_text(text: &str) -> Result<ImpedanceCurve, TextError> {
             .map_or(0, |p| p.line);
         return Err(TextError::at(
             line,
-            "no phase on this line, but other lines have one",
+            "no phase on this line, but other lines have one; give a phase on every line or on none",
         ));
     }
     if with_phase == picked.len() {
@@ -299,10 +312,37 @@ pub fn response_from_text(text: &str) -> Result<FrequencyResponse, TextError> {
         .map_err(|e| curve_error(e, &lines))
 }
 
-fn read_text(path: &Path) -> Result<String, ImportError> {
-    std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+/// Reads a text file of at most [`MAX_FILE_BYTES`] bytes. What is read is bounded before it is
+/// held, so neither a huge file nor an endless one (a device, a pipe) can exhaust memory; bytes
+/// that are not UTF-8 are refused with the line they are on.
+pub fn read_text(path: &Path) -> Result<String, ImportError> {
+    let io = |source| ImportError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ImportError::File {
+            path: path.to_path_buf(),
+            reason: format!("larger than {MAX_FILE_BYTES} bytes; at most that much is read"),
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        ImportError::Line {
+            path: path.to_path_buf(),
+            line: bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1,
+            reason: format!(
+                "byte {:#04x} at offset {at} is not text; the file must be plain text (UTF-8)",
+                bytes[at]
+            ),
+        }
     })
 }
 

@@ -20,6 +20,7 @@ pub mod preset;
 pub mod source;
 pub mod spl;
 pub mod units;
+pub mod wav;
 pub mod weighting;
 
 pub use realfft::num_complex::Complex64;

@@ -7,7 +7,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::import::{self, ImportError};
 use super::{Attenuator, Cable, Chain, Iem, Source};
+
+/// What a preset file looks like, said with every syntax error.
+const PRESET_SHAPE: &str = "a preset is TOML with any of the tables [source], [attenuator], [cable] \
+     and [iem], each key given once (docs/chain.md, \"Presets\")";
 
 /// A preset file's contents.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -68,7 +73,7 @@ impl Preset {
             PresetError::Parse {
                 path: path.to_path_buf(),
                 line,
-                reason: e.message().to_owned(),
+                reason: format!("{}; {PRESET_SHAPE}", e.message().trim_end()),
             }
         })?;
         let invalid = |reason: String| PresetError::Invalid {
@@ -95,10 +100,12 @@ impl Preset {
         Ok(preset)
     }
 
+    /// Reads and validates a preset file (at most [`import::MAX_FILE_BYTES`], UTF-8).
     pub fn load(path: &Path) -> Result<Self, PresetError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PresetError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = import::read_text(path).map_err(|e| match e {
+            ImportError::Io { path, source } => PresetError::Read { path, source },
+            ImportError::Line { path, line, reason } => PresetError::Parse { path, line, reason },
+            ImportError::File { path, reason } => PresetError::Invalid { path, reason },
         })?;
         Self::from_toml(&text, path)
     }

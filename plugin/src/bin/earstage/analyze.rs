@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::chain_args::ChainArgs;
 use crate::spl::{SplAnalyzer, SplReport};
-use crate::wav::WavReader;
 use earstage::model::catalog::Catalog;
+use earstage::model::wav::WavReader;
 
 /// Files longer than this get a progress bar (on a terminal).
 const PROGRESS_MIN_S: f64 = 30.0;

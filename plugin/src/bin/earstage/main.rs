@@ -14,7 +14,6 @@ mod demo_signal;
 mod plot;
 mod render;
 mod spl;
-mod wav;
 
 #[derive(Parser)]
 #[command(

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::analyze::{MeterReport, progress_bar};
 use crate::chain_args::ChainArgs;
-use crate::wav::WavReader;
+use earstage::model::wav::WavReader;
 
 #[derive(Args, Debug)]
 pub struct RenderCommand {

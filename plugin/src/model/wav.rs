@@ -1,6 +1,6 @@
 //! A streaming WAV reader for analysis: 16/24/32-bit integer and 32/64-bit float PCM,
 //! WAVE_FORMAT_EXTENSIBLE included, 1–8 channels. (hound, the usual crate, does not read 64-bit
-//! float.) Every error names the file and says what is wrong with it.
+//! float.) Every error names the file, the chunk or field at fault, and what is allowed.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -9,6 +9,11 @@ use std::path::{Path, PathBuf};
 /// Frames read per call of [`WavReader::read_block`].
 pub const BLOCK_FRAMES: usize = 4_096;
 const MAX_CHANNELS: u16 = 8;
+/// The sample rates read, Hz.
+const MIN_RATE_HZ: u32 = 8_000;
+const MAX_RATE_HZ: u32 = 768_000;
+/// The largest fmt chunk read (WAVE_FORMAT_EXTENSIBLE's is 40 bytes).
+const MAX_FMT_BYTES: u32 = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WavError {
@@ -21,11 +26,11 @@ pub enum WavError {
     #[error("{path}: not a WAV file: {reason}")]
     NotWav { path: PathBuf, reason: String },
     #[error(
-        "{path}: unsupported WAV: {reason} (Earstage reads 16/24/32-bit integer and 32/64-bit float PCM, 1 to 8 channels)"
+        "{path}: unsupported WAV: {reason} (Earstage reads 16/24/32-bit integer and 32/64-bit float PCM, 1 to 8 channels, 8 to 768 kHz)"
     )]
     Unsupported { path: PathBuf, reason: String },
     #[error(
-        "{path}: truncated: the data chunk holds {expected} frames but the file ends after {found}"
+        "{path}: truncated: the data chunk holds {expected} frames but the file ends after {found} (a WAV file must hold its whole data chunk)"
     )]
     Truncated {
         path: PathBuf,
@@ -44,7 +49,8 @@ pub enum SampleFormat {
 }
 
 impl SampleFormat {
-    fn bytes(self) -> usize {
+    /// Bytes per sample.
+    pub fn bytes(self) -> usize {
         match self {
             Self::Int16 => 2,
             Self::Int24 => 3,
@@ -111,13 +117,15 @@ impl WavReader {
         let mut file = BufReader::new(file);
         let mut header = [0u8; 12];
         read_exact_or(&mut file, &mut header, || {
-            not_wav("shorter than a RIFF header")
+            not_wav("shorter than the 12-byte RIFF/WAVE header a WAV file starts with")
         })?;
         if &header[0..4] != b"RIFF" || &header[8..12] != b"WAVE" {
             return Err(if &header[0..4] == b"RF64" {
                 unsupported("RF64 (files over 4 GB)".into())
             } else {
-                not_wav("no RIFF/WAVE header")
+                not_wav(
+                    "no RIFF/WAVE header (a WAV file starts with \"RIFF\", a size and \"WAVE\")",
+                )
             });
         }
         let mut fmt: Option<(SampleFormat, usize, u32)> = None;
@@ -125,18 +133,28 @@ impl WavReader {
             let mut chunk = [0u8; 8];
             read_exact_or(&mut file, &mut chunk, || {
                 not_wav(if fmt.is_some() {
-                    "no data chunk"
+                    "the file ends before its data chunk (a WAV file needs a fmt and a data chunk)"
                 } else {
-                    "no fmt chunk"
+                    "the file ends before its fmt chunk (a WAV file needs a fmt and a data chunk)"
                 })
             })?;
             let id = [chunk[0], chunk[1], chunk[2], chunk[3]];
             let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]);
             match &id {
                 b"fmt " => {
+                    // WAVE_FORMAT_EXTENSIBLE's is 40 bytes; a larger one is damage, and must not
+                    // make us allocate what its header claims.
+                    if size > MAX_FMT_BYTES {
+                        return Err(not_wav(&format!(
+                            "the fmt chunk claims {size} bytes; at most {MAX_FMT_BYTES} are allowed"
+                        )));
+                    }
                     let mut body = vec![0u8; size as usize];
                     read_exact_or(&mut file, &mut body, || {
-                        not_wav("the fmt chunk is cut short")
+                        not_wav(&format!(
+                            "the file ends inside the fmt chunk, which must hold the {size} bytes \
+                             it claims"
+                        ))
                     })?;
                     fmt = Some(parse_fmt(&body).map_err(|e| match e {
                         FmtError::Malformed(reason) => not_wav(reason),
@@ -148,7 +166,9 @@ impl WavReader {
                 }
                 b"data" => {
                     let Some((format, channels, sample_rate)) = fmt else {
-                        return Err(not_wav("the data chunk comes before the fmt chunk"));
+                        return Err(not_wav(
+                            "the data chunk comes before the fmt chunk (fmt must come first)",
+                        ));
                     };
                     let frame_bytes = (format.bytes() * channels) as u64;
                     let start = file.stream_position().map_err(io)?;
@@ -240,7 +260,7 @@ enum FmtError {
 fn parse_fmt(body: &[u8]) -> Result<(SampleFormat, usize, u32), FmtError> {
     if body.len() < 16 {
         return Err(FmtError::Malformed(
-            "the fmt chunk is shorter than 16 bytes",
+            "the fmt chunk is shorter than the 16 bytes it needs",
         ));
     }
     let u16_at = |i: usize| u16::from_le_bytes([body[i], body[i + 1]]);
@@ -251,7 +271,7 @@ fn parse_fmt(body: &[u8]) -> Result<(SampleFormat, usize, u32), FmtError> {
     if tag == 0xFFFE {
         if body.len() < 26 {
             return Err(FmtError::Malformed(
-                "WAVE_FORMAT_EXTENSIBLE without its sub-format",
+                "WAVE_FORMAT_EXTENSIBLE without its sub-format (the fmt chunk needs 26 bytes or more)",
             ));
         }
         tag = u16_at(24);
@@ -259,8 +279,10 @@ fn parse_fmt(body: &[u8]) -> Result<(SampleFormat, usize, u32), FmtError> {
     if channels == 0 || channels > MAX_CHANNELS {
         return Err(FmtError::Unsupported(format!("{channels} channels")));
     }
-    if sample_rate == 0 {
-        return Err(FmtError::Malformed("sample rate 0"));
+    if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&sample_rate) {
+        return Err(FmtError::Unsupported(format!(
+            "sample rate {sample_rate} Hz"
+        )));
     }
     let format = match (tag, bits) {
         (1, 16) => SampleFormat::Int16,
