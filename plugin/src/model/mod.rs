@@ -7,6 +7,7 @@
 
 pub mod advisor;
 pub mod attenuator;
+pub mod audio_file;
 pub mod audition;
 pub mod catalog;
 pub mod chain;
@@ -20,7 +21,6 @@ pub mod preset;
 pub mod source;
 pub mod spl;
 pub mod units;
-pub mod wav;
 pub mod weighting;
 
 pub use realfft::num_complex::Complex64;

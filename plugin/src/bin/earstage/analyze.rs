@@ -1,4 +1,4 @@
-//! `earstage analyze <wav>`: the meters over a whole file, through the plugin's engine.
+//! `earstage analyze <file>`: the meters over a whole audio file, through the plugin's engine.
 
 use std::path::Path;
 
@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::chain_args::ChainArgs;
 use crate::spl::{SplAnalyzer, SplReport};
+use earstage::model::audio_file::AudioFile;
 use earstage::model::catalog::Catalog;
-use earstage::model::wav::WavReader;
 
 /// Files longer than this get a progress bar (on a terminal).
 const PROGRESS_MIN_S: f64 = 30.0;
@@ -184,19 +184,17 @@ pub fn run(path: &Path, json: bool, over_threshold_dbtp: f32, chain: &ChainArgs)
     } else {
         Some(chain.resolve(&Catalog::builtin())?)
     };
-    let mut wav = WavReader::open(path)?;
-    let duration_s = wav.duration_s();
+    let mut file = AudioFile::open(path)?;
     let progress = progress_bar(
-        wav.frames,
-        duration_s,
+        file.declared_frames.unwrap_or(0),
+        file.declared_duration_s().unwrap_or(0.0),
         &format!("analyzing {}", path.display()),
     );
     let settings = EngineSettings {
         over_threshold_dbtp,
         ..EngineSettings::default()
     };
-    let channels = wav.channels;
-    let (sample_rate, format) = (wav.sample_rate, wav.format);
+    let (sample_rate, channels) = (file.sample_rate, file.channels);
     let mut spl = chain
         .as_ref()
         .map(|c| SplAnalyzer::new(c, f64::from(sample_rate), channels));
@@ -205,7 +203,7 @@ pub fn run(path: &Path, json: bool, over_threshold_dbtp: f32, chain: &ChainArgs)
         channels,
         &settings,
         |planar| {
-            let n = wav.read_block(planar)?;
+            let n = file.read_block(planar)?;
             progress.inc(n as u64);
             Ok(n)
         },
@@ -216,17 +214,32 @@ pub fn run(path: &Path, json: bool, over_threshold_dbtp: f32, chain: &ChainArgs)
         },
     )?;
     progress.finish_and_clear();
+    let duration_s = file.duration_read_s();
     let report = MeterReport::new(&collector.frame, &collector.overs, duration_s);
+    if file.skipped_packets > 0 {
+        eprintln!(
+            "warning: {}: {} damaged packet(s) could not be decoded and were skipped",
+            path.display(),
+            file.skipped_packets
+        );
+    }
     let spl = spl.map(SplAnalyzer::finish);
     if json {
         #[derive(Serialize)]
         struct Full<'a> {
+            /// "PCM", "float PCM", "FLAC", "ALAC", "MP3", "AAC" or "Vorbis".
+            codec: &'static str,
+            /// Bits per sample of a lossless file; absent for a lossy one.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            bits_per_sample: Option<u32>,
             #[serde(flatten)]
             meters: &'a MeterReport,
             #[serde(flatten, skip_serializing_if = "Option::is_none")]
             spl: Option<&'a SplReport>,
         }
         let full = Full {
+            codec: file.encoding.codec,
+            bits_per_sample: file.encoding.bits_per_sample,
             meters: &report,
             spl: spl.as_ref(),
         };
@@ -237,7 +250,7 @@ pub fn run(path: &Path, json: bool, over_threshold_dbtp: f32, chain: &ChainArgs)
             path.display(),
             sample_rate,
             channels,
-            format.describe(),
+            file.encoding.describe(),
             duration_s
         );
         report.print_text();

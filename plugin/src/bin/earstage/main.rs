@@ -28,10 +28,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Meter a WAV file: true peak (precise and BS.1770), sample peak, overs, loudness.
+    /// Meter an audio file: true peak (precise and BS.1770), sample peak, overs, loudness.
     Analyze {
-        /// The WAV file (16/24/32-bit integer or 32/64-bit float, 1 to 8 channels).
-        wav: PathBuf,
+        /// The audio file: WAV, AIFF, FLAC, MP3, Ogg Vorbis, AAC or ALAC, 1 to 8 channels.
+        file: PathBuf,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -75,11 +75,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze {
-            wav,
+            file,
             json,
             over_threshold,
             chain,
-        } => analyze::run(&wav, json, over_threshold, &chain),
+        } => analyze::run(&file, json, over_threshold, &chain),
         Command::Chain(cmd) => chain::run(&cmd),
         Command::Render(cmd) => render::run(&cmd),
         Command::Catalog { json } => catalog::run(json),

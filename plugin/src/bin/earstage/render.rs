@@ -17,11 +17,11 @@ use serde::Serialize;
 
 use crate::analyze::{MeterReport, progress_bar};
 use crate::chain_args::ChainArgs;
-use earstage::model::wav::WavReader;
+use earstage::model::audio_file::AudioFile;
 
 #[derive(Args, Debug)]
 pub struct RenderCommand {
-    /// The WAV file to play through the audition chain.
+    /// The audio file to play through the audition chain (any format `analyze` reads).
     pub input: PathBuf,
     /// Where to write the result (32-bit float WAV, the input's rate and channels).
     pub output: PathBuf,
@@ -149,8 +149,8 @@ pub fn run(cmd: &RenderCommand) -> Result<()> {
     CEILING_DB.check("--ceiling", cmd.ceiling)?;
     check_output(&cmd.input, &cmd.output, cmd.force)?;
 
-    let mut wav = WavReader::open(&cmd.input)?;
-    let (fs, channels, duration_s) = (wav.sample_rate, wav.channels, wav.duration_s());
+    let mut file = AudioFile::open(&cmd.input)?;
+    let (fs, channels) = (file.sample_rate, file.channels);
     let chain = AuditionChain::from_rig(&audition);
     let settings = EngineSettings {
         audition: AuditionSettings {
@@ -191,15 +191,15 @@ pub fn run(cmd: &RenderCommand) -> Result<()> {
     let mut writer = hound::WavWriter::create(&partial, spec)
         .with_context(|| format!("cannot write {}", partial.display()))?;
     let progress = progress_bar(
-        wav.frames,
-        duration_s,
+        file.declared_frames.unwrap_or(0),
+        file.declared_duration_s().unwrap_or(0.0),
         &format!("rendering {}", cmd.input.display()),
     );
     let mut collector = Collector::default();
     let mut planar = vec![Vec::new(); channels];
     let result = (|| -> Result<()> {
         loop {
-            let n = wav.read_block(&mut planar)?;
+            let n = file.read_block(&mut planar)?;
             if n == 0 {
                 break;
             }
@@ -223,6 +223,7 @@ pub fn run(cmd: &RenderCommand) -> Result<()> {
     std::fs::rename(&partial, &cmd.output)
         .with_context(|| format!("cannot write {}", cmd.output.display()))?;
     engine.finish(&mut collector);
+    let duration_s = file.duration_read_s();
 
     let status = engine.status();
     let load =

@@ -1,0 +1,414 @@
+//! Reading audio files for offline analysis and rendering: WAV (EXTENSIBLE and 64-bit float
+//! included), AIFF/AIFC, FLAC, MP3, Ogg Vorbis, AAC and ALAC (in MP4/M4A), decoded by
+//! [symphonia](https://crates.io/crates/symphonia) to 32-bit float, full scale = 1.0.
+//!
+//! The file is streamed: at most one decoded packet and one block are held, whatever its length.
+//! Every error names the file, what is wrong (the chunk, field or position where it is known)
+//! and what Earstage reads.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use symphonia::core::audio::{AudioBufferRef, SampleBuffer};
+use symphonia::core::codecs::{self, CodecType, Decoder, DecoderOptions};
+use symphonia::core::errors::Error as DecodeError;
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::{Limit, MetadataOptions};
+use symphonia::core::probe::Hint;
+
+/// Frames returned per call of [`AudioFile::read_block`].
+pub const BLOCK_FRAMES: usize = 4_096;
+/// The most channels read (the meters' limit, `dsp::MAX_CHANNELS`).
+pub const MAX_CHANNELS: usize = 8;
+/// The sample rates read, Hz.
+pub const MIN_RATE_HZ: u32 = 8_000;
+pub const MAX_RATE_HZ: u32 = 768_000;
+/// Tags and cover art are skipped beyond this many bytes, so a damaged size field in them
+/// cannot make us allocate what it claims.
+const METADATA_LIMIT_BYTES: usize = 1 << 20;
+
+/// What every error says Earstage reads.
+const READS: &str = "Earstage reads WAV, AIFF, FLAC, MP3, Ogg Vorbis, AAC and ALAC, 1 to 8 \
+                     channels at 8 to 768 kHz";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AudioFileError {
+    #[error("{path}: cannot read the file: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a readable audio file: {reason} ({READS})")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("{path}: unsupported: {reason} ({READS})")]
+    Unsupported { path: PathBuf, reason: String },
+    #[error("{path}: damaged at {at_s:.3} s: {reason} (a file must decode to its end)")]
+    Damaged {
+        path: PathBuf,
+        at_s: f64,
+        reason: String,
+    },
+    #[error(
+        "{path}: truncated: the header declares {expected} frames but the file ends after \
+         {found} (a file must hold all the audio its header declares)"
+    )]
+    Truncated {
+        path: PathBuf,
+        expected: u64,
+        found: u64,
+    },
+}
+
+/// How the audio in a file is coded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoding {
+    /// "PCM", "float PCM", "FLAC", "ALAC", "MP3", "AAC", "Vorbis".
+    pub codec: &'static str,
+    /// Bits per sample where the codec has them (PCM, FLAC, ALAC); `None` for lossy codecs.
+    pub bits_per_sample: Option<u32>,
+    /// PCM, FLAC and ALAC: every sample is in the file.
+    pub lossless: bool,
+}
+
+impl Encoding {
+    fn of(codec: CodecType, bits: Option<u32>) -> Self {
+        use codecs::*;
+        let name = match codec {
+            CODEC_TYPE_PCM_F32LE | CODEC_TYPE_PCM_F32BE | CODEC_TYPE_PCM_F64LE
+            | CODEC_TYPE_PCM_F64BE => "float PCM",
+            CODEC_TYPE_FLAC => "FLAC",
+            CODEC_TYPE_ALAC => "ALAC",
+            CODEC_TYPE_MP3 | CODEC_TYPE_MP2 | CODEC_TYPE_MP1 => "MP3",
+            CODEC_TYPE_AAC => "AAC",
+            CODEC_TYPE_VORBIS => "Vorbis",
+            _ => "PCM",
+        };
+        let lossless = matches!(name, "PCM" | "float PCM" | "FLAC" | "ALAC");
+        // Float PCM's width is in its codec type; some readers leave the field empty.
+        let float_bits = match codec {
+            CODEC_TYPE_PCM_F32LE | CODEC_TYPE_PCM_F32BE => Some(32),
+            CODEC_TYPE_PCM_F64LE | CODEC_TYPE_PCM_F64BE => Some(64),
+            _ => None,
+        };
+        Self {
+            codec: name,
+            bits_per_sample: float_bits.or(bits).filter(|_| lossless),
+            lossless,
+        }
+    }
+
+    /// "24-bit FLAC", "32-bit float PCM", "MP3 (lossy)".
+    pub fn describe(&self) -> String {
+        match self.bits_per_sample {
+            Some(bits) => format!("{bits}-bit {}", self.codec),
+            None => format!("{} (lossy)", self.codec),
+        }
+    }
+}
+
+/// An open audio file, decoded as it is read.
+pub struct AudioFile {
+    path: PathBuf,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    pub sample_rate: u32,
+    pub channels: usize,
+    pub encoding: Encoding,
+    /// Frames the file declares, where its header says (most formats do).
+    pub declared_frames: Option<u64>,
+    /// Frames returned so far.
+    pub frames_read: u64,
+    /// Packets a lossy decoder could not decode and skipped (a damaged frame in an MP3, say).
+    pub skipped_packets: u64,
+    /// The last decoded packet, planar, and how much of it has been returned.
+    decoded: Option<SampleBuffer<f32>>,
+    decoded_frames: usize,
+    decoded_at: usize,
+    end: bool,
+    /// Frames the declared count may exceed what a whole file holds: symphonia 0.5 counts the
+    /// 8 bytes of an AIFF SSND chunk's offset and block size as audio.
+    count_slack: u64,
+}
+
+impl AudioFile {
+    pub fn open(path: &Path) -> Result<Self, AudioFileError> {
+        let file = File::open(path).map_err(|source| AudioFileError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let unreadable = |reason: String| AudioFileError::Unreadable {
+            path: path.to_owned(),
+            reason,
+        };
+        let unsupported = |reason: String| AudioFileError::Unsupported {
+            path: path.to_owned(),
+            reason,
+        };
+        let stream = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(extension);
+        }
+        let format_options = FormatOptions {
+            // Encoder delay and padding (MP3's LAME tag, AAC's iTunSMPB) are not programme.
+            enable_gapless: true,
+            ..FormatOptions::default()
+        };
+        let metadata_options = MetadataOptions {
+            limit_metadata_bytes: Limit::Maximum(METADATA_LIMIT_BYTES),
+            limit_visual_bytes: Limit::Maximum(METADATA_LIMIT_BYTES),
+        };
+        let probed = guarded(path, 0.0, || {
+            symphonia::default::get_probe()
+                .format(&hint, stream, &format_options, &metadata_options)
+                .map_err(|e| {
+                    unreadable(match e {
+                        DecodeError::Unsupported(_) => {
+                            "its contents are not an audio format".into()
+                        }
+                        e => describe_error(&e),
+                    })
+                })
+        })?;
+        let format = probed.format;
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| t.codec_params.codec != codecs::CODEC_TYPE_NULL)
+            .ok_or_else(|| unreadable("it holds no audio track".into()))?;
+        let params = track.codec_params.clone();
+        let track_id = track.id;
+        let decoder = guarded(path, 0.0, || {
+            symphonia::default::get_codecs()
+                .make(&params, &DecoderOptions::default())
+                .map_err(|e| unsupported(describe_error(&e)))
+        })?;
+        let bits = params.bits_per_sample.or_else(|| {
+            (params.codec == codecs::CODEC_TYPE_ALAC)
+                .then(|| alac_bit_depth(params.extra_data.as_deref()?))
+                .flatten()
+        });
+        let encoding = Encoding::of(params.codec, bits);
+        let mut file = Self {
+            path: path.to_owned(),
+            format,
+            decoder,
+            track_id,
+            sample_rate: params.sample_rate.unwrap_or(0),
+            channels: params.channels.map_or(0, |c| c.count()),
+            encoding,
+            declared_frames: params.n_frames,
+            frames_read: 0,
+            skipped_packets: 0,
+            decoded: None,
+            decoded_frames: 0,
+            decoded_at: 0,
+            end: false,
+            count_slack: match params.codec {
+                codecs::CODEC_TYPE_PCM_S16BE
+                | codecs::CODEC_TYPE_PCM_S24BE
+                | codecs::CODEC_TYPE_PCM_S32BE
+                | codecs::CODEC_TYPE_PCM_F32BE
+                | codecs::CODEC_TYPE_PCM_F64BE
+                | codecs::CODEC_TYPE_PCM_S8 => {
+                    let frame_bytes = params.bits_per_sample.unwrap_or(8).div_ceil(8) as u64
+                        * params.channels.map_or(1, |c| c.count()) as u64;
+                    8u64.div_ceil(frame_bytes.max(1))
+                }
+                _ => 0,
+            },
+        };
+        // The first packet settles what a header may leave open (an ADTS stream's channels).
+        file.decode_next_guarded()?;
+        if !(1..=MAX_CHANNELS).contains(&file.channels) {
+            return Err(unsupported(format!("{} channels", file.channels)));
+        }
+        if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&file.sample_rate) {
+            return Err(unsupported(format!("sample rate {} Hz", file.sample_rate)));
+        }
+        Ok(file)
+    }
+
+    /// The declared length, seconds, where the header gives it.
+    pub fn declared_duration_s(&self) -> Option<f64> {
+        self.declared_frames
+            .map(|n| n as f64 / f64::from(self.sample_rate))
+    }
+
+    /// The length of what has been read, seconds.
+    pub fn duration_read_s(&self) -> f64 {
+        self.frames_read as f64 / f64::from(self.sample_rate)
+    }
+
+    /// Reads up to [`BLOCK_FRAMES`] frames into `planar` (one Vec per channel, cleared first);
+    /// returns the number of frames, 0 at the end. A file that ends before the frames its header
+    /// declares is an error, as is a lossless packet that does not decode.
+    pub fn read_block(&mut self, planar: &mut [Vec<f32>]) -> Result<usize, AudioFileError> {
+        for channel in planar.iter_mut() {
+            channel.clear();
+        }
+        let mut filled = 0;
+        while filled < BLOCK_FRAMES {
+            if self.decoded_at == self.decoded_frames {
+                if self.end || !self.decode_next_guarded()? {
+                    break;
+                }
+                continue;
+            }
+            let take = (BLOCK_FRAMES - filled).min(self.decoded_frames - self.decoded_at);
+            let samples = self.decoded.as_ref().map_or(&[][..], |b| b.samples());
+            for (ch, out) in planar.iter_mut().enumerate().take(self.channels) {
+                let start = ch * self.decoded_frames + self.decoded_at;
+                out.extend_from_slice(&samples[start..start + take]);
+            }
+            self.decoded_at += take;
+            filled += take;
+        }
+        self.frames_read += filled as u64;
+        if filled == 0
+            && let Some(expected) = self.declared_frames
+            && self.frames_read + self.count_slack < expected
+            && self.encoding.lossless
+        {
+            return Err(AudioFileError::Truncated {
+                path: self.path.clone(),
+                expected,
+                found: self.frames_read,
+            });
+        }
+        Ok(filled)
+    }
+
+    /// [`Self::decode_next`], with a panic in the decoder (a malformed file can trip one)
+    /// turned into an error; the file reads as ended after it.
+    fn decode_next_guarded(&mut self) -> Result<bool, AudioFileError> {
+        let (path, at_s) = (self.path.clone(), self.duration_read_s());
+        let result = guarded(&path, at_s, || self.decode_next());
+        if result.is_err() {
+            self.end = true;
+            self.decoded_frames = 0;
+            self.decoded_at = 0;
+        }
+        result
+    }
+
+    /// Decodes the next packet of the track; `false` at the end of the file.
+    fn decode_next(&mut self) -> Result<bool, AudioFileError> {
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(packet) => packet,
+                Err(DecodeError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    self.end = true;
+                    return Ok(false);
+                }
+                Err(e) => return Err(self.damaged(&e)),
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            match self.decoder.decode(&packet) {
+                Ok(decoded) => {
+                    let spec = *decoded.spec();
+                    let frames = decoded.frames();
+                    if self.decoded.is_none() {
+                        self.sample_rate = spec.rate;
+                        self.channels = spec.channels.count();
+                        // A container may not say the width (ALAC in MP4); the decoder's
+                        // buffer does.
+                        if self.encoding.lossless && self.encoding.bits_per_sample.is_none() {
+                            self.encoding.bits_per_sample = match &decoded {
+                                AudioBufferRef::U8(_) | AudioBufferRef::S8(_) => Some(8),
+                                AudioBufferRef::U16(_) | AudioBufferRef::S16(_) => Some(16),
+                                AudioBufferRef::U24(_) | AudioBufferRef::S24(_) => Some(24),
+                                AudioBufferRef::U32(_) | AudioBufferRef::S32(_) => Some(32),
+                                AudioBufferRef::F32(_) => Some(32),
+                                AudioBufferRef::F64(_) => Some(64),
+                            };
+                        }
+                    } else if spec.channels.count() != self.channels {
+                        return Err(self.damaged_because(format!(
+                            "the channel count changes from {} to {}",
+                            self.channels,
+                            spec.channels.count()
+                        )));
+                    }
+                    let buffer = match &mut self.decoded {
+                        // Its capacity counts samples, all channels together.
+                        Some(b) if b.capacity() >= frames * spec.channels.count() => b,
+                        slot => slot.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
+                    };
+                    buffer.copy_planar_ref(decoded);
+                    self.decoded_frames = frames;
+                    self.decoded_at = 0;
+                    if frames > 0 {
+                        return Ok(true);
+                    }
+                }
+                // A lossy frame that does not decode is skipped, as players do; the count is
+                // reported. A lossless one is an error: its samples would be missing.
+                Err(DecodeError::DecodeError(_)) if !self.encoding.lossless => {
+                    self.skipped_packets += 1;
+                }
+                Err(e) => return Err(self.damaged(&e)),
+            }
+        }
+    }
+
+    fn damaged(&self, error: &DecodeError) -> AudioFileError {
+        self.damaged_because(describe_error(error))
+    }
+
+    fn damaged_because(&self, reason: String) -> AudioFileError {
+        AudioFileError::Damaged {
+            path: self.path.clone(),
+            at_s: self.frames_read as f64 / f64::from(self.sample_rate.max(1)),
+            reason,
+        }
+    }
+}
+
+/// Runs `f`, turning a panic in it into [`AudioFileError::Damaged`]. symphonia 0.5 can panic on
+/// malformed input (an EXTENSIBLE fmt chunk with 32 or more channels and no channel mask
+/// overflows a shift); a damaged file must be an error, never a crash.
+fn guarded<T>(
+    path: &Path,
+    at_s: f64,
+    f: impl FnOnce() -> Result<T, AudioFileError>,
+) -> Result<T, AudioFileError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(AudioFileError::Damaged {
+            path: path.to_owned(),
+            at_s,
+            reason: "the decoder failed on malformed data".into(),
+        })
+    })
+}
+
+/// The bit depth in an ALAC magic cookie (Apple's `ALACSpecificConfig`: frame length u32,
+/// compatible version u8, then the bit depth u8), with or without the `alac` atom header MP4
+/// wraps it in.
+fn alac_bit_depth(cookie: &[u8]) -> Option<u32> {
+    let config = match cookie.get(4..8) {
+        Some(b"alac") => cookie.get(12..)?,
+        _ => cookie,
+    };
+    let bits = u32::from(*config.get(5)?);
+    matches!(bits, 16 | 20 | 24 | 32).then_some(bits)
+}
+
+fn describe_error(error: &DecodeError) -> String {
+    match error {
+        DecodeError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the file ends early".into()
+        }
+        DecodeError::IoError(e) => e.to_string(),
+        DecodeError::DecodeError(reason) => format!("malformed data: {reason}"),
+        DecodeError::SeekError(_) => "cannot seek".into(),
+        DecodeError::Unsupported(what) => format!("{what} is not supported"),
+        DecodeError::LimitError(what) => format!("{what} exceeds a limit"),
+        DecodeError::ResetRequired => "the stream changes its track layout".into(),
+    }
+}
