@@ -378,3 +378,75 @@ fn every_audio_format_through_the_cli() {
         );
     }
 }
+
+/// Album mode through the CLI: a folder of two tones and a damaged file gives a table, JSON with
+/// `files` (each with `path`, the damaged one with its error) and `album`, and CSV; every form
+/// exits non-zero because one file failed, after reporting the rest. The album's integrated
+/// loudness is the power mean of the two levels (equal lengths, equal block counts).
+#[test]
+fn album_mode_json_csv_and_a_failed_file() {
+    let dir = temp_dir("album");
+    let fs = 48_000;
+    for (name, gain_db) in [("a.wav", 0.0), ("c.wav", -6.0)] {
+        let g = 10f64.powf(gain_db / 20.0);
+        let frames: Vec<Vec<f64>> = sine_frames(fs, 2, 10.0)
+            .into_iter()
+            .map(|f| f.into_iter().map(|x| x * g).collect())
+            .collect();
+        write_wav(&dir.join(name), 3, 32, 2, fs, &frames);
+    }
+    std::fs::write(dir.join("b.wav"), b"RIFF\x04\0\0\0WAVE").unwrap();
+    let run = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_earstage"))
+            .args(["analyze", "--jobs", "2"])
+            .arg(&dir)
+            .args((!format.is_empty()).then_some(format))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{format}: a failed file must fail the run");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            stderr.contains("b.wav") && stderr.contains("1 of 3 files"),
+            "{stderr}"
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let expected = 10.0
+        * ((10f64.powf(LEVEL_DBFS / 10.0) + 10f64.powf((LEVEL_DBFS - 6.0) / 10.0)) / 2.0).log10();
+
+    let json: serde_json::Value = serde_json::from_str(&run("--json")).unwrap();
+    let files = json["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    for (file, name) in files.iter().zip(["a.wav", "b.wav", "c.wav"]) {
+        assert!(file["path"].as_str().unwrap().ends_with(name), "{file}");
+    }
+    assert!(files[1]["error"].as_str().unwrap().contains("b.wav"));
+    assert!((number(&files[0], "integrated_lufs") - LEVEL_DBFS).abs() <= 0.1);
+    let album = &json["album"];
+    assert!(
+        (number(album, "integrated_lufs") - expected).abs() <= 0.1,
+        "album {album}"
+    );
+    assert!((number(album, "duration_s") - 20.0).abs() < 1e-6);
+    assert_eq!(
+        album["true_peak_dbtp"],
+        files[0]["true_peak_dbtp"],
+        "the album's peak is the loudest file's"
+    );
+
+    let csv_text = run("--csv");
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4, "three files and the album:\n{csv_text}");
+    assert_eq!(&rows[3][0], "album");
+    assert!(rows[1][column("error")].contains("b.wav"));
+    let album_i: f64 = rows[3][column("integrated_lufs")].parse().unwrap();
+    assert!((album_i - expected).abs() <= 0.1, "{album_i}");
+
+    let table = run("");
+    assert!(table.contains("album (2 files)"), "{table}");
+    assert!(table.contains("failed"), "{table}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

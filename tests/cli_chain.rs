@@ -340,3 +340,55 @@ mod errors {
         assert!(err.contains("--pad-shunt"), "{err}");
     }
 }
+
+mod plot {
+    use super::*;
+
+    /// `--plot` draws PNG and SVG by extension: the labelled decades, both axes, the legend and
+    /// the band are in the SVG's text; the PNG has the size drawn and both chains' colours; any
+    /// other extension is refused, naming the file.
+    #[test]
+    fn png_and_svg() {
+        let dir = temp_dir("plot");
+        let svg_path = dir.join("chain.svg");
+        let png_path = dir.join("chain.png");
+        for path in [&svg_path, &png_path] {
+            let out = earstage(&["chain", "--adapter", "75", "--plot", path.to_str().unwrap()]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        let svg = std::fs::read_to_string(&svg_path).unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..100.min(svg.len())]);
+        // plotters writes each label on a line of its own.
+        let labels: Vec<&str> = svg.lines().map(str::trim).collect();
+        for label in ["10", "20", "100", "1k", "10k", "20k"] {
+            assert!(labels.contains(&label), "no frequency label {label:?}");
+        }
+        for text in [
+            "frequency, Hz",
+            "coloration re 1 kHz, dB",
+            "IEM impedance |Z|, Ω",
+            "this chain",
+            "ideal 0 Ω source",
+            "20 Hz–20 kHz band",
+        ] {
+            assert!(svg.contains(text), "the SVG lacks {text:?}");
+        }
+        assert!(svg.matches("<polyline").count() >= 3, "three curves");
+
+        let decoder = png::Decoder::new(std::io::BufReader::new(
+            std::fs::File::open(&png_path).unwrap(),
+        ));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!((info.width, info.height), (1000, 560));
+        let step = info.color_type.samples();
+        let has = |rgb: [u8; 3]| pixels.chunks_exact(step).filter(|p| p[..3] == rgb).count();
+        assert!(has([214, 39, 40]) > 500, "the chain's curve");
+        assert!(has([31, 119, 180]) > 500, "the ideal source's curve");
+
+        let err = stderr_of_failure(&["chain", "--plot", "plot.pdf"]);
+        assert!(err.contains("plot.pdf") && err.contains(".png or .svg"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -40,6 +40,8 @@ fn demo_writes_report_plot_and_audition() {
 
     let svg = std::fs::read_to_string(dir.join("coloration.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("<polyline"));
+    let png = std::fs::read(dir.join("coloration.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
 
     let mut wav = hound::WavReader::open(dir.join("ab-audition.wav")).unwrap();
     let spec = wav.spec();

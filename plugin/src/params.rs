@@ -14,13 +14,14 @@ use crate::dsp::exposure::{ExposureStore, ExposureTotals};
 use crate::model::Chain;
 use crate::model::audition::{
     AuditionChain, CEILING_DB, ChainValues, DEFAULT_CEILING_DB, LevelMatch, Mode, OUTPUT_OHMS,
-    Range, SERIES_OHMS, SHUNT_OHMS, VOLUME_DB,
+    SERIES_OHMS, SHUNT_OHMS, VOLUME_DB,
 };
 use crate::model::catalog::Catalog;
 use crate::model::spl::{
     AMBIENT_DBA, DEFAULT_AMBIENT_DBA, DEFAULT_ISOLATION_DB, DEFAULT_REFERENCE_DBA, ISOLATION_DB,
     PinkBand, REFERENCE_DBA,
 };
+use crate::model::units::Range;
 use crate::state::StateFormat;
 
 /// Lowest output trim, dB.
@@ -373,26 +374,12 @@ where
     }
 }
 
-/// The chain a new instance starts with: the catalog's default IEM on its default source.
+/// The chain a new instance starts with: the catalog's default chain.
 pub fn default_chain() -> Chain {
-    let catalog = Catalog::builtin();
-    Chain {
-        iem: catalog
-            .iem(DEFAULT_IEM)
-            .expect("the default IEM is in the catalog")
-            .clone(),
-        source: catalog
-            .source(DEFAULT_SOURCE)
-            .expect("the default source is in the catalog")
-            .clone(),
-        attenuator: crate::model::Attenuator::none(),
-        cable: crate::model::Cable::default(),
-    }
+    Catalog::builtin()
+        .default_chain()
+        .expect("the default chain is in the built-in catalog (checked by the tests)")
 }
-
-/// Catalog names of the default chain (also the CLI's default).
-pub const DEFAULT_IEM: &str = "Campfire Audio Andromeda";
-pub const DEFAULT_SOURCE: &str = "Audio interface, 10 Ω headphone out";
 
 impl Default for EarstageParams {
     fn default() -> Self {

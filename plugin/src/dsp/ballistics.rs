@@ -1,5 +1,7 @@
 //! Peak-meter display ballistics: instant rise, steady fall.
 
+use super::level::SILENCE_DB;
+
 /// How fast a peak bar falls, dB per second (IEC 60268-10 Type I programme meters fall 20 dB in
 /// 1.7 s, about 11.8 dB/s).
 pub const PEAK_FALL_DB_PER_S: f32 = 11.8;
@@ -13,7 +15,7 @@ pub struct PeakBallistics {
 impl Default for PeakBallistics {
     fn default() -> Self {
         Self {
-            level_db: super::meter::SILENCE_DB,
+            level_db: SILENCE_DB,
         }
     }
 }
@@ -21,7 +23,7 @@ impl Default for PeakBallistics {
 impl PeakBallistics {
     /// Take the peak of a block that lasted `block_s` seconds.
     pub fn update(&mut self, block_peak_db: f32, block_s: f32) {
-        let fallen = (self.level_db - PEAK_FALL_DB_PER_S * block_s).max(super::meter::SILENCE_DB);
+        let fallen = (self.level_db - PEAK_FALL_DB_PER_S * block_s).max(SILENCE_DB);
         self.level_db = block_peak_db.max(fallen);
     }
 

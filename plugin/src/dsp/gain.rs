@@ -1,6 +1,8 @@
 //! A click-free gain stage: changes of the target glide geometrically (linear in dB) over a fixed
 //! time, and a settled gain of exactly 1 leaves the signal untouched bit for bit.
 
+use super::level::db_to_amplitude;
+
 /// How long a change of the trim takes to complete, milliseconds.
 pub const TRIM_RAMP_MS: f32 = 20.0;
 
@@ -17,15 +19,10 @@ pub struct GainRamp {
     samples_left: u32,
 }
 
-/// dB to linear amplitude (20·log10 convention).
-pub fn db_to_gain(db: f32) -> f32 {
-    10f32.powf(db / 20.0)
-}
-
 impl GainRamp {
     pub fn new(sample_rate_hz: f32, db: f32) -> Self {
         let ramp_samples = ((TRIM_RAMP_MS / 1000.0) * sample_rate_hz).round().max(1.0) as u32;
-        let gain = db_to_gain(db);
+        let gain = db_to_amplitude(db);
         Self {
             ramp_samples,
             target_db: db,
@@ -39,7 +36,7 @@ impl GainRamp {
     /// Jump to `db` at once.
     pub fn settle(&mut self, db: f32) {
         self.target_db = db;
-        self.target_gain = db_to_gain(db);
+        self.target_gain = db_to_amplitude(db);
         self.gain = self.target_gain;
         self.step = 1.0;
         self.samples_left = 0;
@@ -51,7 +48,7 @@ impl GainRamp {
             return;
         }
         self.target_db = db;
-        self.target_gain = db_to_gain(db);
+        self.target_gain = db_to_amplitude(db);
         self.samples_left = self.ramp_samples;
         // Geometric steps: equal dB per sample, so the ramp sounds even at any level.
         self.step = (self.target_gain / self.gain).powf(1.0 / self.ramp_samples as f32);
@@ -99,17 +96,6 @@ impl GainRamp {
 mod tests {
     use super::*;
 
-    mod db_to_gain {
-        use super::*;
-
-        #[test]
-        fn matches_closed_form() {
-            assert_eq!(db_to_gain(0.0), 1.0);
-            assert!((db_to_gain(-6.0) - 0.501_187_2).abs() < 1e-7);
-            assert!((db_to_gain(20.0) - 10.0).abs() < 1e-5);
-        }
-    }
-
     mod apply {
         use super::*;
 
@@ -127,7 +113,7 @@ mod tests {
             let ramp_len = (48_000.0 * TRIM_RAMP_MS / 1000.0) as usize;
             assert_eq!(out[0], 1.0, "the first sample still has the old gain");
             assert!(out.windows(2).all(|w| w[1] <= w[0]));
-            assert!(out[ramp_len..].iter().all(|&g| g == db_to_gain(-6.0)));
+            assert!(out[ramp_len..].iter().all(|&g| g == db_to_amplitude(-6.0)));
             assert!(!ramp.is_ramping());
         }
 

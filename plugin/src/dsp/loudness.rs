@@ -102,6 +102,15 @@ impl Histogram {
         self.powers.fill(0.0);
     }
 
+    fn merge(&mut self, other: &Histogram) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        for (a, b) in self.powers.iter_mut().zip(&other.powers) {
+            *a += b;
+        }
+    }
+
     fn bin(lufs: f64) -> usize {
         let i = ((lufs - HISTOGRAM_MIN_LUFS) / HISTOGRAM_BIN_LU).floor();
         (i.max(0.0) as usize).min(HISTOGRAM_BINS - 1)
@@ -152,6 +161,48 @@ impl Histogram {
     }
 }
 
+/// The blocks behind the gated readings: the gating blocks of integrated loudness and the
+/// short-term values of loudness range. Two sets merge into the set of one programme made of
+/// both, which is how loudness scanners' album modes treat several files (EBU R 128 s1:
+/// programme loudness over the whole programme, gates applied once to all its blocks).
+#[derive(Debug, Clone)]
+pub struct GatedBlocks {
+    gating_blocks: Histogram,
+    short_term_values: Histogram,
+}
+
+impl Default for GatedBlocks {
+    fn default() -> Self {
+        Self {
+            gating_blocks: Histogram::new(),
+            short_term_values: Histogram::new(),
+        }
+    }
+}
+
+impl GatedBlocks {
+    /// Add another measurement's blocks, as if its programme followed this one.
+    pub fn merge(&mut self, other: &GatedBlocks) {
+        self.gating_blocks.merge(&other.gating_blocks);
+        self.short_term_values.merge(&other.short_term_values);
+    }
+
+    /// Gated integrated loudness of all the blocks, LUFS; `None` when none passes the gates.
+    pub fn integrated_lufs(&self) -> Option<f64> {
+        integrated(&self.gating_blocks)
+    }
+
+    /// Loudness range of all the short-term values, LU; `None` when none passes the gates.
+    pub fn loudness_range_lu(&self) -> Option<f64> {
+        loudness_range(&self.short_term_values)
+    }
+
+    fn clear(&mut self) {
+        self.gating_blocks.clear();
+        self.short_term_values.clear();
+    }
+}
+
 /// The loudness readings at one moment, LUFS and LU; `None` until the window is full.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct LoudnessReadings {
@@ -181,8 +232,7 @@ pub struct Loudness {
     ring: Vec<Energy>,
     momentary: Energy,
     short_term: Energy,
-    gating_blocks: Histogram,
-    short_term_values: Histogram,
+    blocks: GatedBlocks,
     readings: LoudnessReadings,
 }
 
@@ -201,8 +251,7 @@ impl Loudness {
             ring: vec![Energy::default(); SHORT_TERM_SUBS],
             momentary: Energy::default(),
             short_term: Energy::default(),
-            gating_blocks: Histogram::new(),
-            short_term_values: Histogram::new(),
+            blocks: GatedBlocks::default(),
             readings: LoudnessReadings::default(),
         };
         meter.reset();
@@ -223,13 +272,17 @@ impl Loudness {
         self.ring.fill(Energy::default());
         self.momentary = Energy::default();
         self.short_term = Energy::default();
-        self.gating_blocks.clear();
-        self.short_term_values.clear();
+        self.blocks.clear();
         self.readings = LoudnessReadings::default();
     }
 
     pub fn readings(&self) -> LoudnessReadings {
         self.readings
+    }
+
+    /// The blocks behind integrated loudness and loudness range since the reset.
+    pub fn gated_blocks(&self) -> &GatedBlocks {
+        &self.blocks
     }
 
     /// Measure one block: one slice per channel, all the same length.
@@ -316,8 +369,8 @@ impl Loudness {
             r.momentary_max_lufs = Some(r.momentary_max_lufs.map_or(m, |x| x.max(m)));
             if done.is_multiple_of(STEP_SUBS) && m > ABSOLUTE_GATE_LUFS {
                 // A gating block: 400 ms ending on a 100 ms step (BS.1770-5 eq. 3).
-                self.gating_blocks.add(power);
-                r.integrated_lufs = integrated(&self.gating_blocks);
+                self.blocks.gating_blocks.add(power);
+                r.integrated_lufs = self.blocks.integrated_lufs();
             }
         }
         if done >= SHORT_TERM_SUBS as u64 {
@@ -327,8 +380,8 @@ impl Loudness {
             r.short_term_max_lufs = Some(r.short_term_max_lufs.map_or(s, |x| x.max(s)));
             if done.is_multiple_of(STEP_SUBS) && s >= ABSOLUTE_GATE_LUFS {
                 // Tech 3342: short-term values at 10 Hz.
-                self.short_term_values.add(power);
-                r.loudness_range_lu = loudness_range(&self.short_term_values);
+                self.blocks.short_term_values.add(power);
+                r.loudness_range_lu = self.blocks.loudness_range_lu();
             }
         }
     }

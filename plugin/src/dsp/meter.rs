@@ -3,8 +3,10 @@
 //! describes its state after each block.
 
 use super::ballistics::PeakBallistics;
+pub use super::level::SILENCE_DB;
+use super::level::{amplitude_to_db, db_to_amplitude};
 pub use super::loudness::MAX_CHANNELS;
-use super::loudness::{Loudness, LoudnessReadings};
+use super::loudness::{GatedBlocks, Loudness, LoudnessReadings};
 use super::overs::{OverDetector, OverEvent};
 use super::true_peak::{BlockPeaks, GATE_MARGIN_DB, TruePeak};
 
@@ -12,26 +14,6 @@ use super::true_peak::{BlockPeaks, GATE_MARGIN_DB, TruePeak};
 const CHUNK: usize = 512;
 /// Default over threshold, dBTP.
 pub const DEFAULT_OVER_THRESHOLD_DBTP: f32 = 0.0;
-/// The level reported for silence, dB.
-pub const SILENCE_DB: f32 = -200.0;
-
-/// The highest level reported, dB: `f32::MAX` (an interpolated peak of a signal at the format's
-/// largest value can overflow to infinity; it reads as this instead).
-pub const CEILING_DB: f32 = 770.6;
-
-/// Linear amplitude to dB (20·log10), floored at [`SILENCE_DB`] and capped at [`CEILING_DB`].
-pub fn amplitude_to_db(amplitude: f32) -> f32 {
-    if amplitude > 0.0 {
-        (20.0 * amplitude.log10()).clamp(SILENCE_DB, CEILING_DB)
-    } else {
-        SILENCE_DB
-    }
-}
-
-fn db_to_amplitude(db: f32) -> f32 {
-    10f32.powf(db / 20.0)
-}
-
 /// One channel's readings after a block.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChannelReadings {
@@ -149,6 +131,11 @@ impl Meter {
                 ch.overs.set_threshold(threshold);
             }
         }
+    }
+
+    /// The blocks behind integrated loudness and loudness range since the reset.
+    pub fn loudness_blocks(&self) -> &GatedBlocks {
+        self.loudness.gated_blocks()
     }
 
     /// Clear max-holds, overs and the loudness measurement (integrated, range, maxima).

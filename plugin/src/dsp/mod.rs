@@ -17,6 +17,7 @@ pub mod exposure;
 mod gain;
 pub mod guard;
 pub mod k_weighting;
+pub mod level;
 pub mod loudness;
 pub mod meter;
 pub mod overs;
@@ -222,6 +223,12 @@ impl Engine {
     /// The exposure totals since the last reset.
     pub fn exposure_totals(&self) -> exposure::ExposureTotals {
         self.spl.totals()
+    }
+
+    /// The blocks behind integrated loudness and loudness range since the last reset, to merge
+    /// several measurements into one programme (album loudness).
+    pub fn loudness_blocks(&self) -> &loudness::GatedBlocks {
+        self.meter.loudness_blocks()
     }
 
     /// The non-finite input replaced by silence since the last "reset all".

@@ -1,6 +1,7 @@
 //! Over detection on refined true peaks: an over is a stretch of signal whose true peak exceeds
 //! the threshold; peaks closer together than [`OVER_MERGE_MS`] belong to the same over.
 
+use super::level::amplitude_to_db;
 use super::true_peak::Peak;
 
 /// Peaks above the threshold less than this far apart are one over, milliseconds.
@@ -155,7 +156,7 @@ impl OverDetector {
         OverEvent {
             time_s: (open.first - self.origin).max(0.0) / self.sample_rate_hz,
             channel: 0,
-            level_dbtp: super::meter::amplitude_to_db(open.level),
+            level_dbtp: amplitude_to_db(open.level),
         }
     }
 }

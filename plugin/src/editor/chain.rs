@@ -4,7 +4,7 @@
 
 use crate::model::catalog::Catalog;
 use crate::model::chain::ChainReport;
-use crate::model::{Attenuator, Chain};
+use crate::model::{Attenuator, Chain, source};
 use crate::params::Stored;
 
 use super::widgets::response_plot::{self, Curves};
@@ -100,7 +100,7 @@ pub fn show(ui: &mut egui::Ui, stored: &Stored<Chain>, view: &mut ChainView) {
         ui.label("Source volume");
         ui.add(
             egui::DragValue::new(&mut edited.source.volume_db)
-                .range(-80.0..=0.0)
+                .range(source::VOLUME_DB.inclusive())
                 .speed(0.2)
                 .suffix(" dB"),
         )

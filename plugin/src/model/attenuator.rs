@@ -3,7 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::units::{ValueError, check_range};
+use super::units::{Range, ValueError};
+
+/// A series resistor (L-pad series arm, impedance adapter), Ω.
+pub const SERIES_OHMS: Range = Range::new(0.0, 1e6);
+/// An L-pad's shunt resistor, Ω.
+pub const SHUNT_OHMS: Range = Range::new(1e-3, 1e6);
+/// The capacitor across a series adapter, nF.
+pub const NANOFARADS: Range = Range::new(1e-3, 1e9);
 use super::{Complex64, capacitor, parallel};
 
 /// What sits between the source and the cable.
@@ -95,40 +102,24 @@ impl Attenuator {
 
     pub fn validate(&self) -> Result<(), ValueError> {
         let field = |f: &str| format!("attenuator {:?} {f}", self.name);
-        let ohms =
-            |f: &str, v: f64| check_range(&field(f), &v.to_string(), v, 0.0, 1e6).map(|_| ());
         match self.network {
-            Network::None => Ok(()),
+            Network::None => {}
             Network::LPad {
                 series_ohms,
                 shunt_ohms,
             } => {
-                ohms("series_ohms", series_ohms)?;
-                check_range(
-                    &field("shunt_ohms"),
-                    &shunt_ohms.to_string(),
-                    shunt_ohms,
-                    1e-3,
-                    1e6,
-                )?;
-                Ok(())
+                SERIES_OHMS.check(&field("series_ohms"), series_ohms)?;
+                SHUNT_OHMS.check(&field("shunt_ohms"), shunt_ohms)?;
             }
-            Network::Series { ohms: r } => ohms("ohms", r),
-            Network::SeriesRc {
-                ohms: r,
-                nanofarads,
-            } => {
-                ohms("ohms", r)?;
-                check_range(
-                    &field("nanofarads"),
-                    &nanofarads.to_string(),
-                    nanofarads,
-                    1e-3,
-                    1e9,
-                )?;
-                Ok(())
+            Network::Series { ohms } => {
+                SERIES_OHMS.check(&field("ohms"), ohms)?;
+            }
+            Network::SeriesRc { ohms, nanofarads } => {
+                SERIES_OHMS.check(&field("ohms"), ohms)?;
+                NANOFARADS.check(&field("nanofarads"), nanofarads)?;
             }
         }
+        Ok(())
     }
 
     /// A one-line description of the network, e.g. "L-pad 15 Ω / 1 Ω".

@@ -13,26 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use super::attenuator::Network;
 use super::chain::{BAND_START_HZ, BAND_STOP_HZ, REFERENCE_HZ, log_grid};
+use super::units::Range;
 use super::{Attenuator, Cable, Chain, Complex64, Source, db};
 use crate::dsp::k_weighting::k_weighting_gain;
-
-/// A value range declared once, for the parameters, the command line and the editor.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Range {
-    pub min: f64,
-    pub max: f64,
-}
-
-impl Range {
-    pub const fn new(min: f64, max: f64) -> Self {
-        Self { min, max }
-    }
-
-    /// `value` if finite and inside, else an error naming `what` and the range.
-    pub fn check(&self, what: &str, value: f64) -> Result<f64, super::units::ValueError> {
-        super::units::check_range(what, &value.to_string(), value, self.min, self.max)
-    }
-}
 
 /// Source output impedance an audition chain may have, Ω (an ideal source to a 120 Ω IEC 61938
 /// output with margin).

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::{Attenuator, Iem, Source};
+use super::{Attenuator, Cable, Chain, Iem, Source};
 
 const CATALOG_TOML: &str = include_str!("catalog.toml");
 
@@ -85,7 +85,22 @@ fn find<'a, T>(
     }
 }
 
+/// Catalog names of the default chain: what a new plugin instance and the CLI start from.
+pub const DEFAULT_IEM: &str = "Campfire Audio Andromeda";
+pub const DEFAULT_SOURCE: &str = "Audio interface, 10 Ω headphone out";
+
 impl Catalog {
+    /// The default chain: [`DEFAULT_IEM`] on [`DEFAULT_SOURCE`], no attenuator, no cable. Both
+    /// entries are in the built-in catalog (checked by the tests).
+    pub fn default_chain(&self) -> Result<Chain, LookupError> {
+        Ok(Chain {
+            iem: self.iem(DEFAULT_IEM)?.clone(),
+            source: self.source(DEFAULT_SOURCE)?.clone(),
+            attenuator: Attenuator::none(),
+            cable: Cable::default(),
+        })
+    }
+
     /// The catalog compiled into Earstage. Its validity is checked by the tests, so a failure
     /// here is a build defect.
     pub fn builtin() -> Self {

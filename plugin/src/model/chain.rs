@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::units::{ValueError, check_range};
+use super::units::{Range, ValueError};
 use super::weighting::a_weighting_db;
 use super::{Attenuator, Complex64, Iem, Source, db, from_db};
 
@@ -44,10 +44,12 @@ pub struct Cable {
     pub ohms: f64,
 }
 
+/// A cable's loop resistance, Ω.
+pub const CABLE_OHMS: Range = Range::new(0.0, 1e4);
+
 impl Cable {
-    /// A loop resistance from 0 to 10 kΩ.
     pub fn validate(&self) -> Result<(), ValueError> {
-        check_range("cable ohms", &self.ohms.to_string(), self.ohms, 0.0, 1e4).map(|_| ())
+        CABLE_OHMS.check("cable ohms", self.ohms).map(|_| ())
     }
 }
 
@@ -140,6 +142,19 @@ impl Chain {
             .collect()
     }
 
+    /// The chain's coloration as a gain: `f ↦ |H(f)/H(1 kHz)|`, the change of shape with the
+    /// level change at 1 kHz taken out (`H(1 kHz)` computed once).
+    pub fn coloration(&self) -> impl Fn(f64) -> f64 + '_ {
+        let h_ref = self.transfer(REFERENCE_HZ).norm();
+        move |hz| self.transfer(hz).norm() / h_ref
+    }
+
+    /// The coloration in dB, `20·log10|H(f)/H(1 kHz)|`, at each of `frequencies`.
+    pub fn coloration_db(&self, frequencies: &[f64]) -> Vec<f64> {
+        let gain = self.coloration();
+        frequencies.iter().map(|&hz| db(gain(hz))).collect()
+    }
+
     /// `20·log10|H(1 kHz)|`: the level change the chain causes.
     pub fn level_at_1k_db(&self) -> f64 {
         db(self.transfer(REFERENCE_HZ).norm())
@@ -168,7 +183,7 @@ impl Chain {
         through_chain: bool,
     ) -> f64 {
         let grid = log_grid(band_hz.0, band_hz.1, 96.0);
-        let h_ref = self.transfer(REFERENCE_HZ).norm();
+        let coloration = self.coloration();
         grid.windows(2)
             .map(|pair| {
                 let hz = (pair[0] * pair[1]).sqrt();
@@ -178,7 +193,7 @@ impl Chain {
                     1.0
                 };
                 let g = if through_chain {
-                    (self.transfer(hz).norm() / h_ref).powi(2)
+                    coloration(hz).powi(2)
                 } else {
                     1.0
                 };
@@ -232,7 +247,8 @@ impl Chain {
         band.push(REFERENCE_HZ);
         let reference = self.at(REFERENCE_HZ);
         let h_ref = reference.h.norm();
-        let coloration = |hz: f64| db(self.transfer(hz).norm() / h_ref);
+        let gain = self.coloration();
+        let coloration = |hz: f64| db(gain(hz));
         let (mut col_min, mut col_max) = ((REFERENCE_HZ, 0.0), (REFERENCE_HZ, 0.0));
         let (mut z_min, mut z_max) = ((0.0, f64::INFINITY), (0.0, 0.0));
         let mut load_min = (0.0, f64::INFINITY);

@@ -8,7 +8,18 @@ use serde::{Deserialize, Serialize};
 use super::Complex64;
 use super::circuit::Circuit;
 use super::curve::{FrequencyResponse, ImpedanceCurve};
-use super::units::{ValueError, check_range};
+use super::units::{Range, ValueError, check_range};
+
+/// Nominal impedance, Ω.
+pub const NOMINAL_OHMS: Range = Range::new(0.1, 1e5);
+/// The frequency a sensitivity is given at, Hz.
+pub const SENSITIVITY_REF_HZ: Range = Range::new(20.0, 20_000.0);
+/// A purely resistive IEM's resistance, Ω.
+pub const RESISTANCE_OHMS: Range = Range::new(0.1, 1e6);
+/// Sensitivity, dB SPL per mW or per V.
+pub const SENSITIVITY_DB: Range = Range::new(40.0, 160.0);
+/// Passive isolation, dB.
+pub const ISOLATION_DB: Range = Range::new(0.0, 60.0);
 
 /// Sensitivity at the reference frequency (1 kHz unless stated), as spec sheets give it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,7 +56,7 @@ impl FromStr for Sensitivity {
             .trim()
             .parse()
             .map_err(|_| ValueError::new(what, text, usage))?;
-        let value = check_range(what, text, value, 40.0, 160.0)?;
+        let value = check_range(what, text, value, SENSITIVITY_DB.min, SENSITIVITY_DB.max)?;
         let unit: String = unit.chars().filter(|c| !c.is_whitespace()).collect();
         match unit.as_str() {
             "/mw" => Ok(Sensitivity::DbPerMw(value)),
@@ -170,29 +181,17 @@ impl Iem {
 
     pub fn validate(&self) -> Result<(), ValueError> {
         let field = |f: &str| format!("IEM {:?} {f}", self.name);
-        check_range(
-            &field("nominal_ohms"),
-            &self.nominal_ohms.to_string(),
-            self.nominal_ohms,
-            0.1,
-            1e5,
-        )?;
-        check_range(
-            &field("sensitivity_ref_hz"),
-            &self.sensitivity_ref_hz.to_string(),
-            self.sensitivity_ref_hz,
-            20.0,
-            20_000.0,
-        )?;
+        NOMINAL_OHMS.check(&field("nominal_ohms"), self.nominal_ohms)?;
+        SENSITIVITY_REF_HZ.check(&field("sensitivity_ref_hz"), self.sensitivity_ref_hz)?;
         match &self.impedance {
             ImpedanceModel::Resistive { ohms } => {
-                check_range(&field("impedance ohms"), &ohms.to_string(), *ohms, 0.1, 1e6)?;
+                RESISTANCE_OHMS.check(&field("impedance ohms"), *ohms)?;
             }
             ImpedanceModel::Circuit(c) => c.validate(&format!("IEM {:?}", self.name))?,
             ImpedanceModel::Measured { .. } => {}
         }
         if let Some(iso) = self.isolation_db {
-            check_range(&field("isolation_db"), &iso.to_string(), iso, 0.0, 60.0)?;
+            ISOLATION_DB.check(&field("isolation_db"), iso)?;
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 //! ever sees what `dsp/` designs from it.
 
 pub mod advisor;
+pub mod analysis;
 pub mod attenuator;
 pub mod audio_file;
 pub mod audition;
@@ -17,6 +18,7 @@ pub mod eardrum;
 pub mod iem;
 pub mod import;
 pub mod min_phase;
+pub mod overrides;
 pub mod preset;
 pub mod source;
 pub mod spl;

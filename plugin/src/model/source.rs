@@ -2,7 +2,21 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::units::{Range, ValueError};
 use super::{Complex64, capacitor, from_db};
+
+/// Full-scale EMF at maximum volume, Vrms.
+pub const VFS_VOLTS: Range = Range::new(1e-6, 1000.0);
+/// Analog volume relative to maximum, dB.
+pub const VOLUME_DB: Range = Range::new(-120.0, 40.0);
+/// Output impedance (resistance), Ω.
+pub const OUTPUT_OHMS: Range = Range::new(0.0, 1e5);
+/// Series output coupling capacitor, µF.
+pub const COUPLING_UF: Range = Range::new(0.01, 1e6);
+/// Clip point, the largest undistorted EMF, Vrms.
+pub const CLIP_VOLTS: Range = Range::new(1e-6, 1000.0);
+/// A-weighted output noise, µV.
+pub const NOISE_UV: Range = Range::new(0.0, 1e5);
 
 /// A headphone output as a Thevenin source (docs/chain.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,43 +83,18 @@ impl Source {
     }
 
     /// Checks every field is physical; the error names the field and the allowed range.
-    pub fn validate(&self) -> Result<(), super::units::ValueError> {
-        use super::units::check_range;
+    pub fn validate(&self) -> Result<(), ValueError> {
         let field = |f: &str| format!("source {:?} {f}", self.name);
-        check_range(
-            &field("vfs_volts"),
-            &self.vfs_volts.to_string(),
-            self.vfs_volts,
-            1e-6,
-            1000.0,
-        )?;
-        check_range(
-            &field("volume_db"),
-            &self.volume_db.to_string(),
-            self.volume_db,
-            -120.0,
-            40.0,
-        )?;
-        check_range(
-            &field("output_ohms"),
-            &self.output_ohms.to_string(),
-            self.output_ohms,
-            0.0,
-            1e5,
-        )?;
+        VFS_VOLTS.check(&field("vfs_volts"), self.vfs_volts)?;
+        VOLUME_DB.check(&field("volume_db"), self.volume_db)?;
+        OUTPUT_OHMS.check(&field("output_ohms"), self.output_ohms)?;
         if let Some(uf) = self.coupling_uf {
-            check_range(&field("coupling_uf"), &uf.to_string(), uf, 0.01, 1e6)?;
+            COUPLING_UF.check(&field("coupling_uf"), uf)?;
         }
         if let Some(v) = self.clip_volts {
-            check_range(&field("clip_volts"), &v.to_string(), v, 1e-6, 1000.0)?;
+            CLIP_VOLTS.check(&field("clip_volts"), v)?;
         }
-        check_range(
-            &field("noise_uv"),
-            &self.noise_uv.to_string(),
-            self.noise_uv,
-            0.0,
-            1e5,
-        )?;
+        NOISE_UV.check(&field("noise_uv"), self.noise_uv)?;
         Ok(())
     }
 }

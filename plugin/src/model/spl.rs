@@ -4,10 +4,10 @@
 //!
 //! Formulas only; the streaming meter that uses them is `dsp::exposure`.
 
-use super::audition::Range;
 use super::chain::{BAND_START_HZ, BAND_STOP_HZ, Chain};
 use super::eardrum::diffuse_to_eardrum_db;
 use super::from_db;
+use super::units::Range;
 
 /// Reference sound pressure, Pa (0 dB SPL).
 pub const REFERENCE_PA: f64 = 20e-6;

@@ -28,6 +28,30 @@ impl ValueError {
     }
 }
 
+/// A value range declared once in the model, for the parameters, the command line and the
+/// editor alike.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Range {
+    pub const fn new(min: f64, max: f64) -> Self {
+        Self { min, max }
+    }
+
+    /// `value` if finite and inside, else an error naming `what` and the range.
+    pub fn check(&self, what: &str, value: f64) -> Result<f64, ValueError> {
+        check_range(what, &value.to_string(), value, self.min, self.max)
+    }
+
+    /// The range for a slider or drag value.
+    pub fn inclusive(&self) -> std::ops::RangeInclusive<f64> {
+        self.min..=self.max
+    }
+}
+
 /// Splits "  +10.5dBu " into (10.5, "dbu"): the leading number and the lower-case unit after it
 /// with spaces and an "SPL" word removed.
 fn number_and_unit(text: &str) -> Option<(f64, String)> {

@@ -1,146 +1,34 @@
-//! `earstage analyze <file>`: the meters over a whole audio file, through the plugin's engine.
+//! `earstage analyze <file|folder>...`: the meters over whole audio files through the plugin's
+//! engine; with several files a table and the album as one programme. Parses and prints only:
+//! the work is `earstage::model::analysis`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
-use earstage::dsp::meter::SILENCE_DB;
-use earstage::dsp::{Collector, Engine, EngineSettings, MeterFrame, OverEvent};
+use anyhow::{Result, bail};
+use earstage::dsp::EngineSettings;
+use earstage::model::analysis::{
+    self, FileAnalysis, MeterReport, SplReport, analyze_file, analyze_files, collect_audio_files,
+};
+use earstage::model::audio_file::AudioFileError;
+use earstage::model::catalog::Catalog;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::chain_args::ChainArgs;
-use crate::spl::{SplAnalyzer, SplReport};
-use earstage::model::audio_file::AudioFile;
-use earstage::model::catalog::Catalog;
+use crate::report::{print_meters, print_spl};
 
-/// Files longer than this get a progress bar (on a terminal).
+/// Jobs longer than this get a progress bar (on a terminal).
 const PROGRESS_MIN_S: f64 = 30.0;
 
-/// One over in the report.
-#[derive(Serialize)]
-pub struct OverLogEntry {
-    pub time_s: f64,
-    /// 1-based channel number.
-    pub channel: usize,
-    pub level_dbtp: f32,
+/// How the report is printed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Csv,
 }
 
-/// The meter report; per-channel values are arrays in channel order, `null` for silence.
-#[derive(Serialize)]
-pub struct MeterReport {
-    pub sample_rate: u32,
-    pub channels: usize,
-    pub duration_s: f64,
-    pub true_peak_dbtp: Vec<Option<f32>>,
-    pub true_peak_bs1770_dbtp: Vec<Option<f32>>,
-    pub sample_peak_dbfs: Vec<Option<f32>>,
-    pub over_threshold_dbtp: f32,
-    pub overs: Vec<u32>,
-    pub over_log: Vec<OverLogEntry>,
-    pub integrated_lufs: Option<f64>,
-    pub momentary_max_lufs: Option<f64>,
-    pub short_term_max_lufs: Option<f64>,
-    pub loudness_range_lu: Option<f64>,
-}
-
-fn audible(db: f32) -> Option<f32> {
-    (db > SILENCE_DB).then_some(db)
-}
-
-fn finite(v: Option<f64>) -> Option<f64> {
-    v.filter(|x| x.is_finite())
-}
-
-impl MeterReport {
-    pub fn new(frame: &MeterFrame, overs: &[OverEvent], duration_s: f64) -> Self {
-        let ch = &frame.channel[..frame.channels];
-        let l = &frame.loudness;
-        Self {
-            sample_rate: frame.sample_rate_hz as u32,
-            channels: frame.channels,
-            duration_s,
-            true_peak_dbtp: ch.iter().map(|c| audible(c.true_peak_max_dbtp)).collect(),
-            true_peak_bs1770_dbtp: ch
-                .iter()
-                .map(|c| audible(c.true_peak_bs1770_max_dbtp))
-                .collect(),
-            sample_peak_dbfs: ch.iter().map(|c| audible(c.sample_peak_max_dbfs)).collect(),
-            over_threshold_dbtp: frame.over_threshold_dbtp,
-            overs: ch.iter().map(|c| c.overs).collect(),
-            over_log: overs
-                .iter()
-                .map(|e| OverLogEntry {
-                    time_s: e.time_s,
-                    channel: e.channel + 1,
-                    level_dbtp: e.level_dbtp,
-                })
-                .collect(),
-            integrated_lufs: finite(l.integrated_lufs),
-            momentary_max_lufs: finite(l.momentary_max_lufs),
-            short_term_max_lufs: finite(l.short_term_max_lufs),
-            loudness_range_lu: finite(l.loudness_range_lu),
-        }
-    }
-
-    pub fn print_text(&self) {
-        let list = |values: &[Option<f32>]| {
-            values
-                .iter()
-                .map(|v| v.map_or("   −inf".to_owned(), |v| format!("{v:+7.2}")))
-                .collect::<Vec<_>>()
-                .join("  ")
-        };
-        let lufs = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.1}"));
-        println!(
-            "  true peak (precise)   {} dBTP",
-            list(&self.true_peak_dbtp)
-        );
-        println!(
-            "  true peak (BS.1770)   {} dBTP",
-            list(&self.true_peak_bs1770_dbtp)
-        );
-        println!(
-            "  sample peak           {} dBFS",
-            list(&self.sample_peak_dbfs)
-        );
-        println!(
-            "  overs above {:+.1} dBTP {}",
-            self.over_threshold_dbtp,
-            self.overs
-                .iter()
-                .map(|c| format!("{c:7}"))
-                .collect::<Vec<_>>()
-                .join("  ")
-        );
-        for e in self.over_log.iter().take(20) {
-            println!(
-                "      at {:9.3} s  ch {}  {:+.2} dBTP",
-                e.time_s, e.channel, e.level_dbtp
-            );
-        }
-        if self.over_log.len() > 20 {
-            println!("      … {} more (see --json)", self.over_log.len() - 20);
-        }
-        println!(
-            "  integrated            {} LUFS",
-            lufs(self.integrated_lufs)
-        );
-        println!(
-            "  momentary max         {} LUFS",
-            lufs(self.momentary_max_lufs)
-        );
-        println!(
-            "  short-term max        {} LUFS",
-            lufs(self.short_term_max_lufs)
-        );
-        println!(
-            "  loudness range        {} LU",
-            lufs(self.loudness_range_lu)
-        );
-    }
-}
-
-/// A progress bar for a job over `frames` frames, shown on long files only (hidden otherwise).
+/// A progress bar for a job over `frames` frames, shown on long jobs only (hidden otherwise).
 pub fn progress_bar(frames: u64, duration_s: f64, message: &str) -> ProgressBar {
     if duration_s <= PROGRESS_MIN_S {
         return ProgressBar::hidden();
@@ -155,108 +43,316 @@ pub fn progress_bar(frames: u64, duration_s: f64, message: &str) -> ProgressBar 
     bar
 }
 
-/// Run planar audio through a fresh engine, block by block and in place as a host would:
-/// `next_block` fills the blocks (returning their length, 0 at the end), `processed` sees each
-/// block after the engine. Returns what the meters measured.
-pub fn measure_planar(
-    sample_rate_hz: u32,
-    channels: usize,
-    settings: &EngineSettings,
-    mut next_block: impl FnMut(&mut [Vec<f32>]) -> Result<usize>,
-    mut processed: impl FnMut(&[Vec<f32>]),
-) -> Result<Collector> {
-    let mut engine = Engine::new(sample_rate_hz as f32, channels, settings);
-    let mut collector = Collector::default();
-    let mut planar = vec![Vec::new(); channels];
-    while next_block(&mut planar)? > 0 {
-        let mut views: Vec<&mut [f32]> = planar.iter_mut().map(|c| c.as_mut_slice()).collect();
-        engine.process(&mut views, settings, &mut collector);
-        processed(&planar);
-    }
-    engine.finish(&mut collector);
-    Ok(collector)
+/// One file's report as JSON: how it is coded, then the meters (and SPL) as flat keys.
+#[derive(Serialize)]
+struct FileJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a Path>,
+    /// "PCM", "float PCM", "FLAC", "ALAC", "MP3", "AAC" or "Vorbis".
+    codec: &'static str,
+    /// Bits per sample of a lossless file; absent for a lossy one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bits_per_sample: Option<u32>,
+    #[serde(flatten)]
+    meters: &'a MeterReport,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    spl: Option<&'a SplReport>,
 }
 
-pub fn run(path: &Path, json: bool, over_threshold_dbtp: f32, chain: &ChainArgs) -> Result<()> {
+impl<'a> FileJson<'a> {
+    fn new(file: &'a FileAnalysis, with_path: bool) -> Self {
+        Self {
+            path: with_path.then_some(file.path.as_path()),
+            codec: file.encoding.codec,
+            bits_per_sample: file.encoding.bits_per_sample,
+            meters: &file.meters,
+            spl: file.spl.as_ref(),
+        }
+    }
+}
+
+pub fn run(
+    inputs: &[PathBuf],
+    format: Format,
+    jobs: Option<usize>,
+    over_threshold_dbtp: f32,
+    chain: &ChainArgs,
+) -> Result<()> {
     // Resolve the chain first: a bad chain option fails before any work.
     let chain = if chain.is_empty() {
         None
     } else {
         Some(chain.resolve(&Catalog::builtin())?)
     };
-    let mut file = AudioFile::open(path)?;
-    let progress = progress_bar(
-        file.declared_frames.unwrap_or(0),
-        file.declared_duration_s().unwrap_or(0.0),
-        &format!("analyzing {}", path.display()),
-    );
     let settings = EngineSettings {
         over_threshold_dbtp,
         ..EngineSettings::default()
     };
-    let (sample_rate, channels) = (file.sample_rate, file.channels);
-    let mut spl = chain
-        .as_ref()
-        .map(|c| SplAnalyzer::new(c, f64::from(sample_rate), channels));
-    let collector = measure_planar(
-        sample_rate,
-        channels,
-        &settings,
-        |planar| {
-            let n = file.read_block(planar)?;
-            progress.inc(n as u64);
-            Ok(n)
-        },
-        |planar| {
-            if let Some(spl) = spl.as_mut() {
-                spl.push(planar);
-            }
-        },
-    )?;
+    let paths = collect_audio_files(inputs)?;
+    // One file named as such (not a folder holding one) keeps the single-file report.
+    if let ([path], [input]) = (paths.as_slice(), inputs)
+        && path == input
+    {
+        return run_one(path, format, &settings, chain.as_ref());
+    }
+    let threads =
+        jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (frames, duration_s) = paths.iter().fold((0, 0.0), |(frames, seconds), path| {
+        let (f, s) = analysis::declared_length(path);
+        (frames + f, seconds + s)
+    });
+    let progress = progress_bar(
+        frames,
+        duration_s,
+        &format!("analyzing {} files", paths.len()),
+    );
+    let results = analyze_files(&paths, threads, &settings, chain.as_ref(), &|n| {
+        progress.inc(n)
+    });
     progress.finish_and_clear();
-    let duration_s = file.duration_read_s();
-    let report = MeterReport::new(&collector.frame, &collector.overs, duration_s);
+
+    let analysed: Vec<&FileAnalysis> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let album = analysis::album(&analysed);
+    for file in &analysed {
+        warn_skipped(file);
+    }
+    match format {
+        Format::Json => print_json(&paths, &results, &album)?,
+        Format::Csv => print_csv(&paths, &results, &album)?,
+        Format::Text => print_table(&paths, &results, &album, chain.is_some()),
+    }
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    if failed > 0 {
+        for err in results.iter().filter_map(|r| r.as_ref().err()) {
+            eprintln!("earstage: {err}");
+        }
+        bail!(
+            "{failed} of {} files could not be analysed (the album is the other {})",
+            paths.len(),
+            paths.len() - failed
+        );
+    }
+    Ok(())
+}
+
+fn warn_skipped(file: &FileAnalysis) {
     if file.skipped_packets > 0 {
         eprintln!(
             "warning: {}: {} damaged packet(s) could not be decoded and were skipped",
-            path.display(),
+            file.path.display(),
             file.skipped_packets
         );
     }
-    let spl = spl.map(SplAnalyzer::finish);
-    if json {
-        #[derive(Serialize)]
-        struct Full<'a> {
-            /// "PCM", "float PCM", "FLAC", "ALAC", "MP3", "AAC" or "Vorbis".
-            codec: &'static str,
-            /// Bits per sample of a lossless file; absent for a lossy one.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            bits_per_sample: Option<u32>,
-            #[serde(flatten)]
-            meters: &'a MeterReport,
-            #[serde(flatten, skip_serializing_if = "Option::is_none")]
-            spl: Option<&'a SplReport>,
-        }
-        let full = Full {
-            codec: file.encoding.codec,
-            bits_per_sample: file.encoding.bits_per_sample,
-            meters: &report,
-            spl: spl.as_ref(),
-        };
-        println!("{}", serde_json::to_string_pretty(&full)?);
-    } else {
-        println!(
-            "{}: {} Hz, {} channel(s), {}, {:.2} s",
-            path.display(),
-            sample_rate,
-            channels,
-            file.encoding.describe(),
-            duration_s
-        );
-        report.print_text();
-        if let Some(spl) = &spl {
-            spl.print_text();
+}
+
+/// One file, as before the album mode: the full report.
+fn run_one(
+    path: &Path,
+    format: Format,
+    settings: &EngineSettings,
+    chain: Option<&earstage::model::Chain>,
+) -> Result<()> {
+    let (frames, duration_s) = analysis::declared_length(path);
+    let progress = progress_bar(frames, duration_s, &format!("analyzing {}", path.display()));
+    let file = analyze_file(path, settings, chain, |n| progress.inc(n))?;
+    progress.finish_and_clear();
+    warn_skipped(&file);
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&FileJson::new(&file, false))?
+        ),
+        Format::Csv => print_csv(
+            std::slice::from_ref(&file.path),
+            std::slice::from_ref(&Ok(file.clone())),
+            &file.meters,
+        )?,
+        Format::Text => {
+            println!(
+                "{}: {} Hz, {} channel(s), {}, {:.2} s",
+                path.display(),
+                file.meters.sample_rate.unwrap_or(0),
+                file.meters.channels,
+                file.encoding.describe(),
+                file.meters.duration_s
+            );
+            print_meters(&file.meters);
+            if let Some(spl) = &file.spl {
+                print_spl(spl);
+            }
         }
     }
     Ok(())
+}
+
+fn print_json(
+    paths: &[PathBuf],
+    results: &[Result<FileAnalysis, AudioFileError>],
+    album: &MeterReport,
+) -> Result<()> {
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum Entry<'a> {
+        File(FileJson<'a>),
+        Failed { path: &'a Path, error: String },
+    }
+    #[derive(Serialize)]
+    struct Album<'a> {
+        files: Vec<Entry<'a>>,
+        album: &'a MeterReport,
+    }
+    let files = paths
+        .iter()
+        .zip(results)
+        .map(|(path, result)| match result {
+            Ok(file) => Entry::File(FileJson::new(file, true)),
+            Err(err) => Entry::Failed {
+                path,
+                error: err.to_string(),
+            },
+        })
+        .collect();
+    println!("{}", serde_json::to_string_pretty(&Album { files, album })?);
+    Ok(())
+}
+
+/// The CSV columns: per-channel readings as the highest channel's.
+const CSV_HEADER: [&str; 15] = [
+    "path",
+    "codec",
+    "bits_per_sample",
+    "sample_rate",
+    "channels",
+    "duration_s",
+    "true_peak_dbtp",
+    "true_peak_bs1770_dbtp",
+    "sample_peak_dbfs",
+    "overs",
+    "integrated_lufs",
+    "momentary_max_lufs",
+    "short_term_max_lufs",
+    "loudness_range_lu",
+    "error",
+];
+
+fn csv_row(path: &str, codec: &str, bits: Option<u32>, m: &MeterReport) -> Vec<String> {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    let peak = |v: &[Option<f32>]| opt(MeterReport::highest(v).map(|x| format!("{x:.2}")));
+    let lufs = |v: Option<f64>| opt(v.map(|x| format!("{x:.2}")));
+    vec![
+        path.to_owned(),
+        codec.to_owned(),
+        opt(bits.map(|b| b.to_string())),
+        opt(m.sample_rate.map(|r| r.to_string())),
+        m.channels.to_string(),
+        format!("{:.3}", m.duration_s),
+        peak(&m.true_peak_dbtp),
+        peak(&m.true_peak_bs1770_dbtp),
+        peak(&m.sample_peak_dbfs),
+        m.overs.iter().sum::<u32>().to_string(),
+        lufs(m.integrated_lufs),
+        lufs(m.momentary_max_lufs),
+        lufs(m.short_term_max_lufs),
+        lufs(m.loudness_range_lu),
+        String::new(),
+    ]
+}
+
+fn print_csv(
+    paths: &[PathBuf],
+    results: &[Result<FileAnalysis, AudioFileError>],
+    album: &MeterReport,
+) -> Result<()> {
+    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+    out.write_record(CSV_HEADER)?;
+    for (path, result) in paths.iter().zip(results) {
+        let path = path.display().to_string();
+        match result {
+            Ok(f) => out.write_record(csv_row(
+                &path,
+                f.encoding.codec,
+                f.encoding.bits_per_sample,
+                &f.meters,
+            ))?,
+            Err(err) => {
+                let mut row = vec![String::new(); CSV_HEADER.len()];
+                row[0] = path;
+                row[CSV_HEADER.len() - 1] = err.to_string();
+                out.write_record(row)?;
+            }
+        }
+    }
+    if paths.len() > 1 {
+        out.write_record(csv_row("album", "", None, album))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn print_table(
+    paths: &[PathBuf],
+    results: &[Result<FileAnalysis, AudioFileError>],
+    album: &MeterReport,
+    with_spl: bool,
+) {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let album_name = format!("album ({ok} files)");
+    let width = names
+        .iter()
+        .chain([&album_name])
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0);
+    let peak = |v: &[Option<f32>]| {
+        MeterReport::highest(v).map_or("−inf".to_owned(), |x| format!("{x:+.2}"))
+    };
+    let lu = |v: Option<f64>| v.map_or("—".to_owned(), |x| format!("{x:.1}"));
+    let row = |name: &str, m: &MeterReport| {
+        println!(
+            "{name:<width$}  {:>7}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>5}  {:>5}  {:>8}",
+            peak(&m.true_peak_dbtp),
+            peak(&m.true_peak_bs1770_dbtp),
+            peak(&m.sample_peak_dbfs),
+            lu(m.integrated_lufs),
+            lu(m.momentary_max_lufs),
+            lu(m.short_term_max_lufs),
+            lu(m.loudness_range_lu),
+            m.overs.iter().sum::<u32>(),
+            clock(m.duration_s),
+        );
+    };
+    println!(
+        "{:<width$}  {:>7}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>5}  {:>5}  {:>8}",
+        "file", "TP", "TP 1770", "sample", "I", "M max", "S max", "LRA", "overs", "length"
+    );
+    println!(
+        "{:<width$}  {:>7}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>5}  {:>5}",
+        "", "dBTP", "dBTP", "dBFS", "LUFS", "LUFS", "LUFS", "LU", ""
+    );
+    for (name, result) in names.iter().zip(results) {
+        match result {
+            Ok(file) => row(name, &file.meters),
+            Err(err) => println!("{name:<width$}  failed: {err}"),
+        }
+    }
+    row(&album_name, album);
+    if with_spl {
+        for (name, result) in names.iter().zip(results) {
+            if let Ok(FileAnalysis { spl: Some(spl), .. }) = result {
+                println!("{name}:");
+                print_spl(spl);
+            }
+        }
+    }
+}
+
+/// "h:mm:ss" or "m:ss".
+fn clock(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
 }

@@ -15,6 +15,7 @@ use earstage::model::{Chain, ResponsePoint};
 use serde::Serialize;
 
 use crate::chain_args::ChainArgs;
+use crate::plot::write_chain_plot;
 
 #[derive(Args, Debug)]
 pub struct ChainCommand {
@@ -43,6 +44,10 @@ pub struct ChainCommand {
     /// Print only the response table, as CSV (hz,db,deg).
     #[arg(long)]
     pub csv: bool,
+    /// Draw the coloration (against the same IEM on an ideal source) and the IEM's impedance
+    /// into a plot, PNG or SVG by the extension.
+    #[arg(long, value_name = "FILE.png|FILE.svg")]
+    pub plot: Option<PathBuf>,
     /// Save the resolved chain as a preset file (TOML).
     #[arg(long, value_name = "FILE")]
     pub save_preset: Option<PathBuf>,
@@ -97,6 +102,10 @@ pub fn run(cmd: &ChainCommand) -> Result<()> {
         };
         advise(&chain, target, &catalog)
     });
+    if let Some(path) = &cmd.plot {
+        write_chain_plot(path, &chain)?;
+        eprintln!("earstage: drew the plot into {}", path.display());
+    }
     if let Some(path) = &cmd.save_preset {
         Preset::from(&chain).save(path, cmd.force)?;
         eprintln!("earstage: saved the chain to {}", path.display());

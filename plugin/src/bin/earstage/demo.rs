@@ -9,18 +9,17 @@ use earstage::dsp::audition::{
 };
 use earstage::model::Chain;
 use earstage::model::advisor::{Advice, Target, advise};
+use earstage::model::analysis::{MeterReport, SplAnalyzer, SplReport, measure_planar};
 use earstage::model::audition::AuditionChain;
 use earstage::model::catalog::Catalog;
 use earstage::model::chain::ChainReport;
 use earstage::model::spl::{DEFAULT_REFERENCE_DBA, PinkBand, ReferenceLevel};
 use serde::Serialize;
 
-use crate::analyze::{MeterReport, measure_planar};
 use crate::chain::{THIRD_OCTAVES_HZ, advice_text};
-use crate::chain_args::ChainArgs;
 use crate::demo_signal;
-use crate::plot::coloration_svg;
-use crate::spl::{SplAnalyzer, SplReport};
+use crate::plot::write_chain_plot;
+use crate::report::{print_meters, print_spl};
 
 /// The advisor's target in the demo: LAeq of −20 dBFS RMS pink noise, dBA (a common reference
 /// level, docs/spl.md: 79–85 dB SPL).
@@ -70,14 +69,14 @@ struct Report {
     delivered: SplReport,
     /// The default chain against the default reference level.
     reference: ReferenceReport,
-    /// The coloration plot (SVG) and the A/B audition (WAV) written.
+    /// The coloration plots (PNG, SVG) and the A/B audition (WAV) written.
     files: Vec<PathBuf>,
     bundles: Vec<PathBuf>,
 }
 
 pub fn run(json: bool, bundles: Option<&Path>, out_dir: &Path) -> Result<()> {
     let catalog = Catalog::builtin();
-    let chain = ChainArgs::default().resolve(&catalog)?;
+    let chain = catalog.default_chain()?;
     let input = demo_signal::stereo();
     let fs = f64::from(demo_signal::SAMPLE_RATE_HZ);
     let mut spl = SplAnalyzer::new(&chain, fs, 2);
@@ -85,7 +84,7 @@ pub fn run(json: bool, bundles: Option<&Path>, out_dir: &Path) -> Result<()> {
     let settings = EngineSettings::default();
     let mut position = 0;
     let len = input[0].len();
-    let collector = measure_planar(
+    let (_, collector) = measure_planar::<std::convert::Infallible>(
         demo_signal::SAMPLE_RATE_HZ,
         2,
         &settings,
@@ -112,10 +111,8 @@ pub fn run(json: bool, bundles: Option<&Path>, out_dir: &Path) -> Result<()> {
         .fold(f32::MIN, |a, &b| a.max(b));
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
-    let files = vec![
-        write_plot(&chain, out_dir)?,
-        write_ab(&chain, &input, out_dir)?,
-    ];
+    let mut files = write_plots(&chain, out_dir)?;
+    files.push(write_ab(&chain, &input, out_dir)?);
     let report = Report {
         signal: demo_signal::DESCRIPTION,
         meters,
@@ -142,20 +139,16 @@ pub fn run(json: bool, bundles: Option<&Path>, out_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The coloration plot: the default chain against the same IEM on the ideal source.
-fn write_plot(chain: &Chain, dir: &Path) -> Result<PathBuf> {
-    let path = dir.join("coloration.svg");
-    let title = format!(
-        "{} on {}: coloration relative to 1 kHz",
-        chain.iem.name, chain.source.name
-    );
-    let ideal = chain.reference();
-    let svg = coloration_svg(
-        &title,
-        &[("this chain", chain), ("ideal 0 Ω source", &ideal)],
-    );
-    std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
+/// The coloration plot, PNG and SVG: the default chain against the same IEM on the ideal source.
+fn write_plots(chain: &Chain, dir: &Path) -> Result<Vec<PathBuf>> {
+    ["coloration.png", "coloration.svg"]
+        .into_iter()
+        .map(|name| {
+            let path = dir.join(name);
+            write_chain_plot(&path, chain)?;
+            Ok(path)
+        })
+        .collect()
 }
 
 /// The A/B audition: the demo signal alternating between the same IEM on an ideal source (the
@@ -217,9 +210,11 @@ fn print_text(report: &Report, chain: &Chain) {
     println!("Earstage demo — {}", report.signal);
     println!(
         "  signal                {} Hz, {} channels, {:.1} s",
-        report.meters.sample_rate, report.meters.channels, report.meters.duration_s
+        report.meters.sample_rate.unwrap_or(0),
+        report.meters.channels,
+        report.meters.duration_s
     );
-    report.meters.print_text();
+    print_meters(&report.meters);
     println!(
         "  pass-through at default settings: {}",
         if report.bit_exact_pass_through {
@@ -229,7 +224,7 @@ fn print_text(report: &Report, chain: &Chain) {
         }
     );
     println!("\nDelivered by the default chain");
-    report.delivered.print_text();
+    print_spl(&report.delivered);
     let r = &report.reference;
     println!(
         "  reference level       −20 dBFS RMS pink plays {:.1} dBA (500 Hz–2 kHz: {:.1} dBA); \
@@ -284,7 +279,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let input = demo_signal::stereo();
         let catalog = Catalog::builtin();
-        let chain = ChainArgs::default().resolve(&catalog).unwrap();
+        let chain = catalog.default_chain().unwrap();
         let colored = read(&write_ab(&chain, &input, &dir).unwrap());
         let ideal = read(&write_ab(&chain.reference(), &input, &dir).unwrap());
         let fs = demo_signal::SAMPLE_RATE_HZ as usize;

@@ -13,7 +13,7 @@ mod demo;
 mod demo_signal;
 mod plot;
 mod render;
-mod spl;
+mod report;
 
 #[derive(Parser)]
 #[command(
@@ -28,13 +28,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Meter an audio file: true peak (precise and BS.1770), sample peak, overs, loudness.
+    /// Meter audio files: true peak (precise and BS.1770), sample peak, overs, loudness; several
+    /// files (or folders) also as one album.
     Analyze {
-        /// The audio file: WAV, AIFF, FLAC, MP3, Ogg Vorbis, AAC or ALAC, 1 to 8 channels.
-        file: PathBuf,
+        /// Audio files (WAV, AIFF, FLAC, MP3, Ogg Vorbis, AAC or ALAC, 1 to 8 channels) or
+        /// folders of them, analysed in this order (a folder's files by name, with subfolders).
+        #[arg(required = true, value_name = "FILE|FOLDER")]
+        files: Vec<PathBuf>,
         /// Print the report as JSON.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// Print the report as CSV: one row per file (the highest channel's peaks), then the album.
+        #[arg(long)]
+        csv: bool,
+        /// Files analysed at once (default: one per core).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
         /// True peaks above this count as overs, dBTP.
         #[arg(
             long,
@@ -75,11 +84,26 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze {
-            file,
+            files,
             json,
+            csv,
+            jobs,
             over_threshold,
             chain,
-        } => analyze::run(&file, json, over_threshold, &chain),
+        } => {
+            let format = match (json, csv) {
+                (true, _) => analyze::Format::Json,
+                (_, true) => analyze::Format::Csv,
+                _ => analyze::Format::Text,
+            };
+            analyze::run(
+                &files,
+                format,
+                jobs.map(usize::from),
+                over_threshold,
+                &chain,
+            )
+        }
         Command::Chain(cmd) => chain::run(&cmd),
         Command::Render(cmd) => render::run(&cmd),
         Command::Catalog { json } => catalog::run(json),

@@ -1,186 +1,245 @@
-//! A coloration plot as SVG: 20·log10|H(f)/H(1 kHz)| over 20 Hz–20 kHz on a log axis, one curve
-//! per chain, with the IEM's impedance on a second axis. Plain SVG text, no dependencies.
+//! The coloration plot, drawn with `plotters` as PNG or SVG: each chain's
+//! `20·log10|H(f)/H(1 kHz)|` (`Chain::coloration_db`) on a log-frequency axis with labelled
+//! decades, the first chain's IEM impedance on a second (Ω) axis, a legend, and the 20 Hz–20 kHz
+//! band the figures are judged over marked.
 
-use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Once;
 
+use anyhow::{Result, anyhow, bail};
 use earstage::model::Chain;
-use earstage::model::chain::{BAND_START_HZ, BAND_STOP_HZ, REFERENCE_HZ, log_grid};
+use earstage::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
+use plotters::coord::Shift;
+use plotters::coord::combinators::BindKeyPoints;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
 
-const WIDTH: f64 = 900.0;
-const HEIGHT: f64 = 480.0;
-const LEFT: f64 = 70.0;
-const RIGHT: f64 = 70.0;
-const TOP: f64 = 50.0;
-const BOTTOM: f64 = 60.0;
+/// The plot spans an octave either side of the audio band, so the band's edges show.
+const PLOT_START_HZ: f64 = 10.0;
+const PLOT_STOP_HZ: f64 = 40_000.0;
+/// Labelled frequencies: the decades, and the band's edges.
+const KEY_HZ: [f64; 6] = [10.0, 20.0, 100.0, 1_000.0, 10_000.0, 20_000.0];
+const SIZE: (u32, u32) = (1000, 560);
+/// The one font the plot uses (egui's default, already in the binary), registered under this
+/// family name.
+const FAMILY: &str = "sans-serif";
+const COLOURS: [RGBColor; 4] = [
+    RGBColor(214, 39, 40),
+    RGBColor(31, 119, 180),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+];
+const IMPEDANCE: RGBColor = RGBColor(120, 120, 120);
+const BAND: RGBColor = RGBColor(235, 242, 250);
+const GRID_BOLD: RGBColor = RGBColor(205, 205, 205);
+const GRID_LIGHT: RGBColor = RGBColor(232, 232, 232);
 
-fn x_of(hz: f64) -> f64 {
-    LEFT + (WIDTH - LEFT - RIGHT) * (hz / BAND_START_HZ).log10()
-        / (BAND_STOP_HZ / BAND_START_HZ).log10()
+/// Plot files by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlotFormat {
+    Png,
+    Svg,
 }
 
-fn polyline(points: &[(f64, f64)], colour: &str, dashed: bool) -> String {
-    let d: Vec<String> = points
-        .iter()
-        .map(|(x, y)| format!("{x:.1},{y:.1}"))
-        .collect();
-    format!(
-        "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"{} points=\"{}\"/>\n",
-        if dashed {
-            " stroke-dasharray=\"6,4\""
-        } else {
-            ""
-        },
-        d.join(" ")
+impl PlotFormat {
+    /// The format a path's extension names; anything else is an error naming the path.
+    pub fn of(path: &Path) -> Result<Self> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("png") => Ok(Self::Png),
+            Some("svg") => Ok(Self::Svg),
+            _ => bail!(
+                "{}: a plot is written as .png or .svg (the extension chooses)",
+                path.display()
+            ),
+        }
+    }
+}
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is egui's and known good; failing here would be a build defect.
+        plotters::style::register_font(
+            FAMILY,
+            FontStyle::Normal,
+            epaint_default_fonts::UBUNTU_LIGHT,
+        )
+        .map_err(|_| ())
+        .expect("the embedded font parses");
+    });
+}
+
+/// The plot of a chain against the same IEM on an ideal (0 Ω) source, PNG or SVG by `path`'s
+/// extension.
+pub fn write_chain_plot(path: &Path, chain: &Chain) -> Result<()> {
+    let title = format!(
+        "{} on {}: coloration relative to 1 kHz",
+        chain.iem.name, chain.source.name
+    );
+    let ideal = chain.reference();
+    write_coloration_plot(
+        path,
+        &title,
+        &[("this chain", chain), ("ideal 0 Ω source", &ideal)],
     )
 }
 
-/// The plot of `chains` (label, chain); the first chain's IEM impedance is drawn dashed.
-pub fn coloration_svg(title: &str, chains: &[(&str, &Chain)]) -> String {
-    let grid = log_grid(BAND_START_HZ, BAND_STOP_HZ, 48.0);
-    let curves: Vec<Vec<f64>> = chains
-        .iter()
-        .map(|(_, c)| {
-            let h_ref = c.transfer(REFERENCE_HZ).norm();
-            grid.iter()
-                .map(|&f| 20.0 * (c.transfer(f).norm() / h_ref).log10())
-                .collect()
-        })
-        .collect();
-    let extreme = curves.iter().flatten().fold(1.0f64, |m, v| m.max(v.abs()));
-    let span_db = (extreme / 3.0).ceil() * 3.0;
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let y_of = |db: f64| TOP + plot_h * (0.5 - db / (2.0 * span_db));
-    let z: Vec<f64> = grid
-        .iter()
-        .map(|&f| chains[0].1.iem.impedance(f).norm())
-        .collect();
-    let z_max = z.iter().fold(1.0f64, |m, v| m.max(*v)) * 1.1;
-    let yz_of = |ohms: f64| TOP + plot_h * (1.0 - ohms / z_max);
-
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" font-family=\"sans-serif\" font-size=\"12\">"
-    );
-    let _ = writeln!(s, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-    let _ = writeln!(
-        s,
-        "<text x=\"{}\" y=\"28\" font-size=\"16\" text-anchor=\"middle\">{}</text>",
-        WIDTH / 2.0,
-        escape(title)
-    );
-    for hz in [
-        20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0, 20_000.0,
-    ] {
-        let x = x_of(hz);
-        let label = if hz >= 1000.0 {
-            format!("{}k", hz / 1000.0)
-        } else {
-            format!("{hz}")
-        };
-        let _ = writeln!(
-            s,
-            "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"#ddd\"/>",
-            HEIGHT - BOTTOM
-        );
-        let _ = writeln!(
-            s,
-            "<text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{label}</text>",
-            HEIGHT - BOTTOM + 18.0
-        );
+/// Write the plot of `chains` (label, chain) to `path`, PNG or SVG by its extension.
+pub fn write_coloration_plot(path: &Path, title: &str, chains: &[(&str, &Chain)]) -> Result<()> {
+    let format = PlotFormat::of(path)?;
+    register_font();
+    let fail = |e: String| anyhow!("cannot draw the plot into {}: {e}", path.display());
+    match format {
+        PlotFormat::Png => {
+            let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+            draw(&root, title, chains).map_err(fail)?;
+            root.present().map_err(|e| fail(e.to_string()))
+        }
+        PlotFormat::Svg => {
+            let root = SVGBackend::new(path, SIZE).into_drawing_area();
+            draw(&root, title, chains).map_err(fail)?;
+            root.present().map_err(|e| fail(e.to_string()))
+        }
     }
-    let step = if span_db > 9.0 { 3.0 } else { 1.0 };
-    let mut db = -span_db;
-    while db <= span_db + 1e-9 {
-        let y = y_of(db);
-        let _ = writeln!(
-            s,
-            "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{}\" y2=\"{y:.1}\" stroke=\"{}\"/>",
-            WIDTH - RIGHT,
-            if db == 0.0 { "#999" } else { "#eee" }
-        );
-        let _ = writeln!(
-            s,
-            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{db:+.0} dB</text>",
-            LEFT - 6.0,
-            y + 4.0
-        );
-        db += step;
-    }
-    let _ = writeln!(
-        s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">frequency, Hz</text>",
-        WIDTH / 2.0,
-        HEIGHT - 14.0
-    );
-    let _ = writeln!(
-        s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#888\">|Z| {z_max:.0} Ω</text>",
-        WIDTH - 6.0,
-        TOP + 4.0
-    );
-    let _ = writeln!(
-        s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#888\">0 Ω</text>",
-        WIDTH - 6.0,
-        HEIGHT - BOTTOM
-    );
-    let impedance: Vec<(f64, f64)> = grid
-        .iter()
-        .zip(&z)
-        .map(|(&f, &o)| (x_of(f), yz_of(o)))
-        .collect();
-    s.push_str(&polyline(&impedance, "#888", true));
-    let colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"];
-    for (i, ((label, _), curve)) in chains.iter().zip(&curves).enumerate() {
-        let colour = colours[i % colours.len()];
-        let points: Vec<(f64, f64)> = grid
-            .iter()
-            .zip(curve)
-            .map(|(&f, &v)| (x_of(f), y_of(v)))
-            .collect();
-        s.push_str(&polyline(&points, colour, false));
-        let _ = writeln!(
-            s,
-            "<text x=\"{}\" y=\"{}\" fill=\"{colour}\">{}</text>",
-            LEFT + 10.0,
-            TOP + 16.0 + 16.0 * i as f64,
-            escape(label)
-        );
-    }
-    let _ = writeln!(
-        s,
-        "<text x=\"{}\" y=\"{}\" fill=\"#888\">dashed: IEM impedance {}</text>",
-        LEFT + 10.0,
-        TOP + 16.0 + 16.0 * chains.len() as f64,
-        escape(&chains[0].1.iem.name)
-    );
-    s.push_str("</svg>\n");
-    s
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// "20", "100", "1k", "20k".
+fn hz_label(hz: &f64) -> String {
+    if *hz >= 1000.0 {
+        format!("{}k", hz / 1000.0)
+    } else {
+        format!("{hz}")
+    }
+}
+
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    chains: &[(&str, &Chain)],
+) -> Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let Some((_, first)) = chains.first() else {
+        return Err("no chain to plot".into());
+    };
+    let grid = log_grid(PLOT_START_HZ, PLOT_STOP_HZ, 48.0);
+    let curves: Vec<Vec<f64>> = chains.iter().map(|(_, c)| c.coloration_db(&grid)).collect();
+    let impedance: Vec<f64> = grid
+        .iter()
+        .map(|&f| first.iem.impedance(f).norm())
+        .collect();
+    // Whole 3 dB steps holding every curve, at least ±3 dB.
+    let extreme = curves.iter().flatten().fold(1.0f64, |m, v| m.max(v.abs()));
+    let span_db = (extreme / 3.0).ceil() * 3.0;
+    let z_max = impedance.iter().fold(1.0f64, |m, v| m.max(*v)) * 1.15;
+
+    root.fill(&WHITE).map_err(err)?;
+    let x_axis = || {
+        (PLOT_START_HZ..PLOT_STOP_HZ)
+            .log_scale()
+            .with_key_points(KEY_HZ.to_vec())
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FAMILY, 20))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .right_y_label_area_size(64)
+        .build_cartesian_2d(x_axis(), -span_db..span_db)
+        .map_err(err)?
+        .set_secondary_coord(x_axis(), 0.0..z_max);
+    // The band the figures are judged over, under the grid.
+    chart
+        .draw_series([Rectangle::new(
+            [(BAND_START_HZ, -span_db), (BAND_STOP_HZ, span_db)],
+            BAND.filled(),
+        )])
+        .map_err(err)?
+        .label("20 Hz–20 kHz band")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], BAND.filled()));
+    chart
+        .configure_mesh()
+        .max_light_lines(2)
+        .light_line_style(GRID_LIGHT)
+        .bold_line_style(GRID_BOLD)
+        .x_label_formatter(&hz_label)
+        .y_label_formatter(&|db| format!("{db:+.0}"))
+        .x_desc("frequency, Hz")
+        .y_desc("coloration re 1 kHz, dB")
+        .label_style((FAMILY, 14))
+        .axis_desc_style((FAMILY, 15))
+        .draw()
+        .map_err(err)?;
+    chart
+        .configure_secondary_axes()
+        .y_label_formatter(&|ohms| format!("{ohms:.0}"))
+        .y_desc("IEM impedance |Z|, Ω")
+        .label_style((FAMILY, 14))
+        .axis_desc_style((FAMILY, 15))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(
+            [(PLOT_START_HZ, 0.0), (PLOT_STOP_HZ, 0.0)],
+            BLACK.mix(0.4),
+        ))
+        .map_err(err)?;
+    chart
+        .draw_secondary_series(DashedLineSeries::new(
+            grid.iter().copied().zip(impedance.iter().copied()),
+            6,
+            4,
+            IMPEDANCE.stroke_width(2),
+        ))
+        .map_err(err)?
+        .label(format!("|Z| of {}", first.iem.name))
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], IMPEDANCE.stroke_width(2)));
+    for (i, ((label, _), curve)) in chains.iter().zip(&curves).enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        chart
+            .draw_series(LineSeries::new(
+                grid.iter().copied().zip(curve.iter().copied()),
+                colour.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(*label)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FAMILY, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(err)?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use earstage::model::{Attenuator, Cable, Iem, Sensitivity, Source};
 
     #[test]
-    fn well_formed_and_flat_for_an_ideal_chain() {
-        let chain = Chain {
-            source: Source::ideal(1.0),
-            attenuator: Attenuator::none(),
-            cable: Cable::default(),
-            iem: Iem::resistive(16.0, Sensitivity::DbPerV(120.0)),
-        };
-        let svg = coloration_svg("a <test> & more", &[("ideal", &chain)]);
-        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-        assert!(svg.contains("a &lt;test&gt; &amp; more"));
-        assert_eq!(svg.matches("<polyline").count(), 2);
+    fn the_extension_chooses_the_format() {
+        assert_eq!(PlotFormat::of(Path::new("a.PNG")).unwrap(), PlotFormat::Png);
+        assert_eq!(PlotFormat::of(Path::new("a.svg")).unwrap(), PlotFormat::Svg);
+        let err = PlotFormat::of(Path::new("plot.pdf"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("plot.pdf") && err.contains(".png or .svg"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn decades_are_labelled_as_read() {
+        let labels: Vec<String> = KEY_HZ.iter().map(hz_label).collect();
+        assert_eq!(labels, ["10", "20", "100", "1k", "10k", "20k"]);
     }
 }

@@ -13,10 +13,13 @@ use earstage::dsp::{Collector, EngineSettings};
 use earstage::model::Chain;
 use earstage::model::audition::{AuditionChain, CEILING_DB, DEFAULT_CEILING_DB, LevelMatch, Mode};
 use earstage::model::catalog::Catalog;
+use earstage::model::overrides::{OverrideError, RigOverrides};
 use serde::Serialize;
 
-use crate::analyze::{MeterReport, progress_bar};
+use crate::analyze::progress_bar;
 use crate::chain_args::ChainArgs;
+use crate::report::print_meters;
+use earstage::model::analysis::MeterReport;
 use earstage::model::audio_file::AudioFile;
 
 #[derive(Args, Debug)]
@@ -97,23 +100,15 @@ pub struct RigArgs {
 }
 
 impl RigArgs {
-    /// The rig for `audition`: its IEM, the reference source unless named otherwise.
-    pub fn resolve(&self, audition: &Chain, catalog: &Catalog) -> Result<Chain> {
-        let mut rig = audition.reference();
-        if let Some(name) = &self.rig_source {
-            rig.source = catalog.source(name)?.clone();
+    /// The rig for `audition`, resolved by the model's rules.
+    pub fn resolve(&self, audition: &Chain, catalog: &Catalog) -> Result<Chain, OverrideError> {
+        RigOverrides {
+            source: self.rig_source.clone(),
+            source_impedance: self.rig_source_impedance,
+            source_volume: self.rig_source_volume,
+            attenuator: self.rig_attenuator.clone(),
         }
-        if let Some(ohms) = self.rig_source_impedance {
-            rig.source.output_ohms = ohms;
-        }
-        if let Some(db) = self.rig_source_volume {
-            rig.source.volume_db = db;
-        }
-        if let Some(name) = &self.rig_attenuator {
-            rig.attenuator = catalog.attenuator(name)?.clone();
-        }
-        rig.validate().context("the rig")?;
-        Ok(rig)
+        .resolve(audition, catalog)
     }
 }
 
@@ -314,5 +309,5 @@ fn print_text(r: &Report) {
         r.fit_error_db, r.fit_error_deg
     );
     println!("Output");
-    r.meters.print_text();
+    print_meters(&r.meters);
 }

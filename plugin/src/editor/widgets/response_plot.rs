@@ -4,7 +4,7 @@
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Vec2};
 
 use crate::model::Chain;
-use crate::model::chain::{BAND_START_HZ, BAND_STOP_HZ, REFERENCE_HZ, log_grid};
+use crate::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
 
 const COLORATION: Color32 = Color32::from_rgb(240, 120, 80);
 const IMPEDANCE: Color32 = Color32::from_rgb(150, 150, 150);
@@ -21,12 +21,8 @@ pub struct Curves {
 impl Curves {
     pub fn new(chain: &Chain) -> Self {
         let hz = log_grid(BAND_START_HZ, BAND_STOP_HZ, 24.0);
-        let h_ref = chain.transfer(REFERENCE_HZ).norm();
         Self {
-            coloration_db: hz
-                .iter()
-                .map(|&f| 20.0 * (chain.transfer(f).norm() / h_ref).log10())
-                .collect(),
+            coloration_db: chain.coloration_db(&hz),
             impedance_ohms: hz.iter().map(|&f| chain.iem.impedance(f).norm()).collect(),
             hz,
         }

@@ -1,0 +1,99 @@
+//! Printing the offline reports as text.
+
+use earstage::model::analysis::{MeterReport, SplReport};
+
+/// The meters, one line per reading, channels side by side.
+pub fn print_meters(report: &MeterReport) {
+    let list = |values: &[Option<f32>]| {
+        values
+            .iter()
+            .map(|v| v.map_or("   −inf".to_owned(), |v| format!("{v:+7.2}")))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let lufs = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.1}"));
+    println!(
+        "  true peak (precise)   {} dBTP",
+        list(&report.true_peak_dbtp)
+    );
+    println!(
+        "  true peak (BS.1770)   {} dBTP",
+        list(&report.true_peak_bs1770_dbtp)
+    );
+    println!(
+        "  sample peak           {} dBFS",
+        list(&report.sample_peak_dbfs)
+    );
+    println!(
+        "  overs above {:+.1} dBTP {}",
+        report.over_threshold_dbtp,
+        report
+            .overs
+            .iter()
+            .map(|c| format!("{c:7}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    );
+    for e in report.over_log.iter().take(20) {
+        println!(
+            "      at {:9.3} s  ch {}  {:+.2} dBTP",
+            e.time_s, e.channel, e.level_dbtp
+        );
+    }
+    if report.over_log.len() > 20 {
+        println!("      … {} more (see --json)", report.over_log.len() - 20);
+    }
+    println!(
+        "  integrated            {} LUFS",
+        lufs(report.integrated_lufs)
+    );
+    println!(
+        "  momentary max         {} LUFS",
+        lufs(report.momentary_max_lufs)
+    );
+    println!(
+        "  short-term max        {} LUFS",
+        lufs(report.short_term_max_lufs)
+    );
+    println!(
+        "  loudness range        {} LU",
+        lufs(report.loudness_range_lu)
+    );
+}
+
+/// What a chain delivers, per ear.
+pub fn print_spl(report: &SplReport) {
+    let list = |v: &[f64], digits: usize| {
+        v.iter()
+            .map(|x| format!("{x:7.digits$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!(
+        "  delivered by          {} on {}{}",
+        report.chain_iem,
+        report.chain_source,
+        if report.chain_attenuator == "none" {
+            String::new()
+        } else {
+            format!(" via {}", report.chain_attenuator)
+        }
+    );
+    println!("  LAeq at the eardrum   {} dBA", list(&report.laeq_dba, 1));
+    println!(
+        "  LAeq diffuse-field    {} dBA",
+        list(&report.laeq_df_dba, 1)
+    );
+    println!(
+        "  LCpeak                {} dBC",
+        list(&report.lcpeak_dbc, 1)
+    );
+    println!(
+        "  NIOSH dose            {} % of the daily allowance",
+        list(&report.dose_niosh_percent, 3)
+    );
+    println!(
+        "  WHO dose              {} % of the weekly allowance",
+        list(&report.dose_who_percent, 3)
+    );
+}

@@ -1,0 +1,427 @@
+//! Offline analysis: the plugin's own engine run over whole audio files, what a chain delivers
+//! from them, and several files measured as one programme (an album).
+//!
+//! The CLI only parses arguments and prints what these functions return. Several files are
+//! analysed in parallel, each on one thread with its own engine; every figure is computed from
+//! one file's samples in order, and the album is folded in input order, so the results do not
+//! depend on the number of threads.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::Serialize;
+
+use super::Chain;
+use super::audio_file::{AudioFile, AudioFileError, Encoding};
+use crate::dsp::exposure::EarReadings;
+use crate::dsp::loudness::GatedBlocks;
+use crate::dsp::meter::SILENCE_DB;
+use crate::dsp::spl::{SplStage, design_spl};
+use crate::dsp::{Collector, Engine, EngineSettings, MeterFrame, OverEvent};
+
+/// File name extensions taken from a folder (compared without case).
+pub const AUDIO_EXTENSIONS: [&str; 12] = [
+    "wav", "wave", "bwf", "aif", "aiff", "aifc", "flac", "mp3", "ogg", "oga", "m4a", "mp4",
+];
+
+/// One over in a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OverLogEntry {
+    pub time_s: f64,
+    /// 1-based channel number.
+    pub channel: usize,
+    pub level_dbtp: f32,
+}
+
+/// The meter report; per-channel values are arrays in channel order, `null` for silence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeterReport {
+    /// `None` only for an album whose files differ in rate.
+    pub sample_rate: Option<u32>,
+    pub channels: usize,
+    pub duration_s: f64,
+    pub true_peak_dbtp: Vec<Option<f32>>,
+    pub true_peak_bs1770_dbtp: Vec<Option<f32>>,
+    pub sample_peak_dbfs: Vec<Option<f32>>,
+    pub over_threshold_dbtp: f32,
+    pub overs: Vec<u32>,
+    pub over_log: Vec<OverLogEntry>,
+    pub integrated_lufs: Option<f64>,
+    pub momentary_max_lufs: Option<f64>,
+    pub short_term_max_lufs: Option<f64>,
+    pub loudness_range_lu: Option<f64>,
+}
+
+fn audible(db: f32) -> Option<f32> {
+    (db > SILENCE_DB).then_some(db)
+}
+
+fn finite(v: Option<f64>) -> Option<f64> {
+    v.filter(|x| x.is_finite())
+}
+
+/// The larger of two optional readings (`None` is silence, below everything).
+fn louder<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b > a { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+impl MeterReport {
+    pub fn new(frame: &MeterFrame, overs: &[OverEvent], duration_s: f64) -> Self {
+        let ch = &frame.channel[..frame.channels];
+        let l = &frame.loudness;
+        Self {
+            sample_rate: Some(frame.sample_rate_hz as u32),
+            channels: frame.channels,
+            duration_s,
+            true_peak_dbtp: ch.iter().map(|c| audible(c.true_peak_max_dbtp)).collect(),
+            true_peak_bs1770_dbtp: ch
+                .iter()
+                .map(|c| audible(c.true_peak_bs1770_max_dbtp))
+                .collect(),
+            sample_peak_dbfs: ch.iter().map(|c| audible(c.sample_peak_max_dbfs)).collect(),
+            over_threshold_dbtp: frame.over_threshold_dbtp,
+            overs: ch.iter().map(|c| c.overs).collect(),
+            over_log: overs
+                .iter()
+                .map(|e| OverLogEntry {
+                    time_s: e.time_s,
+                    channel: e.channel + 1,
+                    level_dbtp: e.level_dbtp,
+                })
+                .collect(),
+            integrated_lufs: finite(l.integrated_lufs),
+            momentary_max_lufs: finite(l.momentary_max_lufs),
+            short_term_max_lufs: finite(l.short_term_max_lufs),
+            loudness_range_lu: finite(l.loudness_range_lu),
+        }
+    }
+
+    /// The highest of the channels' readings, for one-line summaries.
+    pub fn highest(values: &[Option<f32>]) -> Option<f32> {
+        values.iter().copied().fold(None, louder)
+    }
+}
+
+/// Run planar audio through a fresh engine, block by block and in place as a host would:
+/// `next_block` fills the blocks (returning their length, 0 at the end), `processed` sees each
+/// block after the engine. Returns the engine (for its loudness blocks) and what it measured.
+pub fn measure_planar<E>(
+    sample_rate_hz: u32,
+    channels: usize,
+    settings: &EngineSettings,
+    mut next_block: impl FnMut(&mut [Vec<f32>]) -> Result<usize, E>,
+    mut processed: impl FnMut(&[Vec<f32>]),
+) -> Result<(Engine, Collector), E> {
+    let mut engine = Engine::new(sample_rate_hz as f32, channels, settings);
+    let mut collector = Collector::default();
+    let mut planar = vec![Vec::new(); channels];
+    while next_block(&mut planar)? > 0 {
+        let mut views: Vec<&mut [f32]> = planar.iter_mut().map(|c| c.as_mut_slice()).collect();
+        engine.process(&mut views, settings, &mut collector);
+        processed(&planar);
+    }
+    engine.finish(&mut collector);
+    Ok((engine, collector))
+}
+
+/// Delivered SPL and dose, per channel (ear), channel order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SplReport {
+    pub chain_iem: String,
+    pub chain_source: String,
+    pub chain_attenuator: String,
+    /// LAeq at the eardrum, dBA.
+    pub laeq_dba: Vec<f64>,
+    /// LAeq, diffuse-field equivalent, dBA (what exposure limits are written for).
+    pub laeq_df_dba: Vec<f64>,
+    /// Peak C-weighted level at the eardrum, dBC.
+    pub lcpeak_dbc: Vec<f64>,
+    /// NIOSH daily dose (diffuse-field equivalent), %.
+    pub dose_niosh_percent: Vec<f64>,
+    /// WHO/ITU-T H.870 weekly dose (diffuse-field equivalent), %.
+    pub dose_who_percent: Vec<f64>,
+}
+
+/// Meters what a chain delivers for planar audio fed block by block: the plugin's own SPL meter
+/// (`dsp::spl`), the rig's pressure filters designed before the first block, each channel
+/// metered as one ear.
+pub struct SplAnalyzer {
+    chain: Chain,
+    /// One meter per channel.
+    stages: Vec<SplStage>,
+}
+
+impl SplAnalyzer {
+    pub fn new(chain: &Chain, sample_rate_hz: f64, channels: usize) -> Self {
+        let design = design_spl(chain, sample_rate_hz);
+        let stages = (0..channels)
+            .map(|_| {
+                let mut stage = SplStage::new(sample_rate_hz);
+                stage.set_design(&design);
+                stage
+            })
+            .collect();
+        Self {
+            chain: chain.clone(),
+            stages,
+        }
+    }
+
+    pub fn push(&mut self, planar: &[Vec<f32>]) {
+        for (stage, channel) in self.stages.iter_mut().zip(planar) {
+            stage.process(std::slice::from_ref(channel));
+        }
+    }
+
+    pub fn finish(self) -> SplReport {
+        let ears: Vec<_> = self
+            .stages
+            .iter()
+            .map(|s| s.readings(1).ear_readings()[0])
+            .collect();
+        let each = |f: fn(&EarReadings) -> f64| ears.iter().map(f).collect::<Vec<f64>>();
+        SplReport {
+            chain_iem: self.chain.iem.name.clone(),
+            chain_source: self.chain.source.name.clone(),
+            chain_attenuator: self.chain.attenuator.name.clone(),
+            laeq_dba: each(|e| e.laeq_db),
+            laeq_df_dba: each(|e| e.laeq_df_db),
+            lcpeak_dbc: each(|e| e.lcpeak_db),
+            dose_niosh_percent: each(|e| e.niosh_percent),
+            dose_who_percent: each(|e| e.who_percent),
+        }
+    }
+}
+
+/// Everything measured in one file.
+#[derive(Debug, Clone)]
+pub struct FileAnalysis {
+    pub path: PathBuf,
+    pub encoding: Encoding,
+    pub meters: MeterReport,
+    /// With a chain: what it delivers.
+    pub spl: Option<SplReport>,
+    /// Damaged packets a lossy decoder skipped.
+    pub skipped_packets: u64,
+    /// The blocks behind integrated loudness and range, for the album.
+    pub blocks: GatedBlocks,
+}
+
+/// Meter one file through a fresh engine (and `chain`'s SPL meter, if given); `progress` is
+/// told the frames read after each block.
+pub fn analyze_file(
+    path: &Path,
+    settings: &EngineSettings,
+    chain: Option<&Chain>,
+    mut progress: impl FnMut(u64),
+) -> Result<FileAnalysis, AudioFileError> {
+    let mut file = AudioFile::open(path)?;
+    let (sample_rate, channels) = (file.sample_rate, file.channels);
+    let mut spl = chain.map(|c| SplAnalyzer::new(c, f64::from(sample_rate), channels));
+    let (engine, collector) = measure_planar(
+        sample_rate,
+        channels,
+        settings,
+        |planar| {
+            let n = file.read_block(planar)?;
+            progress(n as u64);
+            Ok(n)
+        },
+        |planar| {
+            if let Some(spl) = spl.as_mut() {
+                spl.push(planar);
+            }
+        },
+    )?;
+    Ok(FileAnalysis {
+        path: path.to_owned(),
+        encoding: file.encoding.clone(),
+        meters: MeterReport::new(&collector.frame, &collector.overs, file.duration_read_s()),
+        spl: spl.map(SplAnalyzer::finish),
+        skipped_packets: file.skipped_packets,
+        blocks: engine.loudness_blocks().clone(),
+    })
+}
+
+/// The frames and seconds a file declares (0 when it does not say or cannot be opened), for a
+/// progress bar.
+pub fn declared_length(path: &Path) -> (u64, f64) {
+    AudioFile::open(path)
+        .ok()
+        .and_then(|f| Some((f.declared_frames?, f.declared_duration_s()?)))
+        .unwrap_or((0, 0.0))
+}
+
+/// Analyse `paths` on up to `threads` threads; results in input order, each file's own error
+/// where it failed. `progress` is told frames read, from whichever thread read them.
+pub fn analyze_files(
+    paths: &[PathBuf],
+    threads: usize,
+    settings: &EngineSettings,
+    chain: Option<&Chain>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<Result<FileAnalysis, AudioFileError>> {
+    let results: Vec<Mutex<Option<Result<FileAnalysis, AudioFileError>>>> =
+        paths.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(path) = paths.get(i) else { break };
+            let result = analyze_file(path, settings, chain, progress);
+            *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+        }
+    };
+    let threads = threads.clamp(1, paths.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(work);
+        }
+        work();
+    });
+    results
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every file was analysed")
+        })
+        .collect()
+}
+
+/// The files behind `inputs`: each file as given, each folder's audio files (by extension,
+/// [`AUDIO_EXTENSIONS`]) with its subfolders', in name order. A folder without audio is an error
+/// naming it.
+pub fn collect_audio_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, AudioFileError> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let before = files.len();
+            collect_folder(input, &mut files)?;
+            if files.len() == before {
+                return Err(AudioFileError::Unreadable {
+                    path: input.clone(),
+                    reason: format!(
+                        "the folder holds no audio files (looked for .{})",
+                        AUDIO_EXTENSIONS.join(", .")
+                    ),
+                });
+            }
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn collect_folder(folder: &Path, files: &mut Vec<PathBuf>) -> Result<(), AudioFileError> {
+    let io = |source| AudioFileError::Io {
+        path: folder.to_owned(),
+        source,
+    };
+    let mut entries = std::fs::read_dir(folder)
+        .map_err(io)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io)?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect_folder(&path, files)?;
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Several files as one programme, in the order given: integrated loudness and loudness range
+/// gated over all their blocks together, the maxima of the peaks and of momentary and short-term
+/// loudness, overs summed per channel and logged on the album's timeline. Channel arrays are as
+/// long as the widest file; the rate is `None` if the files differ in it.
+pub fn album(files: &[&FileAnalysis]) -> MeterReport {
+    let channels = files.iter().map(|f| f.meters.channels).max().unwrap_or(0);
+    let mut rates = files.iter().map(|f| f.meters.sample_rate);
+    let first_rate = rates.next().flatten();
+    let mut report = MeterReport {
+        sample_rate: rates
+            .all(|r| r == first_rate)
+            .then_some(first_rate)
+            .flatten(),
+        channels,
+        duration_s: 0.0,
+        true_peak_dbtp: vec![None; channels],
+        true_peak_bs1770_dbtp: vec![None; channels],
+        sample_peak_dbfs: vec![None; channels],
+        over_threshold_dbtp: files.first().map_or(0.0, |f| f.meters.over_threshold_dbtp),
+        overs: vec![0; channels],
+        over_log: Vec::new(),
+        integrated_lufs: None,
+        momentary_max_lufs: None,
+        short_term_max_lufs: None,
+        loudness_range_lu: None,
+    };
+    let mut blocks = GatedBlocks::default();
+    for file in files {
+        let m = &file.meters;
+        let max_into = |into: &mut [Option<f32>], from: &[Option<f32>]| {
+            for (a, &b) in into.iter_mut().zip(from) {
+                *a = louder(*a, b);
+            }
+        };
+        max_into(&mut report.true_peak_dbtp, &m.true_peak_dbtp);
+        max_into(&mut report.true_peak_bs1770_dbtp, &m.true_peak_bs1770_dbtp);
+        max_into(&mut report.sample_peak_dbfs, &m.sample_peak_dbfs);
+        for (a, b) in report.overs.iter_mut().zip(&m.overs) {
+            *a += b;
+        }
+        let offset = report.duration_s;
+        report
+            .over_log
+            .extend(m.over_log.iter().map(|e| OverLogEntry {
+                time_s: e.time_s + offset,
+                ..e.clone()
+            }));
+        report.duration_s += m.duration_s;
+        report.momentary_max_lufs = louder(report.momentary_max_lufs, m.momentary_max_lufs);
+        report.short_term_max_lufs = louder(report.short_term_max_lufs, m.short_term_max_lufs);
+        blocks.merge(&file.blocks);
+    }
+    report.integrated_lufs = finite(blocks.integrated_lufs());
+    report.loudness_range_lu = finite(blocks.loudness_range_lu());
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn louder_treats_none_as_silence() {
+        assert_eq!(louder(None, Some(-3.0)), Some(-3.0));
+        assert_eq!(louder(Some(-1.0), Some(-3.0)), Some(-1.0));
+        assert_eq!(louder(Some(-3.0), Some(-1.0)), Some(-1.0));
+        assert_eq!(louder::<f32>(None, None), None);
+    }
+
+    #[test]
+    fn a_folder_without_audio_is_named() {
+        let dir = std::env::temp_dir().join(format!("earstage-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("notes.txt"), "no audio").unwrap();
+        let err = collect_audio_files(std::slice::from_ref(&dir))
+            .unwrap_err()
+            .to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(err.contains(&dir.display().to_string()), "{err}");
+        assert!(err.contains("no audio files"), "{err}");
+    }
+}
