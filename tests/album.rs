@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use earstage::dsp::EngineSettings;
 use earstage::model::analysis::{
-    FileAnalysis, album, analyze_file, analyze_files, collect_audio_files,
+    FileAnalysis, MeterReport, album, analyze_file, analyze_files, collect_audio_files,
 };
 use support::{Rng, to_f32, tone_1k};
 
@@ -96,6 +96,44 @@ fn ebur128_album(parts: &[Vec<Vec<f32>>]) -> (f64, f64) {
     )
 }
 
+/// What the album tests compare: the files' analyses, their album, and the concatenation's.
+struct Measured {
+    files: Vec<FileAnalysis>,
+    album: MeterReport,
+    concatenated: MeterReport,
+}
+
+/// Writes `parts` as files and as one concatenated file in `dir`, analyses them, and checks the
+/// album's integrated loudness and range against ebur128's album figures for the same signals.
+fn measure_album(dir: &Path, parts: &[Vec<Vec<f32>>]) -> Measured {
+    let paths: Vec<PathBuf> = (0..parts.len())
+        .map(|i| dir.join(format!("{i}.wav")))
+        .collect();
+    for (path, part) in paths.iter().zip(parts) {
+        write_stereo(path, part);
+    }
+    let files: Vec<FileAnalysis> = paths.iter().map(|p| analyse(p)).collect();
+    let album = album(&files.iter().collect::<Vec<_>>());
+    let (i_ref, lra_ref) = ebur128_album(parts);
+    let integrated = album.integrated_lufs.unwrap();
+    let range = album.loudness_range_lu.unwrap();
+    assert!(
+        (integrated - i_ref).abs() <= TOL_LU,
+        "{integrated} vs ebur128 {i_ref}"
+    );
+    assert!(
+        (range - lra_ref).abs() <= TOL_LU,
+        "LRA {range} vs ebur128 {lra_ref}"
+    );
+    let whole = dir.join("whole.wav");
+    write_stereo(&whole, &concatenate(parts));
+    Measured {
+        files,
+        album,
+        concatenated: analyse(&whole).meters,
+    }
+}
+
 /// Three steady tones, 20 s each, at −20, −26 and −23 dBFS: every gating block of a file is at
 /// its level (a 997 Hz sine at −x dBFS in both channels reads −x LUFS), so the album's integrated
 /// loudness is the power mean of the levels weighted by their block counts, and its loudness
@@ -106,14 +144,11 @@ fn steady_tones_against_the_closed_form_ebur128_and_the_concatenation() {
     let levels = [-20.0, -26.0, -23.0];
     let seconds = 20.0;
     let parts: Vec<Vec<Vec<f32>>> = levels.iter().map(|&l| tone(l, seconds)).collect();
-    let paths: Vec<PathBuf> = (0..parts.len())
-        .map(|i| dir.join(format!("{i}.wav")))
-        .collect();
-    for (path, part) in paths.iter().zip(&parts) {
-        write_stereo(path, part);
-    }
-    let files: Vec<FileAnalysis> = paths.iter().map(|p| analyse(p)).collect();
-    let report = album(&files.iter().collect::<Vec<_>>());
+    let Measured {
+        files,
+        album: report,
+        concatenated: single,
+    } = measure_album(&dir, &parts);
     let integrated = report.integrated_lufs.unwrap();
     let range = report.loudness_range_lu.unwrap();
 
@@ -126,21 +161,8 @@ fn steady_tones_against_the_closed_form_ebur128_and_the_concatenation() {
     );
     assert!((range - 6.0).abs() <= TOL_LU, "LRA {range} vs 6");
 
-    let (i_ref, lra_ref) = ebur128_album(&parts);
-    assert!(
-        (integrated - i_ref).abs() <= TOL_LU,
-        "{integrated} vs ebur128 {i_ref}"
-    );
-    assert!(
-        (range - lra_ref).abs() <= TOL_LU,
-        "LRA {range} vs ebur128 {lra_ref}"
-    );
-
     // The concatenation has the album's blocks plus 3 per join that straddle it, each at a power
     // between the quietest and the loudest file's: that bounds the difference.
-    let whole = dir.join("whole.wav");
-    write_stereo(&whole, &concatenate(&parts));
-    let single = analyse(&whole).meters;
     let per_file = (seconds * 10.0) as usize - BLOCKS_BEFORE_FULL;
     let n = (per_file * levels.len()) as f64;
     let m = (BLOCKS_BEFORE_FULL * (levels.len() - 1)) as f64;
@@ -178,31 +200,13 @@ fn wandering_noise_against_ebur128_and_the_concatenation() {
         wandering_noise(17.3, 2, -6.0),
         wandering_noise(42.6, 3, 3.0),
     ];
-    let paths: Vec<PathBuf> = (0..parts.len())
-        .map(|i| dir.join(format!("{i}.wav")))
-        .collect();
-    for (path, part) in paths.iter().zip(&parts) {
-        write_stereo(path, part);
-    }
-    let files: Vec<FileAnalysis> = paths.iter().map(|p| analyse(p)).collect();
-    let report = album(&files.iter().collect::<Vec<_>>());
-    let (i_ref, lra_ref) = ebur128_album(&parts);
-    let integrated = report.integrated_lufs.unwrap();
-    let range = report.loudness_range_lu.unwrap();
-    assert!(
-        (integrated - i_ref).abs() <= TOL_LU,
-        "{integrated} vs ebur128 {i_ref}"
-    );
-    assert!(
-        (range - lra_ref).abs() <= TOL_LU,
-        "LRA {range} vs ebur128 {lra_ref}"
-    );
-
-    let whole = dir.join("whole.wav");
-    write_stereo(&whole, &concatenate(&parts));
-    let single = analyse(&whole).meters;
+    let Measured {
+        album: report,
+        concatenated: single,
+        ..
+    } = measure_album(&dir, &parts);
     // 3 of ~900 gating blocks per join, each within the files' loudness spread: well under 0.1 LU.
-    let diff = single.integrated_lufs.unwrap() - integrated;
+    let diff = single.integrated_lufs.unwrap() - report.integrated_lufs.unwrap();
     assert!(diff.abs() <= TOL_LU, "concatenated − album = {diff} LU");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -403,7 +403,10 @@ fn album_mode_json_csv_and_a_failed_file() {
             .args((!format.is_empty()).then_some(format))
             .output()
             .unwrap();
-        assert!(!out.status.success(), "{format}: a failed file must fail the run");
+        assert!(
+            !out.status.success(),
+            "{format}: a failed file must fail the run"
+        );
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(
             stderr.contains("b.wav") && stderr.contains("1 of 3 files"),
@@ -429,8 +432,7 @@ fn album_mode_json_csv_and_a_failed_file() {
     );
     assert!((number(album, "duration_s") - 20.0).abs() < 1e-6);
     assert_eq!(
-        album["true_peak_dbtp"],
-        files[0]["true_peak_dbtp"],
+        album["true_peak_dbtp"], files[0]["true_peak_dbtp"],
         "the album's peak is the loudest file's"
     );
 

@@ -354,7 +354,11 @@ mod plot {
         let png_path = dir.join("chain.png");
         for path in [&svg_path, &png_path] {
             let out = earstage(&["chain", "--adapter", "75", "--plot", path.to_str().unwrap()]);
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let svg = std::fs::read_to_string(&svg_path).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..100.min(svg.len())]);
@@ -388,7 +392,10 @@ mod plot {
         assert!(has([31, 119, 180]) > 500, "the ideal source's curve");
 
         let err = stderr_of_failure(&["chain", "--plot", "plot.pdf"]);
-        assert!(err.contains("plot.pdf") && err.contains(".png or .svg"), "{err}");
+        assert!(
+            err.contains("plot.pdf") && err.contains(".png or .svg"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

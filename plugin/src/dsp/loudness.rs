@@ -378,7 +378,7 @@ impl Loudness {
             let s = power_to_lufs(power);
             r.short_term_lufs = Some(s);
             r.short_term_max_lufs = Some(r.short_term_max_lufs.map_or(s, |x| x.max(s)));
-            if done.is_multiple_of(STEP_SUBS) && s >= ABSOLUTE_GATE_LUFS {
+            if done.is_multiple_of(STEP_SUBS) && s > ABSOLUTE_GATE_LUFS {
                 // Tech 3342: short-term values at 10 Hz.
                 self.blocks.short_term_values.add(power);
                 r.loudness_range_lu = self.blocks.loudness_range_lu();
@@ -422,4 +422,304 @@ fn loudness_range(values: &Histogram) -> Option<f64> {
         values.ranked(gate, rank(LRA_HIGH_PERCENTILE))
             - values.ranked(gate, rank(LRA_LOW_PERCENTILE)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The mean-square power whose loudness is `lufs`: BS.1770-5 eq. 2 solved for the power,
+    /// 10^((L + 0.691)/10). Hand-built histograms use it so each bin's power matches its bin.
+    fn power_of(lufs: f64) -> f64 {
+        10f64.powf((lufs + 0.691) / 10.0)
+    }
+
+    /// A histogram holding `count` blocks at the centre of each listed bin (−70 + 0.02·bin +
+    /// 0.01 LUFS).
+    fn histogram(bins: &[(usize, u64)]) -> Histogram {
+        let mut h = Histogram::new();
+        for &(bin, count) in bins {
+            h.counts[bin] += count;
+            h.powers[bin] += count as f64 * power_of(-70.0 + 0.02 * bin as f64 + 0.01);
+        }
+        h
+    }
+
+    mod channel_weights {
+        use super::*;
+
+        /// BS.1770-5 Table 3: G = 1.0 for left, right and centre, 1.41 for the surrounds, and the
+        /// LFE is not measured (0). WAV/SMPTE order: L R C LFE Ls Rs, then the back pair.
+        #[test]
+        fn every_layout_from_mono_to_7_1() {
+            const S: f64 = 1.41;
+            let expected: [[f64; MAX_CHANNELS]; MAX_CHANNELS] = [
+                [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], // mono
+                [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], // L R
+                [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0], // L R C
+                [1.0, 1.0, S, S, 0.0, 0.0, 0.0, 0.0],     // L R Ls Rs
+                [1.0, 1.0, 1.0, S, S, 0.0, 0.0, 0.0],     // 5.0
+                [1.0, 1.0, 1.0, 0.0, S, S, 0.0, 0.0],     // 5.1
+                [1.0, 1.0, 1.0, 0.0, S, S, S, 0.0],       // 6.1
+                [1.0, 1.0, 1.0, 0.0, S, S, S, S],         // 7.1
+            ];
+            for (channels, want) in (1..=MAX_CHANNELS).zip(expected) {
+                assert_eq!(channel_weights(channels), want, "{channels} channels");
+            }
+        }
+    }
+
+    mod power_to_lufs {
+        use super::*;
+
+        /// BS.1770-5 eq. 2: −0.691 + 10·log10(1) = −0.691.
+        #[test]
+        fn power_of_one_is_the_bs1770_offset() {
+            assert_eq!(power_to_lufs(1.0), -0.691);
+        }
+
+        /// Each decade of power is 10 LU: log10(10) = 1 and log10(100) = 2 exactly, and
+        /// −0.691 + 10 and −0.691 + 20 round to the doubles nearest 9.309 and 19.309. 0.1 is not
+        /// exact in binary, so −10.691 is checked to 1e-12 (an ulp at 10 is 1.8e-15).
+        #[test]
+        fn a_decade_of_power_is_ten_lu() {
+            assert_eq!(power_to_lufs(10.0), 9.309);
+            assert_eq!(power_to_lufs(100.0), 19.309);
+            assert!((power_to_lufs(0.1) + 10.691).abs() < 1e-12);
+        }
+
+        /// No power, a negative one (impossible, but not a panic) or NaN reads as silence.
+        #[test]
+        fn no_power_is_minus_infinity() {
+            assert_eq!(power_to_lufs(0.0), f64::NEG_INFINITY);
+            assert_eq!(power_to_lufs(-1.0), f64::NEG_INFINITY);
+            assert_eq!(power_to_lufs(f64::NAN), f64::NEG_INFINITY);
+        }
+    }
+
+    mod histogram_bins {
+        use super::*;
+
+        /// bin = floor((L + 70)/0.02), clamped to 0..=4499: −70 LUFS opens bin 0,
+        /// −23 LUFS is floor(47/0.02) = 2350, −0.691 LUFS is floor(3465.45) = 3465, 19.99 LUFS is
+        /// floor(4499.5) = 4499. Anything quieter than −70 (or NaN) lands in bin 0, anything at or
+        /// above +20 in the top bin.
+        #[test]
+        fn bins_are_0_02_lu_from_minus_70() {
+            assert_eq!(Histogram::bin(-70.0), 0);
+            assert_eq!(Histogram::bin(-23.0), 2350);
+            assert_eq!(Histogram::bin(-0.691), 3465);
+            assert_eq!(Histogram::bin(19.99), 4499);
+            assert_eq!(Histogram::bin(-100.0), 0);
+            assert_eq!(Histogram::bin(f64::NEG_INFINITY), 0);
+            assert_eq!(Histogram::bin(f64::NAN), 0);
+            assert_eq!(Histogram::bin(20.0), 4499);
+            assert_eq!(Histogram::bin(f64::INFINITY), 4499);
+        }
+
+        /// floor = −70 + 0.02·bin: 2350·0.02 and 4500·0.02 round to 47 and 90 exactly.
+        #[test]
+        fn bin_floors() {
+            assert_eq!(Histogram::bin_floor_lufs(0), -70.0);
+            assert_eq!(Histogram::bin_floor_lufs(2350), -23.0);
+            assert_eq!(Histogram::bin_floor_lufs(3000), -10.0);
+            assert_eq!(Histogram::bin_floor_lufs(HISTOGRAM_BINS), 20.0);
+            assert_eq!(HISTOGRAM_MAX_LUFS, 20.0);
+        }
+
+        /// A gate on a bin floor starts at that bin; a gate inside a bin starts at the next one.
+        /// −69.98 is the floor of bin 1, but (−69.98 + 70)/0.02 = 0.99999… in binary, so `bin`
+        /// puts it in bin 0: the 1e-9 allowance must still start the gate at bin 1. A gate at or
+        /// above +20 LUFS passes no bin (4500 is one past the last).
+        #[test]
+        fn first_bin_at_or_above_a_gate() {
+            assert_eq!(Histogram::first_bin_at_or_above(-70.0), 0);
+            assert_eq!(Histogram::first_bin_at_or_above(-100.0), 0);
+            assert_eq!(Histogram::first_bin_at_or_above(f64::NEG_INFINITY), 0);
+            assert_eq!(Histogram::first_bin_at_or_above(-23.0), 2350);
+            assert_eq!(Histogram::first_bin_at_or_above(-22.99), 2351);
+            assert_eq!(Histogram::bin(-69.98), 0);
+            assert_eq!(Histogram::first_bin_at_or_above(-69.98), 1);
+            assert_eq!(Histogram::first_bin_at_or_above(20.0), HISTOGRAM_BINS);
+            assert_eq!(Histogram::first_bin_at_or_above(100.0), HISTOGRAM_BINS);
+        }
+    }
+
+    mod histogram_readings {
+        use super::*;
+
+        /// Two blocks in bin 1000 (floor −50 LUFS) with 0.5 of power between them and one in bin
+        /// 3000 (floor −10) with 1.0 (powers picked so the means are exact; `gated` only sums
+        /// them). Gated at −70: 3 blocks, mean 1.5/3 = 0.5. At −50 (bin 1000's floor): the same.
+        /// Just above, at −49.99: only bin 3000, mean 1.0. At −10: still bin 3000. At −9.99: none.
+        #[test]
+        fn gated_counts_and_averages_the_bins_at_or_above() {
+            let mut h = Histogram::new();
+            assert_eq!(h.gated(ABSOLUTE_GATE_LUFS), (0, 0.0));
+            h.counts[1000] = 2;
+            h.powers[1000] = 0.5;
+            h.counts[3000] = 1;
+            h.powers[3000] = 1.0;
+            assert_eq!(h.gated(-70.0), (3, 0.5));
+            assert_eq!(h.gated(-50.0), (3, 0.5));
+            assert_eq!(h.gated(-49.99), (1, 1.0));
+            assert_eq!(h.gated(-10.0), (1, 1.0));
+            assert_eq!(h.gated(-9.99), (0, 0.0));
+        }
+
+        /// Ranks count blocks upwards from the gate; each reads its bin's centre, floor + 0.01:
+        /// ranks 0 and 1 are the two blocks of bin 1000 (−49.99), rank 2 the one of bin 3000
+        /// (−9.99). A rank past the last block reads the top of the range, +20 LUFS.
+        #[test]
+        fn ranked_reads_bin_centres_in_ascending_order() {
+            let h = histogram(&[(1000, 2), (3000, 1)]);
+            assert_eq!(h.ranked(-70.0, 0), -49.99);
+            assert_eq!(h.ranked(-70.0, 1), -49.99);
+            assert_eq!(h.ranked(-70.0, 2), -9.99);
+            assert_eq!(h.ranked(-70.0, 3), 20.0);
+            assert_eq!(h.ranked(-10.0, 0), -9.99);
+            assert_eq!(h.ranked(-9.99, 0), 20.0);
+            assert_eq!(Histogram::new().ranked(-70.0, 0), 20.0);
+        }
+
+        /// Merging adds counts and powers bin by bin and leaves the other histogram as it was.
+        #[test]
+        fn merge_adds_bin_by_bin() {
+            let mut a = Histogram::new();
+            a.counts[1000] = 1;
+            a.powers[1000] = 0.25;
+            let mut b = Histogram::new();
+            b.counts[1000] = 2;
+            b.powers[1000] = 0.5;
+            b.counts[3000] = 1;
+            b.powers[3000] = 1.0;
+            a.merge(&b);
+            assert_eq!((a.counts[1000], a.powers[1000]), (3, 0.75));
+            assert_eq!((a.counts[3000], a.powers[3000]), (1, 1.0));
+            assert_eq!(a.counts.iter().sum::<u64>(), 4);
+            assert_eq!(b.counts.iter().sum::<u64>(), 3);
+            assert_eq!(b.powers[1000], 0.5);
+        }
+    }
+
+    mod integrated {
+        use super::*;
+
+        #[test]
+        fn no_blocks_give_none() {
+            assert_eq!(integrated(&Histogram::new()), None);
+        }
+
+        /// One block of power 1: the relative gate is −0.691 − 10 = −10.691 LUFS, the block
+        /// passes, and the reading is −0.691 + 10·log10(1/1) = −0.691 exactly.
+        #[test]
+        fn one_block_reads_its_own_loudness() {
+            let mut h = Histogram::new();
+            h.add(1.0);
+            assert_eq!(integrated(&h), Some(-0.691));
+        }
+
+        /// BS.1770-5 eqs. 5–7 with blocks of power 1 (−0.691 LUFS) and 0.01 (−20.691 LUFS): the
+        /// ungated mean 0.505 is −3.658 LUFS, so the relative gate is −13.658; the quiet block is
+        /// dropped and the reading is that of the loud one alone, −0.691 exactly.
+        #[test]
+        fn the_relative_gate_drops_blocks_more_than_10_lu_down() {
+            let mut h = Histogram::new();
+            h.add(1.0);
+            h.add(0.01);
+            assert_eq!(integrated(&h), Some(-0.691));
+        }
+
+        /// Blocks of power 1 and 0.1 (−10.691 LUFS): the ungated mean 0.55 is −3.287 LUFS, the
+        /// gate −13.287, both pass, so the reading is −0.691 + 10·log10(0.55) = −3.2874 (to 1e-12:
+        /// two roundings of a number near 3, an ulp is 4.4e-16).
+        #[test]
+        fn blocks_within_10_lu_all_count() {
+            let mut h = Histogram::new();
+            h.add(1.0);
+            h.add(0.1);
+            let want = -0.691 + 10.0 * 0.55f64.log10();
+            let got = integrated(&h).unwrap();
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
+
+        /// Blocks of power 1.9 and 0.1: the ungated mean is exactly 1, so the relative gate is
+        /// −10.691 LUFS, the quiet block's own loudness. BS.1770-5 eq. 6 keeps only blocks above
+        /// the gate (and the histogram only bins whose floor is at or above it; that block's bin
+        /// starts at −10.70), so the reading is the loud block's: −0.691 + 10·log10(1.9).
+        #[test]
+        fn a_block_exactly_at_the_relative_gate_is_left_out() {
+            let mut h = Histogram::new();
+            h.add(1.9);
+            h.add(0.1);
+            let want = -0.691 + 10.0 * 1.9f64.log10();
+            let got = integrated(&h).unwrap();
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
+    }
+
+    mod loudness_range {
+        use super::*;
+
+        #[test]
+        fn no_values_give_none() {
+            assert_eq!(loudness_range(&Histogram::new()), None);
+        }
+
+        /// One value: both percentiles are rank round(0·p) = 0, the same block, so 0 LU.
+        #[test]
+        fn one_value_has_no_range() {
+            assert_eq!(loudness_range(&histogram(&[(3465, 1)])), Some(0.0));
+        }
+
+        /// Tech 3342's index rule on 20 values, one in each of bins 2000…2019 (−29.99…−29.61
+        /// LUFS, all far above the gate): the 95th percentile is rank round(19·0.95) = 18 (bin
+        /// 2018), the 10th is round(19·0.10) = 2 (bin 2002), so LRA = 16·0.02 = 0.32 LU (to
+        /// 1e-12: differences of bin centres near −30 carry ulps of 3.6e-15).
+        #[test]
+        fn percentiles_follow_the_tech_3342_index_rule() {
+            let bins: Vec<(usize, u64)> = (2000..2020).map(|bin| (bin, 1)).collect();
+            let lra = loudness_range(&histogram(&bins)).unwrap();
+            assert!((lra - 0.32).abs() < 1e-12, "{lra}");
+        }
+
+        /// 10 values at bin 1000 (−49.99 LUFS), 50 at bin 2000 (−29.99) and 50 at bin 2500
+        /// (−19.99). Their power mean is −23.0 LUFS, so the relative gate is −43.0 (Tech 3342:
+        /// −20 LU) and the quiet ten are left out. Of the 100 left, rank round(99·0.95) = 94 is in
+        /// bin 2500 and rank round(99·0.10) = 10 in bin 2000: LRA = 500·0.02 = 10 LU (to 1e-12).
+        #[test]
+        fn the_relative_gate_drops_values_more_than_20_lu_down() {
+            let lra = loudness_range(&histogram(&[(1000, 10), (2000, 50), (2500, 50)])).unwrap();
+            assert!((lra - 10.0).abs() < 1e-12, "{lra}");
+        }
+    }
+
+    mod gated_blocks {
+        use super::*;
+
+        /// Two programmes, one block each: power 1 (−0.691 LUFS) and power 0.1 (−10.691 LUFS).
+        /// Alone each reads its own loudness and a range of 0. Merged they are one programme of
+        /// two blocks: integrated −0.691 + 10·log10((1 + 0.1)/2), and a range between the centres
+        /// of bins 3465 and 2965, 500·0.02 = 10 LU (both to 1e-12).
+        #[test]
+        fn merge_gates_both_programmes_as_one() {
+            let mut a = GatedBlocks::default();
+            a.gating_blocks.add(1.0);
+            a.short_term_values.add(1.0);
+            let mut b = GatedBlocks::default();
+            b.gating_blocks.add(0.1);
+            b.short_term_values.add(0.1);
+            assert_eq!(a.integrated_lufs(), Some(-0.691));
+            assert!((b.integrated_lufs().unwrap() + 10.691).abs() < 1e-12);
+            assert_eq!(a.loudness_range_lu(), Some(0.0));
+            assert_eq!(b.loudness_range_lu(), Some(0.0));
+
+            a.merge(&b);
+            let want = -0.691 + 10.0 * 0.55f64.log10();
+            let integrated = a.integrated_lufs().unwrap();
+            assert!((integrated - want).abs() < 1e-12, "{integrated} vs {want}");
+            let lra = a.loudness_range_lu().unwrap();
+            assert!((lra - 10.0).abs() < 1e-12, "{lra}");
+        }
+    }
 }

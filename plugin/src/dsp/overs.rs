@@ -1,10 +1,10 @@
 //! Over detection on refined true peaks: an over is a stretch of signal whose true peak exceeds
-//! the threshold; peaks closer together than [`OVER_MERGE_MS`] belong to the same over.
+//! the threshold; peaks at most [`OVER_MERGE_MS`] apart belong to the same over.
 
 use super::level::amplitude_to_db;
 use super::true_peak::Peak;
 
-/// Peaks above the threshold less than this far apart are one over, milliseconds.
+/// Peaks above the threshold at most this far apart are one over, milliseconds.
 pub const OVER_MERGE_MS: f64 = 10.0;
 
 /// One over, for the log: when it began, on which channel, how high it went.
@@ -157,6 +157,162 @@ impl OverDetector {
             time_s: (open.first - self.origin).max(0.0) / self.sample_rate_hz,
             channel: 0,
             level_dbtp: amplitude_to_db(open.level),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peak(position: f64, level: f32) -> Peak {
+        Peak { position, level }
+    }
+
+    /// A detector at 48 kHz with a threshold of 1.0 (0 dBTP).
+    fn detector() -> OverDetector {
+        OverDetector::new(48_000.0, 1.0)
+    }
+
+    /// Every over the detector hands over at the end of the stream, in order.
+    fn close_all(detector: &mut OverDetector) -> Vec<OverEvent> {
+        let mut events = Vec::new();
+        detector.close_all(|event| events.push(event));
+        events
+    }
+
+    mod merging {
+        use super::*;
+
+        /// 10 ms at 48 kHz is 480 samples and at 44.1 kHz 441: 0.01 is not exact in binary, but
+        /// 0.01·48000 and 0.01·44100 round to those integers exactly.
+        #[test]
+        fn merge_window_is_ten_ms_of_samples() {
+            assert_eq!(detector().merge_samples, 480.0);
+            assert_eq!(OverDetector::new(44_100.0, 1.0).merge_samples, 441.0);
+        }
+
+        /// A peak exactly 480 samples (10 ms) after the last one continues the over; 480.5 samples
+        /// after it starts a new one. The first over began at 4800/48000 = 0.1 s and reached 10.0,
+        /// +20 dBTP; the second began at 5760.5 samples.
+        #[test]
+        fn peaks_ten_ms_apart_are_one_over_and_any_further_are_two() {
+            let mut d = detector();
+            d.observe(peak(4_800.0, 1.0));
+            d.observe(peak(5_280.0, 10.0));
+            assert_eq!(d.count(), 1);
+            d.observe(peak(5_760.5, 1.0));
+            assert_eq!(d.count(), 2);
+            let first = OverEvent {
+                time_s: 0.1,
+                channel: 0,
+                level_dbtp: 20.0,
+            };
+            let second = OverEvent {
+                time_s: 5_760.5 / 48_000.0,
+                channel: 0,
+                level_dbtp: 0.0,
+            };
+            assert_eq!(close_all(&mut d), vec![first, second]);
+        }
+
+        /// Peaks 400 samples apart stretch one over over 0…1200 samples; a late-reported peak at
+        /// 500 is 700 samples from the last but inside the over, so it joins it.
+        #[test]
+        fn a_peak_inside_an_open_over_joins_it() {
+            let mut d = detector();
+            for position in [0.0, 400.0, 800.0, 1_200.0, 500.0] {
+                d.observe(peak(position, 1.0));
+            }
+            assert_eq!(d.count(), 1);
+        }
+
+        /// The threshold is inclusive: a peak at it is an over, one just below is not.
+        #[test]
+        fn a_peak_at_the_threshold_counts_and_one_below_does_not() {
+            let mut d = detector();
+            d.observe(peak(0.0, 0.999));
+            assert_eq!(d.count(), 0);
+            d.observe(peak(0.0, 1.0));
+            assert_eq!(d.count(), 1);
+        }
+    }
+
+    mod closing {
+        use super::*;
+
+        /// An over closes once nothing has exceeded the threshold for more than 10 ms: the last
+        /// peak at 4800, observed up to 5280 (exactly 480 samples) it is still open; up to 5280.5
+        /// it is handed over, time 0.1 s.
+        #[test]
+        fn an_over_closes_when_more_than_ten_ms_have_passed() {
+            let mut d = detector();
+            d.observe(peak(4_800.0, 10.0));
+            let mut events = Vec::new();
+            d.advance_to(5_280.0);
+            d.close_stale(|event| events.push(event));
+            assert!(events.is_empty());
+            d.advance_to(5_280.5);
+            d.close_stale(|event| events.push(event));
+            assert_eq!(
+                events,
+                vec![OverEvent {
+                    time_s: 0.1,
+                    channel: 0,
+                    level_dbtp: 20.0,
+                }]
+            );
+        }
+
+        /// Times count from the last restart: with the clock restarted at 48000 samples, an over
+        /// at 52800 began at 4800/48000 = 0.1 s; one at 40000, before the restart, reads 0 s
+        /// rather than a negative time.
+        #[test]
+        fn times_count_from_the_last_restart() {
+            let mut d = detector();
+            d.advance_to(48_000.0);
+            d.restart_clock();
+            d.observe(peak(52_800.0, 1.0));
+            d.observe(peak(40_000.0, 1.0));
+            let times: Vec<f64> = close_all(&mut d).iter().map(|e| e.time_s).collect();
+            assert_eq!(times, vec![0.1, 0.0]);
+        }
+
+        /// 40 overs 1000 samples apart: all 40 are counted; the log keeps the first 32 finished
+        /// ones (FINISHED_CAPACITY) and the one still open, so overs 33 to 39 are dropped.
+        /// A reset starts the count again.
+        #[test]
+        fn overs_beyond_the_log_capacity_are_counted_but_not_logged() {
+            let mut d = detector();
+            for k in 0..40u32 {
+                d.observe(peak(f64::from(k) * 1_000.0, 1.0));
+            }
+            assert_eq!(d.count(), 40);
+            let events = close_all(&mut d);
+            assert_eq!(events.len(), 33);
+            assert_eq!(events[31].time_s, 31_000.0 / 48_000.0);
+            assert_eq!(events[32].time_s, 39_000.0 / 48_000.0);
+            d.reset();
+            assert_eq!(d.count(), 0);
+        }
+    }
+
+    mod over_event {
+        use super::*;
+
+        #[test]
+        fn on_channel_changes_only_the_channel() {
+            let event = OverEvent {
+                time_s: 1.5,
+                channel: 0,
+                level_dbtp: 0.5,
+            };
+            let moved = OverEvent {
+                time_s: 1.5,
+                channel: 3,
+                level_dbtp: 0.5,
+            };
+            assert_eq!(event.on_channel(3), moved);
         }
     }
 }

@@ -625,3 +625,244 @@ impl TruePeak {
         self.buf_start += len as i64;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    mod bs1770_factor {
+        use super::*;
+
+        /// BS.1770-5 Annex 2: 4× up to 88.2 kHz exclusive, 2× up to 176.4 kHz exclusive, then the
+        /// samples alone. Both band edges are exact in f32.
+        #[test]
+        fn four_two_or_one_by_rate_band() {
+            for (rate_hz, factor) in [
+                (44_100.0, 4),
+                (48_000.0, 4),
+                (88_199.0, 4),
+                (88_200.0, 2),
+                (96_000.0, 2),
+                (176_399.0, 2),
+                (176_400.0, 1),
+                (192_000.0, 1),
+                (384_000.0, 1),
+            ] {
+                assert_eq!(bs1770_factor(rate_hz), factor, "{rate_hz} Hz");
+            }
+        }
+    }
+
+    mod bs1770_bank {
+        use super::*;
+
+        /// BS.1770-5 Annex 2, phases 0 and 1 as the Recommendation prints them. Every value is a
+        /// multiple of 1/8192, exact in f32 and in f64.
+        const PHASE_0: [f64; 12] = [
+            0.0017089843750,
+            0.0109863281250,
+            -0.0196533203125,
+            0.0332031250000,
+            -0.0594482421875,
+            0.1373291015625,
+            0.9721679687500,
+            -0.1022949218750,
+            0.0476074218750,
+            -0.0266113281250,
+            0.0148925781250,
+            -0.0083007812500,
+        ];
+        const PHASE_1: [f64; 12] = [
+            -0.0291748046875,
+            0.0292968750000,
+            -0.0517578125000,
+            0.0891113281250,
+            -0.1665039062500,
+            0.4650878906250,
+            0.7797851562500,
+            -0.2003173828125,
+            0.1015625000000,
+            -0.0582275390625,
+            0.0330810546875,
+            -0.0189208984375,
+        ];
+
+        /// Column p of the tap-major bank is the standard's phase p; phases 2 and 3 are the
+        /// Recommendation's own columns, which are phases 1 and 0 read backwards (the 48-tap
+        /// prototype is symmetric).
+        #[test]
+        fn columns_are_the_annex_2_phases() {
+            for k in 0..BS1770_TAPS {
+                let row = BS1770_BANK[k].map(f64::from);
+                assert_eq!(row[0], PHASE_0[k], "phase 0, tap {k}");
+                assert_eq!(row[1], PHASE_1[k], "phase 1, tap {k}");
+                assert_eq!(row[2], PHASE_1[BS1770_TAPS - 1 - k], "phase 2, tap {k}");
+                assert_eq!(row[3], PHASE_0[BS1770_TAPS - 1 - k], "phase 3, tap {k}");
+            }
+        }
+
+        /// The folded form loses nothing: α + β and α − β give back the mirrored taps exactly
+        /// (halves of multiples of 1/8192 are exact). Phase 0, j = 5 pairs taps 6 and 5:
+        /// α = (7964 + 1125)/16384 = 0.55474853515625, β = (7964 − 1125)/16384 = 0.41741943359375.
+        #[test]
+        fn folded_halves_rebuild_the_mirrored_taps() {
+            for (p, (alphas, betas)) in FOLDED.iter().enumerate() {
+                for j in 0..6 {
+                    let (alpha, beta) = (alphas[j], betas[j]);
+                    assert_eq!(
+                        alpha + beta,
+                        BS1770_BANK[BS1770_TAPS - 1 - j][p],
+                        "{p}, {j}"
+                    );
+                    assert_eq!(alpha - beta, BS1770_BANK[j][p], "{p}, {j}");
+                }
+            }
+            assert_eq!(f64::from(FOLDED[0].0[5]), 0.55474853515625);
+            assert_eq!(f64::from(FOLDED[0].1[5]), 0.41741943359375);
+        }
+    }
+
+    mod parabola_vertex {
+        use super::*;
+
+        /// y = 1 − (t − 1/4)² sampled at t = −1, 0, 1 gives −0.5625, 0.9375, 0.4375 (all exact in
+        /// f32): the vertex is at +1/4 step, height 1.
+        #[test]
+        fn vertex_of_a_known_parabola() {
+            assert_eq!(parabola_vertex(-0.5625, 0.9375, 0.4375), (0.25, 1.0));
+            assert_eq!(parabola_vertex(1.0, 2.0, 1.0), (0.0, 2.0));
+        }
+
+        /// Equal neighbours on one side put the vertex half-way to them: through (−1, 1), (0, 1),
+        /// (1, 0) the parabola is y = 1 − t/2 − t²/2, vertex at t = −1/2, y = 1.125.
+        #[test]
+        fn offset_reaches_half_a_step_when_a_neighbour_ties() {
+            assert_eq!(parabola_vertex(1.0, 1.0, 0.0), (-0.5, 1.125));
+            assert_eq!(parabola_vertex(0.0, 1.0, 1.0), (0.5, 1.125));
+        }
+
+        /// No downward curvature (flat or a dip): the middle is the best estimate.
+        #[test]
+        fn flat_or_convex_returns_the_middle() {
+            assert_eq!(parabola_vertex(1.0, 1.0, 1.0), (0.0, 1.0));
+            assert_eq!(parabola_vertex(2.0, 1.0, 2.0), (0.0, 1.0));
+        }
+    }
+
+    mod window {
+        use super::*;
+
+        /// sinc(0) = 1 by definition; sinc(1/2) = sin(π/2)/(π/2) = 2/π (to 1e-15: a sine and a
+        /// division, each rounded to half an ulp of 0.64). At whole numbers it is zero up to π's
+        /// rounding: |sin(fl(nπ))|/(nπ) stays below 1.5e-16, so 2e-16.
+        #[test]
+        fn sinc_values() {
+            assert_eq!(sinc(0.0), 1.0);
+            assert!((sinc(0.5) - std::f64::consts::FRAC_2_PI).abs() < 1e-15);
+            assert_eq!(sinc(-0.5), sinc(0.5));
+            for n in 1..=REFINER_HALF {
+                let n = n as f64;
+                assert!(sinc(n).abs() < 2e-16, "sinc({n}) = {}", sinc(n));
+                assert!(sinc(-n).abs() < 2e-16, "sinc(-{n}) = {}", sinc(-n));
+            }
+        }
+
+        /// I0 from its series, I0(x) = Σ ((x/2)^k / k!)², summed to 50 digits: I0(1) =
+        /// 1.26606587775200834, I0(2) = 2.27958530233606727, I0(7) = 168.593908510289699. The f64
+        /// sum of a few dozen positive terms is good to a few ulp, so 1e-15 relative.
+        #[test]
+        fn bessel_i0_matches_its_series() {
+            assert_eq!(bessel_i0(0.0), 1.0);
+            for (x, want) in [
+                (1.0, 1.2660658777520084),
+                (2.0, 2.2795853023360673),
+                (7.0, 168.5939085102897),
+            ] {
+                let got = bessel_i0(x);
+                assert!(
+                    (got - want).abs() <= 1e-15 * want,
+                    "I0({x}) = {got}, not {want}"
+                );
+            }
+        }
+
+        /// The Kaiser window is 1 at its centre (I0(β)/I0(β)), 0 at and beyond its half-length,
+        /// symmetric, and flat for β = 0. Half-way out, r = 1/2: I0(7·√0.75)/I0(7) =
+        /// 0.42208462433608840 (the same 50-digit series; 1e-15 as above).
+        #[test]
+        fn kaiser_ends_centre_and_half_way() {
+            assert_eq!(kaiser(0.0, 24.0, 7.0), 1.0);
+            assert_eq!(kaiser(24.0, 24.0, 7.0), 0.0);
+            assert_eq!(kaiser(-24.0, 24.0, 7.0), 0.0);
+            assert_eq!(kaiser(30.0, 24.0, 7.0), 0.0);
+            assert_eq!(kaiser(-12.0, 24.0, 7.0), kaiser(12.0, 24.0, 7.0));
+            assert_eq!(kaiser(12.0, 24.0, 0.0), 1.0);
+            assert!((kaiser(12.0, 24.0, 7.0) - 0.4220846243360884).abs() < 1e-15);
+        }
+    }
+
+    mod refiner {
+        use super::*;
+
+        /// 48 ones times 0, 1, …, 47 is 47·48/2 = 1128; every partial sum is an integer below
+        /// 2^24, so exact in f32.
+        #[test]
+        fn dot_of_ones_and_a_ramp() {
+            let ramp: Vec<f32> = (0..REFINER_TAPS).map(|i| i as f32).collect();
+            assert_eq!(dot(&[1.0; REFINER_TAPS], &ramp), 1128.0);
+        }
+
+        /// At a whole sample (fraction 0) the table row is sinc at whole numbers: 1 at the centre
+        /// tap, the others below 1e-16, which vanish next to a sample of 0.48 (half an f32 ulp
+        /// there is 3e-8). So the interpolator returns the sample itself, exactly.
+        #[test]
+        fn a_whole_sample_position_returns_that_sample() {
+            let x: Vec<f32> = (0..64).map(|i| (i as f32 + 1.0) / 64.0).collect();
+            let refiner = Refiner::shared();
+            assert_eq!(refiner.at(&x, 30 * 64), 31.0 / 64.0);
+            let negated: Vec<f32> = x.iter().map(|v| -v).collect();
+            assert_eq!(refiner.at(&negated, 30 * 64), -31.0 / 64.0);
+        }
+
+        /// Each row is normalised to unity gain at DC, so a constant reads as itself at any
+        /// fraction, to f32 rounding: 48 taps rounded to f32 and 48 products summed, each off by
+        /// at most 2^-24 of a sum of |taps| below 2, so 1e-5.
+        #[test]
+        fn a_constant_reads_as_itself_at_every_fraction() {
+            let ones = [1.0f32; 64];
+            let refiner = Refiner::shared();
+            for r in 0..REFINER_STEPS as i64 {
+                let got = refiner.at(&ones, 30 * 64 + r);
+                assert!((got - 1.0).abs() < 1e-5, "fraction {r}/64: {got}");
+            }
+        }
+    }
+
+    mod positions {
+        use super::*;
+
+        /// Phase p at buffer index n estimates x(n − 5.875 + p/4) (the 48-tap prototype's centre,
+        /// 23.5 taps at 4×, is 5.875 samples). On a fresh channel buffer index 96 is absolute
+        /// sample 96: phase 0 is at (96 − 5.875)·64 = 5768 in 1/64ths, and each phase is 16 later.
+        #[test]
+        fn phase_positions_in_64ths_of_a_sample() {
+            let tp = TruePeak::new(48_000.0, 64);
+            assert_eq!(tp.phase_position(HISTORY, 0), 5768);
+            assert_eq!(tp.phase_position(HISTORY, 1), 5784);
+            assert_eq!(tp.phase_position(HISTORY, 2), 5800);
+            assert_eq!(tp.phase_position(HISTORY, 3), 5816);
+            assert_eq!(tp.phase_position(HISTORY + 1, 0), 5832);
+        }
+
+        /// With nothing pending, every peak is reported once it is REFINE_LAG = 24 + 8 = 32
+        /// samples old: before any input that is sample −32, after 64 samples of silence it is
+        /// sample 64 − 32 = 32.
+        #[test]
+        fn refined_until_lags_the_input_by_32_samples() {
+            let mut tp = TruePeak::new(48_000.0, 64);
+            assert_eq!(tp.refined_until(), -32.0);
+            tp.process(&[0.0; 64], 0.5, 1.0, |_| {});
+            assert_eq!(tp.refined_until(), 32.0);
+        }
+    }
+}

@@ -12,6 +12,11 @@ use super::Attenuator;
 use super::attenuator::Network;
 use super::catalog::Catalog;
 use super::chain::{Chain, ChainReport};
+use super::source::VOLUME_DB;
+
+/// A level this close below the target counts as reaching it, dB (the report's 0.1 dB
+/// resolution).
+const REACHED_WITHIN_DB: f64 = 0.05;
 
 /// Hiss above this can be heard in a quiet room: the threshold of hearing is ≈ 0 dB SPL between
 /// 1 and 5 kHz (ISO 226), where A-weighted hiss concentrates.
@@ -90,7 +95,7 @@ fn evaluate(
 ) -> Approach {
     let level = target.level_of(chain) - digital_db;
     let report: ChainReport = chain.report(&[], PROGRAMME_PEAK_DBTP - digital_db);
-    let reaches = level >= target.db() - 0.05;
+    let reaches = level >= target.db() - REACHED_WITHIN_DB;
     let mut limits = Vec::new();
     if !reaches {
         limits.push(format!(
@@ -139,11 +144,12 @@ fn evaluate(
     }
 }
 
-/// `chain` with the source volume set so that `target` is met (capped at the maximum, 0 dB).
+/// `chain` with the source volume set so that `target` is met (capped at the maximum, 0 dB, and
+/// at the bottom of the volume range).
 fn with_volume_for(chain: &Chain, target: Target) -> Chain {
     let mut c = chain.clone();
     c.source.volume_db = 0.0;
-    c.source.volume_db = (target.db() - target.level_of(&c)).clamp(-120.0, 0.0);
+    c.source.volume_db = (target.db() - target.level_of(&c)).clamp(VOLUME_DB.min, 0.0);
     c
 }
 
@@ -270,4 +276,174 @@ fn verdict(best: &Approach, all: &[Approach]) -> String {
         best.hiss_spl_dba,
         others.join("; ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Cable, Iem, Sensitivity, Source};
+
+    /// A chain to work by hand: a 1 Vrms, 0 Ω, noiseless source at full volume, no pad and no
+    /// cable, into a resistive 16 Ω IEM of 100 dB SPL/V. H = 16/(16 + 0) = 1, so a 0 dBFS sine
+    /// plays 100 + 20·log10(1 V · 1) = 100 dB SPL, exactly.
+    fn flat_chain() -> Chain {
+        Chain {
+            source: Source::ideal(1.0),
+            attenuator: Attenuator::none(),
+            cable: Cable::default(),
+            iem: Iem::resistive(16.0, Sensitivity::DbPerV(100.0)),
+        }
+    }
+
+    mod target {
+        use super::*;
+
+        #[test]
+        fn db_is_the_number_either_target_carries() {
+            assert_eq!(Target::Laeq(83.0).db(), 83.0);
+            assert_eq!(Target::PeakSpl(-3.5).db(), -3.5);
+        }
+
+        /// A peak-SPL target is measured as S_V + 20·log10(V_fs·g·|H|): 100 dB on the flat chain;
+        /// with a 2 V source 100 + 20·log10(2) = 106.02; at −6 dB of volume 100 − 6 = 94 (both to
+        /// 1e-12: a power and a logarithm near 100, an ulp there is 1.4e-14).
+        #[test]
+        fn peak_spl_level_is_the_sensitivity_plus_the_full_scale_emf() {
+            let mut chain = flat_chain();
+            assert_eq!(Target::PeakSpl(0.0).level_of(&chain), 100.0);
+            chain.source.vfs_volts = 2.0;
+            let want = 100.0 + 20.0 * std::f64::consts::LOG10_2;
+            assert!((Target::PeakSpl(0.0).level_of(&chain) - want).abs() < 1e-12);
+            chain.source.vfs_volts = 1.0;
+            chain.source.volume_db = -6.0;
+            assert!((Target::PeakSpl(0.0).level_of(&chain) - 94.0).abs() < 1e-12);
+        }
+    }
+
+    mod with_volume_for {
+        use super::*;
+
+        /// The volume is the target minus the level at full volume, whatever it was set to
+        /// before: 94 − 100 = −6 dB.
+        #[test]
+        fn sets_the_volume_to_the_shortfall_from_full_volume() {
+            let mut chain = flat_chain();
+            chain.source.volume_db = -40.0;
+            let set = with_volume_for(&chain, Target::PeakSpl(94.0));
+            assert_eq!(set.source.volume_db, -6.0);
+            assert_eq!(set.iem, chain.iem);
+        }
+
+        /// The volume cannot go above full (0 dB): 110 dB on a 100 dB chain stays at 0 and falls
+        /// short. Nor below the −120 dB floor: −30 dB SPL would need −130.
+        #[test]
+        fn clamps_to_full_volume_and_the_floor() {
+            let chain = flat_chain();
+            assert_eq!(
+                with_volume_for(&chain, Target::PeakSpl(110.0))
+                    .source
+                    .volume_db,
+                0.0
+            );
+            assert_eq!(
+                with_volume_for(&chain, Target::PeakSpl(-30.0))
+                    .source
+                    .volume_db,
+                -120.0
+            );
+        }
+    }
+
+    mod evaluate {
+        use super::*;
+
+        /// 6 dB of digital attenuation on the 100 dB chain: 100 − 6 = 94 dB, the target; peaks at
+        /// −6 dBTP leave 20·log10(1/10^(−6/20)) = 6 dB of headroom (to 1e-12); no hiss, no
+        /// coloration, so no limits.
+        #[test]
+        fn digital_attenuation_lowers_the_level_db_for_db() {
+            let c = evaluate(
+                'C',
+                "digital-first",
+                &flat_chain(),
+                6.0,
+                Target::PeakSpl(94.0),
+            );
+            assert_eq!(c.level_db, 94.0);
+            assert_eq!(c.digital_attenuation_db, 6.0);
+            assert!(c.reaches_target);
+            assert!((c.headroom_db - 6.0).abs() < 1e-12, "{}", c.headroom_db);
+            assert_eq!(c.coloration_pp_db, 0.0);
+            assert!(c.limits.is_empty(), "{:?}", c.limits);
+            assert_eq!(c.setting, "volume +0.0 dB, no pad, digital -6.0 dB");
+        }
+
+        /// Within 0.05 dB of the target counts as reaching it: 100 − 6.04 = 93.96 does, 100 −
+        /// 6.06 = 93.94 does not, and the shortfall of 0.06 dB is reported to 0.1 dB.
+        #[test]
+        fn a_level_within_0_05_db_of_the_target_reaches_it() {
+            let target = Target::PeakSpl(94.0);
+            assert!(evaluate('C', "digital-first", &flat_chain(), 6.04, target).reaches_target);
+            let short = evaluate('C', "digital-first", &flat_chain(), 6.06, target);
+            assert!(!short.reaches_target);
+            assert_eq!(short.limits, ["falls 0.1 dB short of the target"]);
+        }
+
+        /// Every limit crossed is named, in order: 100 dB for a 101 dB target is 1.0 dB short; a
+        /// 0.5 V clip point under a 1 V full-scale EMF is 20·log10(2) = 6.0 dB over; 20 µV of
+        /// hiss at 100 dB/V through a flat chain is 100 + 20·log10(20e-6) = 6.02 dBA (to 1e-12).
+        #[test]
+        fn each_limit_crossed_is_named_in_order() {
+            let mut chain = flat_chain();
+            chain.source.clip_volts = Some(0.5);
+            chain.source.noise_uv = 20.0;
+            let a = evaluate('A', "source-first", &chain, 0.0, Target::PeakSpl(101.0));
+            let hiss = 100.0 + 20.0 * (std::f64::consts::LOG10_2 - 5.0);
+            assert!((a.hiss_spl_dba - hiss).abs() < 1e-12, "{}", a.hiss_spl_dba);
+            assert_eq!(
+                a.limits,
+                [
+                    "falls 1.0 dB short of the target",
+                    "clips: 6.0 dB over the output stage",
+                    "audible hiss (6.0 dBA)",
+                ]
+            );
+        }
+    }
+
+    mod advise {
+        use super::*;
+
+        /// The flat chain, a 94 dB target and one 16 Ω series pad. A: volume 94 − 100 = −6 dB.
+        /// B: the pad halves H (16/(16 + 16)), −6.02 dB, so full volume gives 93.98 dB, within
+        /// 0.05 dB of the target. C: 100 − 94 = 6 dB of digital attenuation. For a 110 dB
+        /// target C cannot boost: its attenuation stays 0.
+        #[test]
+        fn the_three_approaches_by_hand() {
+            let catalog = Catalog {
+                iems: Vec::new(),
+                sources: Vec::new(),
+                attenuators: vec![Attenuator {
+                    name: "16 Ω series".into(),
+                    network: Network::Series { ohms: 16.0 },
+                    provenance: String::new(),
+                }],
+            };
+            let advice = advise(&flat_chain(), Target::PeakSpl(94.0), &catalog);
+            let [a, b, c] = [
+                &advice.approaches[0],
+                &advice.approaches[1],
+                &advice.approaches[2],
+            ];
+            assert_eq!(a.volume_db, -6.0);
+            assert_eq!(b.volume_db, 0.0);
+            let pad_level = 100.0 - 20.0 * std::f64::consts::LOG10_2;
+            assert!((b.level_db - pad_level).abs() < 1e-12, "{}", b.level_db);
+            assert!(b.reaches_target);
+            assert_eq!(c.digital_attenuation_db, 6.0);
+
+            let advice = advise(&flat_chain(), Target::PeakSpl(110.0), &catalog);
+            assert_eq!(advice.approaches[2].digital_attenuation_db, 0.0);
+        }
+    }
 }

@@ -197,6 +197,67 @@ impl SplAnalyzer {
     }
 }
 
+/// What the engine measured in audio held in memory.
+#[derive(Debug, Clone)]
+pub struct SignalAnalysis {
+    pub meters: MeterReport,
+    pub spl: Option<SplReport>,
+    /// Whether the engine passed the audio through bit for bit (it must at default settings).
+    pub bit_exact: bool,
+}
+
+/// Meter planar audio held in memory through a fresh engine in host-sized blocks of `block`
+/// frames, in place as a host would (and `chain`'s SPL meter, if given).
+pub fn analyze_signal(
+    input: &[Vec<f32>],
+    sample_rate_hz: u32,
+    block: usize,
+    settings: &EngineSettings,
+    chain: Option<&Chain>,
+) -> SignalAnalysis {
+    let len = input.first().map_or(0, Vec::len);
+    let mut spl = chain.map(|c| SplAnalyzer::new(c, f64::from(sample_rate_hz), input.len()));
+    let mut position = 0;
+    let mut bit_exact = true;
+    let next_block = |planar: &mut [Vec<f32>]| {
+        let end = (position + block).min(len);
+        for (dst, src) in planar.iter_mut().zip(input) {
+            dst.clear();
+            dst.extend_from_slice(&src[position..end]);
+        }
+        Ok::<_, std::convert::Infallible>(end - std::mem::replace(&mut position, end))
+    };
+    let mut done = 0;
+    let (_, collector) = measure_planar(
+        sample_rate_hz,
+        input.len(),
+        settings,
+        next_block,
+        |processed| {
+            if let Some(spl) = spl.as_mut() {
+                spl.push(processed);
+            }
+            let n = processed.first().map_or(0, Vec::len);
+            bit_exact &= processed.iter().zip(input).all(|(out, src)| {
+                out.iter()
+                    .zip(&src[done..done + n])
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            });
+            done += n;
+        },
+    )
+    .unwrap_or_else(|never| match never {});
+    SignalAnalysis {
+        meters: MeterReport::new(
+            &collector.frame,
+            &collector.overs,
+            len as f64 / f64::from(sample_rate_hz),
+        ),
+        spl: spl.map(SplAnalyzer::finish),
+        bit_exact,
+    }
+}
+
 /// Everything measured in one file.
 #[derive(Debug, Clone)]
 pub struct FileAnalysis {

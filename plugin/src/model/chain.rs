@@ -380,6 +380,28 @@ mod tests {
         }
     }
 
+    /// A capacitor-coupled source into a resistive IEM is a first-order high-pass,
+    /// `H = R_L / (R_L + R_s + 1/(jωC))`: the coloration is `|H(f)|/|H(1 kHz)|` of that closed
+    /// form, and 0 dB at 1 kHz exactly.
+    #[test]
+    fn coloration_of_a_coupling_capacitor_is_the_closed_form_high_pass() {
+        let mut chain = resistive_chain(2.0, 16.0);
+        chain.source.coupling_uf = Some(220.0);
+        let h = |hz: f64| {
+            let z_c = 1.0 / (std::f64::consts::TAU * hz * 220e-6);
+            16.0 / ((18.0f64).powi(2) + z_c.powi(2)).sqrt()
+        };
+        let grid = [20.0, 45.2, 1000.0, 20_000.0];
+        for (hz, got) in grid.iter().zip(chain.coloration_db(&grid)) {
+            let want = 20.0 * (h(*hz) / h(1000.0)).log10();
+            assert!((got - want).abs() < 1e-9, "{hz} Hz: {got} vs {want}");
+        }
+        assert_eq!(chain.coloration_db(&[REFERENCE_HZ]), [0.0]);
+        // The high-pass's corner, 1/(2π·18 Ω·220 µF) = 40.2 Hz, is 3 dB down on the passband.
+        let corner = 1.0 / (std::f64::consts::TAU * 18.0 * 220e-6);
+        assert!((chain.coloration_db(&[corner])[0] + 3.0103).abs() < 0.01);
+    }
+
     mod log_grid {
         use super::*;
 

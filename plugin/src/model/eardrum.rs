@@ -1,8 +1,8 @@
 //! Eardrum (coupler) SPL to diffuse-field-equivalent SPL. IEM sensitivities are coupler figures,
 //! close to eardrum pressure; exposure limits are free- or diffuse-field figures. The difference is
 //! the diffuse-field → eardrum transfer, subtracted band by band before A-weighting
-//! (docs/spl.md). Data: `data/field_to_eardrum.tsv` (Moore et al. 2016 tables, as shipped in
-//! `shared/data/`).
+//! (docs/spl.md). Data: `data/field_to_eardrum.tsv`, the diffuse-field to eardrum transfer
+//! tabulated by Moore et al. (2016); docs/spl.md gives the source and how it is used.
 
 use std::sync::LazyLock;
 

@@ -20,6 +20,7 @@ pub mod import;
 pub mod min_phase;
 pub mod overrides;
 pub mod preset;
+pub mod render;
 pub mod source;
 pub mod spl;
 pub mod units;

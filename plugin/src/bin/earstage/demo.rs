@@ -4,15 +4,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use earstage::dsp::EngineSettings;
-use earstage::dsp::audition::{
-    AuditionChains, AuditionSettings, AuditionValues, OfflineEngine, Selection,
-};
 use earstage::model::Chain;
 use earstage::model::advisor::{Advice, Target, advise};
-use earstage::model::analysis::{MeterReport, SplAnalyzer, SplReport, measure_planar};
-use earstage::model::audition::AuditionChain;
+use earstage::model::analysis::{MeterReport, SplReport, analyze_signal};
 use earstage::model::catalog::Catalog;
 use earstage::model::chain::ChainReport;
+use earstage::model::render::{ab_audition, write_float_wav};
 use earstage::model::spl::{DEFAULT_REFERENCE_DBA, PinkBand, ReferenceLevel};
 use serde::Serialize;
 
@@ -78,32 +75,14 @@ pub fn run(json: bool, bundles: Option<&Path>, out_dir: &Path) -> Result<()> {
     let catalog = Catalog::builtin();
     let chain = catalog.default_chain()?;
     let input = demo_signal::stereo();
-    let fs = f64::from(demo_signal::SAMPLE_RATE_HZ);
-    let mut spl = SplAnalyzer::new(&chain, fs, 2);
-    let mut output: Vec<Vec<f32>> = (0..2).map(|_| Vec::with_capacity(input[0].len())).collect();
-    let settings = EngineSettings::default();
-    let mut position = 0;
-    let len = input[0].len();
-    let (_, collector) = measure_planar::<std::convert::Infallible>(
+    let measured = analyze_signal(
+        &input,
         demo_signal::SAMPLE_RATE_HZ,
-        2,
-        &settings,
-        |planar| {
-            let end = (position + BLOCK).min(len);
-            for (dst, src) in planar.iter_mut().zip(&input) {
-                dst.clear();
-                dst.extend_from_slice(&src[position..end]);
-            }
-            Ok(end - std::mem::replace(&mut position, end))
-        },
-        |processed| {
-            spl.push(processed);
-            for (dst, src) in output.iter_mut().zip(processed) {
-                dst.extend_from_slice(src);
-            }
-        },
-    )?;
-    let meters = MeterReport::new(&collector.frame, &collector.overs, demo_signal::DURATION_S);
+        BLOCK,
+        &EngineSettings::default(),
+        Some(&chain),
+    );
+    let meters = measured.meters;
     let true_peak = meters
         .true_peak_dbtp
         .iter()
@@ -116,13 +95,12 @@ pub fn run(json: bool, bundles: Option<&Path>, out_dir: &Path) -> Result<()> {
     let report = Report {
         signal: demo_signal::DESCRIPTION,
         meters,
-        bit_exact_pass_through: input
-            .iter()
-            .zip(&output)
-            .all(|(a, b)| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())),
+        bit_exact_pass_through: measured.bit_exact,
         chain: chain.report(&THIRD_OCTAVES_HZ, f64::from(true_peak)),
         advisor: advise(&chain, Target::Laeq(DEMO_TARGET_LAEQ_DBA), &catalog),
-        delivered: spl.finish(),
+        delivered: measured
+            .spl
+            .expect("a chain was given, so SPL was measured"),
         reference: ReferenceReport::new(&chain),
         files,
         bundles: bundles.map(list_bundles).unwrap_or_default(),
@@ -151,58 +129,11 @@ fn write_plots(chain: &Chain, dir: &Path) -> Result<Vec<PathBuf>> {
         .collect()
 }
 
-/// The A/B audition: the demo signal alternating between the same IEM on an ideal source (the
-/// rig, "A") and the chain ("B") every 2 s, level-matched (coloration mode), made by the plugin's
-/// own engine switching between Rig and audition A (so each switch is the plugin's crossfade).
+/// The A/B audition of the demo signal (`model::render::ab_audition`), as a WAV in `dir`.
 fn write_ab(chain: &Chain, input: &[Vec<f32>; 2], dir: &Path) -> Result<PathBuf> {
     let path = dir.join("ab-audition.wav");
     let fs = demo_signal::SAMPLE_RATE_HZ;
-    let audition = AuditionChain::from_rig(chain);
-    let settings_for = |selection| EngineSettings {
-        audition: AuditionSettings {
-            selection,
-            values: AuditionValues {
-                a: audition.values(),
-                b: audition.values(),
-                ..AuditionValues::default()
-            },
-        },
-        ..EngineSettings::default()
-    };
-    let chains = AuditionChains {
-        rig: chain.reference(),
-        a: audition.clone(),
-        b: audition.clone(),
-    };
-    let mut engine = OfflineEngine::new(f64::from(fs), 2, settings_for(Selection::Rig), chains);
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: fs,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut writer = hound::WavWriter::create(&path, spec)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    let segment = (AB_SEGMENT_S * f64::from(fs)) as usize;
-    let [mut left_all, mut right_all] = input.clone();
-    for (n, (left, right)) in left_all
-        .chunks_mut(BLOCK)
-        .zip(right_all.chunks_mut(BLOCK))
-        .enumerate()
-    {
-        let selection = if (n * BLOCK / segment) % 2 == 1 {
-            Selection::A
-        } else {
-            Selection::Rig
-        };
-        engine.set_settings(settings_for(selection));
-        engine.process(&mut [left, right], &mut ());
-    }
-    for (l, r) in left_all.iter().zip(&right_all) {
-        writer.write_sample(*l)?;
-        writer.write_sample(*r)?;
-    }
-    writer.finalize()?;
+    write_float_wav(&path, &ab_audition(chain, input, fs, AB_SEGMENT_S), fs)?;
     Ok(path)
 }
 

@@ -4,23 +4,19 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use earstage::dsp::audition::{
-    AuditionChains, AuditionSettings, AuditionValues, OfflineEngine, Selection,
-};
-use earstage::dsp::{Collector, EngineSettings};
 use earstage::model::Chain;
-use earstage::model::audition::{AuditionChain, CEILING_DB, DEFAULT_CEILING_DB, LevelMatch, Mode};
+use earstage::model::analysis::{MeterReport, declared_length};
+use earstage::model::audition::{CEILING_DB, DEFAULT_CEILING_DB, LevelMatch, Mode};
 use earstage::model::catalog::Catalog;
 use earstage::model::overrides::{OverrideError, RigOverrides};
+use earstage::model::render::{RenderSettings, render_file};
 use serde::Serialize;
 
 use crate::analyze::progress_bar;
 use crate::chain_args::ChainArgs;
 use crate::report::print_meters;
-use earstage::model::analysis::MeterReport;
-use earstage::model::audio_file::AudioFile;
 
 #[derive(Args, Debug)]
 pub struct RenderCommand {
@@ -112,11 +108,11 @@ impl RigArgs {
     }
 }
 
-/// What `render` reports.
+/// What `render` reports: the files and chains, then the model's report as flat keys.
 #[derive(Serialize)]
-struct Report {
-    input: PathBuf,
-    output: PathBuf,
+struct Report<'a> {
+    input: &'a Path,
+    output: &'a Path,
     sample_rate: u32,
     channels: usize,
     duration_s: f64,
@@ -134,113 +130,60 @@ struct Report {
     fit_error_deg: f64,
     /// The meters on the rendered output.
     #[serde(flatten)]
-    meters: MeterReport,
+    meters: &'a MeterReport,
 }
 
 pub fn run(cmd: &RenderCommand) -> Result<()> {
     let catalog = Catalog::builtin();
     let audition = cmd.chain.resolve(&catalog)?;
     let rig = cmd.rig.resolve(&audition, &catalog)?;
-    CEILING_DB.check("--ceiling", cmd.ceiling)?;
-    check_output(&cmd.input, &cmd.output, cmd.force)?;
-
-    let mut file = AudioFile::open(&cmd.input)?;
-    let (fs, channels) = (file.sample_rate, file.channels);
-    let chain = AuditionChain::from_rig(&audition);
-    let settings = EngineSettings {
-        audition: AuditionSettings {
-            selection: Selection::A,
-            values: AuditionValues {
-                a: chain.values(),
-                b: chain.values(),
-                mode: match cmd.mode {
-                    ModeArg::Coloration => Mode::Coloration,
-                    ModeArg::Level => Mode::Level,
-                },
-                level_match: match cmd.level_match {
-                    MatchArg::Pink => LevelMatch::PinkLoudness,
-                    MatchArg::OneKhz => LevelMatch::OneKilohertz,
-                },
-                ceiling_db: cmd.ceiling,
-                chains_revision: 0,
-            },
+    let settings = RenderSettings {
+        mode: match cmd.mode {
+            ModeArg::Coloration => Mode::Coloration,
+            ModeArg::Level => Mode::Level,
         },
-        ..EngineSettings::default()
+        level_match: match cmd.level_match {
+            MatchArg::Pink => LevelMatch::PinkLoudness,
+            MatchArg::OneKhz => LevelMatch::OneKilohertz,
+        },
+        ceiling_db: CEILING_DB.check("--ceiling", cmd.ceiling)?,
     };
-    let chains = AuditionChains {
-        rig: rig.clone(),
-        a: chain.clone(),
-        b: chain,
-    };
-    let mut engine = OfflineEngine::new(f64::from(fs), channels, settings, chains);
-
-    let spec = hound::WavSpec {
-        channels: channels as u16,
-        sample_rate: fs,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    // Written beside the output and renamed at the end: a failed render leaves nothing behind
-    // and never half-overwrites a file.
-    let partial = partial_path(&cmd.output);
-    let mut writer = hound::WavWriter::create(&partial, spec)
-        .with_context(|| format!("cannot write {}", partial.display()))?;
+    let (frames, duration_s) = declared_length(&cmd.input);
     let progress = progress_bar(
-        file.declared_frames.unwrap_or(0),
-        file.declared_duration_s().unwrap_or(0.0),
+        frames,
+        duration_s,
         &format!("rendering {}", cmd.input.display()),
     );
-    let mut collector = Collector::default();
-    let mut planar = vec![Vec::new(); channels];
-    let result = (|| -> Result<()> {
-        loop {
-            let n = file.read_block(&mut planar)?;
-            if n == 0 {
-                break;
-            }
-            let mut views: Vec<&mut [f32]> = planar.iter_mut().map(|c| c.as_mut_slice()).collect();
-            engine.process(&mut views, &mut collector);
-            for i in 0..n {
-                for channel in &planar {
-                    writer.write_sample(channel[i])?;
-                }
-            }
-            progress.inc(n as u64);
-        }
-        writer.finalize()?;
-        Ok(())
-    })();
+    let rendered = render_file(
+        &cmd.input,
+        &cmd.output,
+        cmd.force,
+        &audition,
+        &rig,
+        &settings,
+        |n| progress.inc(n),
+    );
     progress.finish_and_clear();
-    if let Err(err) = result {
-        std::fs::remove_file(&partial).ok();
-        return Err(err.context(format!("rendering {}", cmd.input.display())));
-    }
-    std::fs::rename(&partial, &cmd.output)
-        .with_context(|| format!("cannot write {}", cmd.output.display()))?;
-    engine.finish(&mut collector);
-    let duration_s = file.duration_read_s();
-
-    let status = engine.status();
-    let load =
-        |a: &atomic_float::AtomicF32| f64::from(a.load(std::sync::atomic::Ordering::Relaxed));
+    let rendered = rendered.with_context(|| format!("rendering {}", cmd.input.display()))?;
+    let m = &rendered.meters;
     let report = Report {
-        input: cmd.input.clone(),
-        output: cmd.output.clone(),
-        sample_rate: fs,
-        channels,
-        duration_s,
+        input: &cmd.input,
+        output: &cmd.output,
+        sample_rate: m.sample_rate.unwrap_or(0),
+        channels: m.channels,
+        duration_s: m.duration_s,
         audition_chain: describe(&audition),
         rig: describe(&rig),
         mode: match cmd.mode {
             ModeArg::Coloration => "coloration",
             ModeArg::Level => "level",
         },
-        audition_gain_db: load(&status.gain_db[0]),
-        held_back_db: load(&status.held_back_db[0]),
-        level_at_1k_db: load(&status.level_at_1k_db[0]),
-        fit_error_db: load(&status.fit_error_db[0]),
-        fit_error_deg: load(&status.fit_error_deg[0]),
-        meters: MeterReport::new(&collector.frame, &collector.overs, duration_s),
+        audition_gain_db: rendered.audition_gain_db,
+        held_back_db: rendered.held_back_db,
+        level_at_1k_db: rendered.level_at_1k_db,
+        fit_error_db: rendered.fit_error_db,
+        fit_error_deg: rendered.fit_error_deg,
+        meters: m,
     };
     if cmd.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -248,28 +191,6 @@ pub fn run(cmd: &RenderCommand) -> Result<()> {
         print_text(&report);
     }
     Ok(())
-}
-
-/// Refuses to overwrite the input, or an existing file without `--force`.
-fn check_output(input: &Path, output: &Path, force: bool) -> Result<()> {
-    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize())
-        && a == b
-    {
-        bail!(
-            "{}: the output would overwrite the input; name another file",
-            output.display()
-        );
-    }
-    if output.exists() && !force {
-        bail!("{} exists; add --force to replace it", output.display());
-    }
-    Ok(())
-}
-
-fn partial_path(output: &Path) -> PathBuf {
-    let mut name = output.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    output.with_file_name(name)
 }
 
 fn describe(chain: &Chain) -> String {
@@ -309,5 +230,5 @@ fn print_text(r: &Report) {
         r.fit_error_db, r.fit_error_deg
     );
     println!("Output");
-    print_meters(&r.meters);
+    print_meters(r.meters);
 }
