@@ -50,26 +50,12 @@ fn editor_opens_embedded_and_draws_text() {
     );
     assert!(gui.can_resize(&handle), "the editor should be resizable");
 
-    let parent = display.generate_id().unwrap();
-    display
-        .create_window(
-            screen.root_depth,
-            parent,
-            screen.root,
-            0,
-            0,
-            size.width as u16,
-            size.height as u16,
-            0,
-            WindowClass::INPUT_OUTPUT,
-            screen.root_visual,
-            &CreateWindowAux::new().background_pixel(screen.white_pixel),
-        )
-        .unwrap();
-    display.map_window(parent).unwrap();
-    // A round trip, not only a flush: the plugin reparents over its own connection, and the server
-    // must have created the parent before that request arrives.
-    display.sync().unwrap();
+    let parent = parent_window(
+        &display,
+        screen,
+        (size.width as u16, size.height as u16),
+        &CreateWindowAux::new().background_pixel(screen.white_pixel),
+    );
 
     // SAFETY: `parent` stays alive until after `destroy`.
     unsafe { gui.set_parent(&handle, Window::from_x11_handle(parent.into())) }
@@ -126,6 +112,36 @@ fn editor_opens_embedded_and_draws_text() {
 }
 
 /// How many pixels in the rectangle are light (luminance above 120 of 255).
+/// A mapped top-level window of `size` for the editor to embed in, known to the server (a round
+/// trip, not only a flush: the plugin reparents over its own connection, and the server must
+/// have created the parent before that request arrives).
+fn parent_window(
+    display: &x11rb::rust_connection::RustConnection,
+    screen: &x11rb::protocol::xproto::Screen,
+    (width, height): (u16, u16),
+    aux: &CreateWindowAux,
+) -> u32 {
+    let parent = display.generate_id().unwrap();
+    display
+        .create_window(
+            screen.root_depth,
+            parent,
+            screen.root,
+            0,
+            0,
+            width,
+            height,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            screen.root_visual,
+            aux,
+        )
+        .unwrap();
+    display.map_window(parent).unwrap();
+    display.sync().unwrap();
+    parent
+}
+
 fn bright_pixels_in(
     bgrx: &[u8],
     width: u32,
@@ -265,26 +281,7 @@ fn editor_opens_and_closes_100_times_while_audio_runs() {
         api_type: GuiApiType(c"x11"),
         is_floating: false,
     };
-    let parent = display.generate_id().unwrap();
-    display
-        .create_window(
-            screen.root_depth,
-            parent,
-            screen.root,
-            0,
-            0,
-            800,
-            600,
-            0,
-            WindowClass::INPUT_OUTPUT,
-            screen.root_visual,
-            &CreateWindowAux::new(),
-        )
-        .unwrap();
-    display.map_window(parent).unwrap();
-    // A round trip, not only a flush: the plugin reparents over its own connection, and the server
-    // must have created the parent before that request arrives.
-    display.sync().unwrap();
+    let parent = parent_window(&display, screen, (800, 600), &CreateWindowAux::new());
     let mut saves = 0;
     let rounds: usize = std::env::var("EARSTAGE_GUI_ROUNDS")
         .ok()

@@ -17,12 +17,12 @@ use earstage::dsp::audition::{AuditionChains, InlineDesigner, Selection};
 use earstage::dsp::exposure::ExposureStore;
 use earstage::dsp::{BYPASS_RAMP_MS, PendingRequests, StageSettings};
 use earstage::dsp::{Engine, EngineSettings, MeterFrame, MeterSink, OverEvent};
+use earstage::model::Chain;
 use earstage::model::audition::{AuditionChain, CEILING_DB, Mode, OUTPUT_OHMS, SERIES_OHMS};
 use earstage::model::audition::{LevelMatch, SHUNT_OHMS, VOLUME_DB};
 use earstage::model::catalog::Catalog;
 use earstage::model::eardrum::diffuse_to_eardrum_db;
 use earstage::model::spl::{AMBIENT_DBA, ISOLATION_DB};
-use earstage::model::{Cable, Chain};
 use support::Rng;
 
 const FS: f64 = 48_000.0;
@@ -30,13 +30,7 @@ const BLOCK: usize = 512;
 
 /// A multi-BA IEM behind a 75 Ω adapter on an interface's 10 Ω output.
 fn rig() -> Chain {
-    let catalog = Catalog::builtin();
-    Chain {
-        source: catalog.source("10 Ω").unwrap().clone(),
-        attenuator: catalog.attenuator("75").unwrap().clone(),
-        cable: Cable::default(),
-        iem: catalog.iem("SE846").unwrap().clone(),
-    }
+    support::se846_behind_75_ohms()
 }
 
 fn chains(rig: &Chain) -> AuditionChains {
@@ -157,16 +151,7 @@ fn eight_hours_match_the_closed_form() {
             "LAeq {} vs {laeq}",
             ear.laeq_db
         );
-        assert!(
-            (ear.niosh_percent / niosh - 1.0).abs() < 0.01,
-            "NIOSH {} % vs {niosh} %",
-            ear.niosh_percent
-        );
-        assert!(
-            (ear.who_percent / who - 1.0).abs() < 0.01,
-            "WHO {} % vs {who} %",
-            ear.who_percent
-        );
+        support::assert_doses(ear, niosh, who, 0.01);
     }
 
     // Memory: nothing allocated in process (checked above, every block), and the process's

@@ -17,7 +17,6 @@ use earstage::dsp::exposure::ExposureStore;
 use earstage::dsp::spl::SplReadings;
 use earstage::dsp::{Collector, EngineSettings, StageSettings};
 use earstage::model::audition::AuditionChain;
-use earstage::model::catalog::Catalog;
 use earstage::model::eardrum::diffuse_to_eardrum_db;
 use earstage::model::spl::{PinkBand, mean_square_pa2, niosh_percent_per_s, who_dose_percent};
 use earstage::model::{Attenuator, Cable, Chain, Iem, Sensitivity, Source};
@@ -44,13 +43,7 @@ fn resistive_chain() -> Chain {
 
 /// A catalog chain: a multi-BA IEM behind a 75 Ω adapter on a phone's output.
 fn catalog_chain() -> Chain {
-    let catalog = Catalog::builtin();
-    Chain {
-        source: catalog.source("10 Ω").unwrap().clone(),
-        attenuator: catalog.attenuator("75").unwrap().clone(),
-        cable: Cable::default(),
-        iem: catalog.iem("SE846").unwrap().clone(),
-    }
+    support::se846_behind_75_ohms()
 }
 
 /// An engine whose rig is `rig`, on Rig (the feed unchanged), with its exposure in a store.
@@ -155,16 +148,7 @@ fn doses_follow_the_closed_form() {
     );
     let niosh = niosh_percent_per_s(level_df) * 60.0;
     let who = who_dose_percent(mean_square_pa2(level_df) * 60.0);
-    assert!(
-        (ear.niosh_percent / niosh - 1.0).abs() < 0.005,
-        "{} vs {niosh}",
-        ear.niosh_percent
-    );
-    assert!(
-        (ear.who_percent / who - 1.0).abs() < 0.005,
-        "{} vs {who}",
-        ear.who_percent
-    );
+    support::assert_doses(ear, niosh, who, 0.005);
     assert_eq!(ear.exposure_dba, ear.las_df_db, "no stage, no leak");
     let left_s = (100.0 - ear.niosh_percent) / niosh_percent_per_s(ear.exposure_dba);
     assert!((ear.niosh_time_to_full_s / left_s - 1.0).abs() < 1e-9);

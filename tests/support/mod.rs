@@ -102,3 +102,34 @@ pub fn stereo(x: &[f64]) -> Vec<Vec<f32>> {
 pub fn db(amplitude: f64) -> f64 {
     20.0 * amplitude.log10()
 }
+
+/// Asserts an ear's NIOSH and WHO doses are within `relative` of the closed forms.
+pub fn assert_doses(
+    ear: &earstage::dsp::exposure::EarReadings,
+    niosh: f64,
+    who: f64,
+    relative: f64,
+) {
+    assert!(
+        (ear.niosh_percent / niosh - 1.0).abs() < relative,
+        "NIOSH {} % vs {niosh} %",
+        ear.niosh_percent
+    );
+    assert!(
+        (ear.who_percent / who - 1.0).abs() < relative,
+        "WHO {} % vs {who} %",
+        ear.who_percent
+    );
+}
+
+/// A catalog chain the SPL tests share: a multi-BA IEM (SE846) behind a 75 Ω adapter on an
+/// interface's 10 Ω output.
+pub fn se846_behind_75_ohms() -> earstage::model::Chain {
+    let catalog = earstage::model::catalog::Catalog::builtin();
+    earstage::model::Chain {
+        source: catalog.source("10 Ω").unwrap().clone(),
+        attenuator: catalog.attenuator("75").unwrap().clone(),
+        cable: earstage::model::Cable::default(),
+        iem: catalog.iem("SE846").unwrap().clone(),
+    }
+}
