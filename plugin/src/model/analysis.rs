@@ -258,6 +258,30 @@ pub fn analyze_signal(
     }
 }
 
+/// What a job over a file tells as it goes: the file's declared length once it is open (so a
+/// front end can size a progress bar without opening the file itself), then the frames done.
+/// Any `FnMut(u64)` is one that only counts frames.
+pub trait Progress {
+    /// The file is open and declares `frames` frames, `seconds` long (0 where it does not say).
+    fn opened(&mut self, _frames: u64, _seconds: f64) {}
+    /// `frames` more frames are done.
+    fn advanced(&mut self, frames: u64);
+}
+
+impl<F: FnMut(u64)> Progress for F {
+    fn advanced(&mut self, frames: u64) {
+        self(frames)
+    }
+}
+
+/// Tell `progress` what `file` declares.
+pub(crate) fn report_opened(progress: &mut impl Progress, file: &AudioFile) {
+    progress.opened(
+        file.declared_frames.unwrap_or(0),
+        file.declared_duration_s().unwrap_or(0.0),
+    );
+}
+
 /// Everything measured in one file.
 #[derive(Debug, Clone)]
 pub struct FileAnalysis {
@@ -273,14 +297,15 @@ pub struct FileAnalysis {
 }
 
 /// Meter one file through a fresh engine (and `chain`'s SPL meter, if given); `progress` is
-/// told the frames read after each block.
+/// told the file's length once it is open and the frames read after each block.
 pub fn analyze_file(
     path: &Path,
     settings: &EngineSettings,
     chain: Option<&Chain>,
-    mut progress: impl FnMut(u64),
+    mut progress: impl Progress,
 ) -> Result<FileAnalysis, AudioFileError> {
     let mut file = AudioFile::open(path)?;
+    report_opened(&mut progress, &file);
     let (sample_rate, channels) = (file.sample_rate, file.channels);
     let mut spl = chain.map(|c| SplAnalyzer::new(c, f64::from(sample_rate), channels));
     let (engine, collector) = measure_planar(
@@ -289,7 +314,7 @@ pub fn analyze_file(
         settings,
         |planar| {
             let n = file.read_block(planar)?;
-            progress(n as u64);
+            progress.advanced(n as u64);
             Ok(n)
         },
         |planar| {
@@ -308,8 +333,8 @@ pub fn analyze_file(
     })
 }
 
-/// The frames and seconds a file declares (0 when it does not say or cannot be opened), for a
-/// progress bar.
+/// The frames and seconds a file declares (0 when it does not say or cannot be opened), to size
+/// one progress bar over several files before any is analysed.
 pub fn declared_length(path: &Path) -> (u64, f64) {
     AudioFile::open(path)
         .ok()

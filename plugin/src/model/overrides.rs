@@ -32,6 +32,16 @@ pub enum OverrideError {
     MissingSensitivity { name: String },
 }
 
+/// A catalog entry found for `option`, or the lookup's error naming the option.
+fn found<T: Clone>(
+    option: &'static str,
+    entry: Result<&T, LookupError>,
+) -> Result<T, OverrideError> {
+    entry
+        .cloned()
+        .map_err(|source| OverrideError::Lookup { option, source })
+}
+
 /// The requested chain: each part from a preset, a catalog entry or explicit values; explicit
 /// values override the entry they modify.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -84,15 +94,7 @@ impl ChainOverrides {
     }
 
     fn resolve_iem(&self, catalog: &Catalog, preset: Option<Iem>) -> Result<Iem, OverrideError> {
-        let lookup = |name: &str| {
-            catalog
-                .iem(name)
-                .cloned()
-                .map_err(|source| OverrideError::Lookup {
-                    option: "--iem",
-                    source,
-                })
-        };
+        let lookup = |name: &str| found("--iem", catalog.iem(name));
         let custom_impedance = match (&self.iem_impedance, self.iem_resistance) {
             (Some(path), _) => Some((
                 ImpedanceModel::Measured {
@@ -148,15 +150,7 @@ impl ChainOverrides {
         catalog: &Catalog,
         preset: Option<Source>,
     ) -> Result<Source, OverrideError> {
-        let lookup = |name: &str| {
-            catalog
-                .source(name)
-                .cloned()
-                .map_err(|source| OverrideError::Lookup {
-                    option: "--source",
-                    source,
-                })
-        };
+        let lookup = |name: &str| found("--source", catalog.source(name));
         let explicit = self.source_impedance.is_some() && self.source_vfs.is_some();
         let mut source = match (&self.source, preset) {
             (Some(name), _) => lookup(name)?,
@@ -207,13 +201,7 @@ impl ChainOverrides {
         };
         Ok(match (&self.attenuator, self.pad, self.adapter) {
             (Some(name), ..) if name.eq_ignore_ascii_case("none") => Attenuator::none(),
-            (Some(name), ..) => catalog
-                .attenuator(name)
-                .map_err(|source| OverrideError::Lookup {
-                    option: "--attenuator",
-                    source,
-                })?
-                .clone(),
+            (Some(name), ..) => found("--attenuator", catalog.attenuator(name))?,
             (None, Some((series, shunt)), _) => {
                 let series_ohms = attenuator::SERIES_OHMS.check("--pad-series", series)?;
                 let shunt_ohms = attenuator::SHUNT_OHMS.check("--pad-shunt", shunt)?;
@@ -258,13 +246,7 @@ impl RigOverrides {
     pub fn resolve(&self, audition: &Chain, catalog: &Catalog) -> Result<Chain, OverrideError> {
         let mut rig = audition.reference();
         if let Some(name) = &self.source {
-            rig.source = catalog
-                .source(name)
-                .map_err(|source| OverrideError::Lookup {
-                    option: "--rig-source",
-                    source,
-                })?
-                .clone();
+            rig.source = found("--rig-source", catalog.source(name))?;
         }
         if let Some(ohms) = self.source_impedance {
             rig.source.output_ohms = source::OUTPUT_OHMS.check("--rig-source-impedance", ohms)?;
@@ -273,13 +255,7 @@ impl RigOverrides {
             rig.source.volume_db = source::VOLUME_DB.check("--rig-source-volume", db)?;
         }
         if let Some(name) = &self.attenuator {
-            rig.attenuator = catalog
-                .attenuator(name)
-                .map_err(|source| OverrideError::Lookup {
-                    option: "--rig-attenuator",
-                    source,
-                })?
-                .clone();
+            rig.attenuator = found("--rig-attenuator", catalog.attenuator(name))?;
         }
         rig.validate()?;
         Ok(rig)

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use thiserror::Error;
 
 use super::Chain;
-use super::analysis::MeterReport;
+use super::analysis::{MeterReport, Progress, report_opened};
 use super::audio_file::{AudioFile, AudioFileError};
 use super::audition::{AuditionChain, LevelMatch, Mode};
 use crate::dsp::audition::{
@@ -146,7 +146,7 @@ fn float_wav(channels: usize, sample_rate_hz: u32) -> hound::WavSpec {
 /// Play `input` through `audition` heard on `rig`, block by block as a host would, into
 /// `output` (32-bit float WAV at the input's rate and channels). Written beside the output and
 /// renamed at the end, so a failed render leaves nothing and never half-overwrites a file.
-/// `progress` is told the frames done after each block.
+/// `progress` is told the input's length once it is open and the frames done after each block.
 pub fn render_file(
     input: &Path,
     output: &Path,
@@ -154,10 +154,11 @@ pub fn render_file(
     audition: &Chain,
     rig: &Chain,
     settings: &RenderSettings,
-    mut progress: impl FnMut(u64),
+    mut progress: impl Progress,
 ) -> Result<RenderReport, RenderError> {
     check_output(input, output, force)?;
     let mut file = AudioFile::open(input)?;
+    report_opened(&mut progress, &file);
     let (fs, channels) = (file.sample_rate, file.channels);
     let chain = AuditionChain::from_rig(audition);
     let settings = engine_settings(&chain, settings, Selection::A);
@@ -184,7 +185,7 @@ pub fn render_file(
                     writer.write_sample(channel[i]).map_err(write_error)?;
                 }
             }
-            progress(n as u64);
+            progress.advanced(n as u64);
         }
         writer.finalize().map_err(write_error)
     })();

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use earstage::dsp::EngineSettings;
 use earstage::model::analysis::{
-    self, FileAnalysis, MeterReport, SplReport, analyze_file, analyze_files, collect_audio_files,
+    self, FileAnalysis, MeterReport, Progress, SplReport, analyze_file, analyze_files,
+    collect_audio_files,
 };
 use earstage::model::audio_file::AudioFileError;
 use earstage::model::catalog::Catalog;
@@ -29,7 +30,7 @@ pub enum Format {
 }
 
 /// A progress bar for a job over `frames` frames, shown on long jobs only (hidden otherwise).
-pub fn progress_bar(frames: u64, duration_s: f64, message: &str) -> ProgressBar {
+fn progress_bar(frames: u64, duration_s: f64, message: &str) -> ProgressBar {
     if duration_s <= PROGRESS_MIN_S {
         return ProgressBar::hidden();
     }
@@ -41,6 +42,36 @@ pub fn progress_bar(frames: u64, duration_s: f64, message: &str) -> ProgressBar 
     );
     bar.set_message(message.to_owned());
     bar
+}
+
+/// A progress bar for one file's job, sized when the model has opened the file (hidden until then,
+/// and for short files).
+pub struct FileProgress {
+    message: String,
+    bar: ProgressBar,
+}
+
+impl FileProgress {
+    pub fn new(message: String) -> Self {
+        Self {
+            message,
+            bar: ProgressBar::hidden(),
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Progress for &mut FileProgress {
+    fn opened(&mut self, frames: u64, seconds: f64) {
+        self.bar = progress_bar(frames, seconds, &self.message);
+    }
+
+    fn advanced(&mut self, frames: u64) {
+        self.bar.inc(frames);
+    }
 }
 
 /// One file's report as JSON: how it is coded, then the meters (and SPL) as flat keys.
@@ -118,7 +149,7 @@ pub fn run(
     }
     match format {
         Format::Json => print_json(&paths, &results, &album)?,
-        Format::Csv => print_csv(&paths, &results, &album)?,
+        Format::Csv => print_csv(&paths, &results, Some(&album))?,
         Format::Text => print_table(&paths, &results, &album, chain.is_some()),
     }
     let failed = results.iter().filter(|r| r.is_err()).count();
@@ -152,21 +183,20 @@ fn run_one(
     settings: &EngineSettings,
     chain: Option<&earstage::model::Chain>,
 ) -> Result<()> {
-    let (frames, duration_s) = analysis::declared_length(path);
-    let progress = progress_bar(frames, duration_s, &format!("analyzing {}", path.display()));
-    let file = analyze_file(path, settings, chain, |n| progress.inc(n))?;
-    progress.finish_and_clear();
+    let mut progress = FileProgress::new(format!("analyzing {}", path.display()));
+    let file = analyze_file(path, settings, chain, &mut progress);
+    progress.finish();
+    let file = file?;
     warn_skipped(&file);
     match format {
         Format::Json => println!(
             "{}",
             serde_json::to_string_pretty(&FileJson::new(&file, false))?
         ),
-        Format::Csv => print_csv(
-            std::slice::from_ref(&file.path),
-            std::slice::from_ref(&Ok(file.clone())),
-            &file.meters,
-        )?,
+        Format::Csv => {
+            let paths = [file.path.clone()];
+            print_csv(&paths, &[Ok(file)], None)?;
+        }
         Format::Text => {
             println!(
                 "{}: {} Hz, {} channel(s), {}, {:.2} s",
@@ -258,10 +288,11 @@ fn csv_row(path: &str, codec: &str, bits: Option<u32>, m: &MeterReport) -> Vec<S
     ]
 }
 
+/// The CSV report: a row per file, then the album's row when there is one.
 fn print_csv(
     paths: &[PathBuf],
     results: &[Result<FileAnalysis, AudioFileError>],
-    album: &MeterReport,
+    album: Option<&MeterReport>,
 ) -> Result<()> {
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());
     out.write_record(CSV_HEADER)?;
@@ -282,7 +313,7 @@ fn print_csv(
             }
         }
     }
-    if paths.len() > 1 {
+    if let Some(album) = album {
         out.write_record(csv_row("album", "", None, album))?;
     }
     out.flush()?;

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use earstage::model::Chain;
-use earstage::model::analysis::{MeterReport, declared_length};
+use earstage::model::analysis::MeterReport;
 use earstage::model::audition::{CEILING_DB, DEFAULT_CEILING_DB, LevelMatch, Mode};
 use earstage::model::catalog::Catalog;
 use earstage::model::overrides::{OverrideError, RigOverrides};
 use earstage::model::render::{RenderSettings, render_file};
 use serde::Serialize;
 
-use crate::analyze::progress_bar;
+use crate::analyze::FileProgress;
 use crate::chain_args::ChainArgs;
 use crate::report::print_meters;
 
@@ -148,12 +148,7 @@ pub fn run(cmd: &RenderCommand) -> Result<()> {
         },
         ceiling_db: CEILING_DB.check("--ceiling", cmd.ceiling)?,
     };
-    let (frames, duration_s) = declared_length(&cmd.input);
-    let progress = progress_bar(
-        frames,
-        duration_s,
-        &format!("rendering {}", cmd.input.display()),
-    );
+    let mut progress = FileProgress::new(format!("rendering {}", cmd.input.display()));
     let rendered = render_file(
         &cmd.input,
         &cmd.output,
@@ -161,9 +156,9 @@ pub fn run(cmd: &RenderCommand) -> Result<()> {
         &audition,
         &rig,
         &settings,
-        |n| progress.inc(n),
+        &mut progress,
     );
-    progress.finish_and_clear();
+    progress.finish();
     let rendered = rendered.with_context(|| format!("rendering {}", cmd.input.display()))?;
     let m = &rendered.meters;
     let report = Report {
