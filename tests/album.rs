@@ -9,7 +9,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use earstage::dsp::EngineSettings;
-use earstage::model::analysis::{
+use earstage::offline::analysis::{
     FileAnalysis, MeterReport, album, analyze_file, analyze_files, collect_audio_files,
 };
 use support::{Rng, to_f32, tone_1k};

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use earstage::model::audio_file::{AudioFile, AudioFileError};
+use earstage::offline::audio_file::{AudioFile, AudioFileError};
 
 const RATE: u32 = 48_000;
 const FRAMES: usize = 24_000;

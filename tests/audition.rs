@@ -13,9 +13,9 @@ mod support;
 use std::f64::consts::PI;
 use std::path::Path;
 
-use earstage::dsp::audition::{
-    AuditionChains, AuditionSettings, AuditionValues, InlineDesigner, Selection,
-};
+use earstage::design::designer::InlineDesigner;
+use earstage::design::handoff::{AuditionChains, AuditionValues};
+use earstage::dsp::audition::{AuditionSettings, Selection};
 use earstage::dsp::{Engine, EngineSettings};
 use earstage::model::audition::{AuditionChain, ChainValues, LevelMatch, Mode};
 use earstage::model::catalog::Catalog;
@@ -181,7 +181,7 @@ fn run(
     input: &[f32],
     block: usize,
 ) -> Vec<f32> {
-    designer.prime(&settings.audition, fs);
+    designer.prime(&settings.audition.values, fs);
     let mut engine = Engine::new(fs as f32, 1, settings);
     let mut out = input.to_vec();
     for piece in out.chunks_mut(block) {
@@ -495,7 +495,7 @@ fn run_sine(
         },
     });
     let first = settings_at(0.0);
-    designer.prime(&first.audition, fs);
+    designer.prime(&first.audition.values, fs);
     let mut engine = Engine::new(fs as f32, 2, &first);
     let len = (seconds * fs) as usize;
     let mut out = Vec::with_capacity(len);

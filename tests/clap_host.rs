@@ -266,7 +266,8 @@ fn state_round_trips_into_a_new_instance() {
 #[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
 fn audition_plays_the_engines_filter_and_bypass_is_bit_exact() {
     use earstage::dsp::EngineSettings;
-    use earstage::dsp::audition::{OfflineEngine, Selection};
+    use earstage::dsp::audition::Selection;
+    use earstage::offline::engine::OfflineEngine;
     use earstage::params::EarstageParams;
 
     let _host = common::one_host_thread();
@@ -374,7 +375,7 @@ fn exposure_survives_save_and_load() {
         "{}",
         record.seconds
     );
-    let rig = earstage::params::default_chain();
+    let rig = earstage::persist::default_chain();
     let expected = rig.spl_at_full_scale_db() - 20.0;
     for ear in 0..2 {
         // 0.1 dB: the onset of the filters is inside this short measurement.
@@ -417,7 +418,7 @@ fn state_json(state: &[u8]) -> nice_plug::plugin::PluginState {
 
 /// The load report inside a saved state.
 fn load_report(state: &nice_plug::plugin::PluginState) -> Vec<String> {
-    serde_json::from_str(&state.fields[earstage::state::REPORT_KEY]).expect("a load report")
+    serde_json::from_str(&state.fields[earstage::persist::REPORT_KEY]).expect("a load report")
 }
 
 /// Earstage 0.1.0's saved state (format 0, checked in) loads through the host: every value comes
@@ -442,8 +443,8 @@ fn format_0_state_loads_through_the_host() {
         serde_json::to_string(&original.params).unwrap()
     );
     assert_eq!(
-        saved.fields[earstage::state::FORMAT_KEY],
-        earstage::state::FORMAT.to_string()
+        saved.fields[earstage::persist::FORMAT_KEY],
+        earstage::persist::FORMAT.to_string()
     );
 }
 

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod support;
+
 /// A 1 kHz sine at −20 dBFS peak in every channel: −20 LUFS in stereo (BS.1770 calibration),
 /// true peak −20 dBTP.
 const LEVEL_DBFS: f64 = -20.0;
@@ -287,6 +289,8 @@ mod delivered_spl {
                 "1.0",
                 "--source-impedance",
                 "0.5",
+                "--source-volume",
+                "0",
             ],
         );
         // 110 dB/mW at 16 Ω = 127.96 dB/V; 0.1 V EMF; divider 16/16.5.
@@ -451,4 +455,23 @@ fn album_mode_json_csv_and_a_failed_file() {
     assert!(table.contains("album (2 files)"), "{table}");
     assert!(table.contains("failed"), "{table}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A closed pipe ends the analysis quietly, in every output format (`earstage analyze FILE |
+/// head -0`).
+#[test]
+fn closed_pipe_ends_quietly() {
+    let dir = temp_dir("pipe");
+    let path = dir.join("tone.wav");
+    write_wav(&path, 1, 16, 2, 48_000, &sine_frames(48_000, 2, 0.5));
+    let file = path.to_str().unwrap();
+    let bin = env!("CARGO_BIN_EXE_earstage");
+    for args in [
+        &["analyze", file][..],
+        &["analyze", file, "--json"],
+        &["analyze", file, "--csv"],
+        &["analyze", file, file],
+    ] {
+        support::run_into_closed_pipe(bin, args).unwrap();
+    }
 }

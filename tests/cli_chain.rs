@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod support;
+
 fn earstage(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_earstage"))
         .args(args)
@@ -43,7 +45,7 @@ fn f(v: &Value, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("{key} missing in {v}"))
 }
 
-const DESIGN_CHAIN: [&str; 9] = [
+const DESIGN_CHAIN: [&str; 11] = [
     "chain",
     "--iem-resistance",
     "10",
@@ -51,6 +53,8 @@ const DESIGN_CHAIN: [&str; 9] = [
     "115 dB/mW",
     "--source-vfs",
     "1.0",
+    "--source-volume",
+    "0",
     "--source-noise",
     "2",
 ];
@@ -91,6 +95,8 @@ mod worked_numbers {
             "135 dB/V",
             "--source-vfs",
             "+2.2185 dBu",
+            "--source-volume",
+            "0",
             "--source-impedance",
             "0.5",
             "--json",
@@ -397,5 +403,21 @@ mod plot {
             "{err}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// A closed pipe ends every report quietly (no panic, nothing on stderr): `earstage catalog |
+/// head -0` and the like, text and JSON.
+#[test]
+fn closed_pipe_ends_quietly() {
+    let bin = env!("CARGO_BIN_EXE_earstage");
+    for args in [
+        &["catalog"][..],
+        &["catalog", "--json"],
+        &["chain"],
+        &["chain", "--json"],
+        &["chain", "--iem", "se846", "--target-spl", "83"],
+    ] {
+        support::run_into_closed_pipe(bin, args).unwrap();
     }
 }

@@ -16,7 +16,6 @@
 
 use std::path::{Path, PathBuf};
 
-use earstage::model::audio_file::{AudioFile, BLOCK_FRAMES};
 use earstage::model::catalog::Catalog;
 use earstage::model::curve::MAX_POINTS;
 use earstage::model::import::{
@@ -25,6 +24,7 @@ use earstage::model::import::{
 };
 use earstage::model::preset::{Preset, PresetError};
 use earstage::model::{Attenuator, Cable, Iem, Source};
+use earstage::offline::audio_file::{AudioFile, BLOCK_FRAMES};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::Config;

@@ -12,9 +12,10 @@
 
 mod support;
 
-use earstage::dsp::audition::{InlineDesigner, Selection};
+use earstage::design::designer::InlineDesigner;
+use earstage::dsp::audition::Selection;
 use earstage::dsp::guard::InputHealth;
-use earstage::dsp::{Engine, EngineSettings, MeterFrame, MeterSink, OverEvent, StageSettings};
+use earstage::dsp::{Engine, EngineFrame, EngineSettings, MeterSink, OverEvent, StageSettings};
 use earstage::params::EarstageParams;
 
 const RATES_HZ: [f32; 8] = [
@@ -110,8 +111,8 @@ fn settings_at(base: &EngineSettings, audition: Audition, t: f64, total_s: f64) 
     s
 }
 
-fn frame_is_finite(frame: &MeterFrame) -> bool {
-    let channels = frame.channel[..frame.channels].iter().all(|c| {
+fn frame_is_finite(frame: &EngineFrame) -> bool {
+    let channels = frame.meter.channel[..frame.meter.channels].iter().all(|c| {
         [
             c.sample_peak_dbfs,
             c.true_peak_dbtp,
@@ -122,7 +123,7 @@ fn frame_is_finite(frame: &MeterFrame) -> bool {
         .iter()
         .all(|v| v.is_finite())
     });
-    let l = &frame.loudness;
+    let l = &frame.meter.loudness;
     let loudness = [
         l.momentary_lufs,
         l.short_term_lufs,
@@ -172,12 +173,12 @@ fn frame_is_finite(frame: &MeterFrame) -> bool {
 /// Keeps the newest frame and counts overs, without allocating (a `Vec` of overs would).
 #[derive(Default)]
 struct Collector {
-    frame: MeterFrame,
+    frame: EngineFrame,
     overs: usize,
 }
 
 impl MeterSink for Collector {
-    fn frame(&mut self, frame: &MeterFrame) {
+    fn frame(&mut self, frame: &EngineFrame) {
         self.frame = *frame;
     }
     fn over(&mut self, _event: OverEvent) {
@@ -194,7 +195,7 @@ struct Run {
 impl Run {
     fn new(fs: f32, settings: &EngineSettings, params: &EarstageParams) -> Self {
         let mut designer = InlineDesigner::new(params.audition_chains());
-        designer.prime(&settings.audition, f64::from(fs));
+        designer.prime(&settings.audition.values, f64::from(fs));
         Self {
             engine: Engine::new(fs, 2, settings),
             designer,

@@ -12,11 +12,13 @@ mod support;
 
 use std::time::Instant;
 
+use earstage::design::designer::InlineDesigner;
+use earstage::design::handoff::AuditionChains;
 use earstage::dsp::audition::AUDITION_RAMP_MS;
-use earstage::dsp::audition::{AuditionChains, InlineDesigner, Selection};
+use earstage::dsp::audition::Selection;
 use earstage::dsp::exposure::ExposureStore;
 use earstage::dsp::{BYPASS_RAMP_MS, PendingRequests, StageSettings};
-use earstage::dsp::{Engine, EngineSettings, MeterFrame, MeterSink, OverEvent};
+use earstage::dsp::{Engine, EngineFrame, EngineSettings, MeterSink, OverEvent};
 use earstage::model::Chain;
 use earstage::model::audition::{AuditionChain, CEILING_DB, Mode, OUTPUT_OHMS, SERIES_OHMS};
 use earstage::model::audition::{LevelMatch, SHUNT_OHMS, VOLUME_DB};
@@ -87,7 +89,7 @@ fn eight_hours_match_the_closed_form() {
     };
     let store = std::sync::Arc::new(ExposureStore::default());
     let mut designer = InlineDesigner::new(chains(&rig));
-    designer.prime(&settings.audition, FS);
+    designer.prime(&settings.audition.values, FS);
     let mut engine = Engine::new(FS as f32, 2, &settings).with_exposure_store(store);
     let mut collector = Sink::default();
     let (mut left, mut right) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
@@ -129,7 +131,11 @@ fn eight_hours_match_the_closed_form() {
     // 1); the −30 dBFS half lies above the relative gate (−10 LU under the ungated mean), so the
     // integrated loudness is the energy mean of the two halves.
     let integrated = 10.0 * ((10f64.powf(-2.0) + 10f64.powf(-3.0)) / 2.0).log10();
-    let measured = frame.loudness.integrated_lufs.expect("integrated loudness");
+    let measured = frame
+        .meter
+        .loudness
+        .integrated_lufs
+        .expect("integrated loudness");
     assert!(
         (measured - integrated).abs() < 0.1,
         "integrated {measured} LUFS vs {integrated}"
@@ -183,13 +189,13 @@ fn eight_hours_match_the_closed_form() {
 /// Keeps the newest frame and answers nothing; counts overs.
 #[derive(Default)]
 struct Sink {
-    frame: MeterFrame,
+    frame: EngineFrame,
     overs: usize,
     reset: bool,
 }
 
 impl MeterSink for Sink {
-    fn frame(&mut self, frame: &MeterFrame) {
+    fn frame(&mut self, frame: &EngineFrame) {
         self.frame = *frame;
     }
     fn over(&mut self, _event: OverEvent) {
@@ -264,7 +270,7 @@ fn ten_minutes_of_random_automation_never_click() {
     };
     let mut rng = Rng::new(0xa11_7e57);
     let mut designer = InlineDesigner::new(chains(&rig));
-    designer.prime(&base.audition, FS);
+    designer.prime(&base.audition.values, FS);
     let mut engine = Engine::new(FS as f32, 2, &base);
     let mut sink = Sink::default();
     let total = (600.0 * FS) as usize;

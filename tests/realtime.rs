@@ -48,8 +48,9 @@ fn process_does_not_allocate() {
 fn everything_on_does_not_allocate() {
     use std::sync::Arc;
 
+    use earstage::design::designer::InlineDesigner;
     use earstage::dsp::StageSettings;
-    use earstage::dsp::audition::{InlineDesigner, Selection};
+    use earstage::dsp::audition::Selection;
     use earstage::dsp::exposure::{ExposureStore, ExposureTotals};
     use earstage::model::spl::PinkBand;
     use earstage::params::EarstageParams;

@@ -12,7 +12,7 @@ mod support;
 
 use std::sync::Arc;
 
-use earstage::dsp::audition::{AuditionChains, OfflineEngine};
+use earstage::design::handoff::AuditionChains;
 use earstage::dsp::exposure::ExposureStore;
 use earstage::dsp::spl::SplReadings;
 use earstage::dsp::{Collector, EngineSettings, StageSettings};
@@ -20,6 +20,7 @@ use earstage::model::audition::AuditionChain;
 use earstage::model::eardrum::diffuse_to_eardrum_db;
 use earstage::model::spl::{PinkBand, mean_square_pa2, niosh_percent_per_s, who_dose_percent};
 use earstage::model::{Attenuator, Cable, Chain, Iem, Sensitivity, Source};
+use earstage::offline::engine::OfflineEngine;
 
 /// Acceptance (issue 10): LAeq, LAF and LCpeak within 0.05 dB of the closed form.
 const TOLERANCE_DB: f64 = 0.05;
@@ -191,7 +192,7 @@ fn calibration_noise_level_slope_and_reading() {
     use realfft::RealFftPlanner;
 
     let fs = 48_000.0;
-    let rig = earstage::params::default_chain();
+    let rig = earstage::persist::default_chain();
     for band in [PinkBand::Full, PinkBand::Mid] {
         let settings = EngineSettings {
             generator: Some(band),

@@ -6,11 +6,15 @@
 //! the cost of one redesign at each rate (the audition's, and the rig's SPL filters').
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use earstage::dsp::audition::{AuditionChains, Designer, OfflineEngine, Selection};
+use earstage::design::designer::Designer;
+use earstage::design::fit::design;
+use earstage::design::handoff::AuditionChains;
+use earstage::design::spl::design_spl;
+use earstage::dsp::audition::Selection;
 use earstage::dsp::bank::BankFilter;
-use earstage::dsp::design::design;
-use earstage::dsp::spl::{SplStage, design_spl};
+use earstage::dsp::spl::SplStage;
 use earstage::dsp::{EngineSettings, StageSettings};
+use earstage::offline::engine::OfflineEngine;
 use earstage::params::EarstageParams;
 
 mod signals;

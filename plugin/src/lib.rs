@@ -5,19 +5,22 @@ use nice_plug::prelude::*;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+pub mod design;
 pub mod dsp;
 mod editor;
 pub mod model;
+pub mod offline;
 pub mod params;
+pub mod persist;
 pub mod state;
 
-use dsp::audition::{
-    AuditionLink, AuditionRequest, AuditionStatus, DesignPair, DesignReceiver, Designer,
-    design_link,
+use design::designer::Designer;
+use design::handoff::{
+    AuditionLink, AuditionRequest, AuditionStatus, DesignPair, DesignReceiver, design_link,
 };
+use design::thread::DesignThread;
 use dsp::{Engine, EngineSettings, MeterReceiver, MeterSender};
 use params::EarstageParams;
-use std::sync::atomic::AtomicBool;
 
 /// Facts about the running instance that the editor shows; written by `activate()` on the main
 /// thread, read by the editor.
@@ -48,54 +51,6 @@ pub struct Earstage {
 
 /// Requests the audio thread can have queued (it sends one and waits for the answer).
 const REQUEST_RING: usize = 4;
-/// How often an idle designer thread looks for a request.
-const DESIGNER_POLL: std::time::Duration = std::time::Duration::from_millis(2);
-
-/// A designer thread that belongs to one instance and ends with it. (nice-plug's background
-/// thread is shared by all instances in a process, and stops for good when a task arrives for an
-/// instance already destroyed; the next instance to go then cannot stop it and aborts the host.)
-struct DesignThread {
-    stop: Arc<AtomicBool>,
-    handle: Option<std::thread::JoinHandle<()>>,
-}
-
-impl DesignThread {
-    /// Designs what arrives on `requests`, newest first, from the chains stored in `params`.
-    fn spawn(
-        params: Arc<EarstageParams>,
-        mut designer: Designer,
-        mut requests: rtrb::Consumer<AuditionRequest>,
-    ) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
-        let handle = std::thread::Builder::new()
-            .name("earstage-designer".into())
-            .spawn(move || {
-                while !stopping.load(std::sync::atomic::Ordering::Acquire) {
-                    let mut newest = None;
-                    while let Ok(request) = requests.pop() {
-                        newest = Some(request);
-                    }
-                    match newest {
-                        Some(request) => designer.run(&request, &params.audition_chains()),
-                        None => std::thread::park_timeout(DESIGNER_POLL),
-                    }
-                }
-            })
-            .ok();
-        Self { stop, handle }
-    }
-}
-
-impl Drop for DesignThread {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Release);
-        if let Some(handle) = self.handle.take() {
-            handle.thread().unpark();
-            let _ = handle.join();
-        }
-    }
-}
 
 impl Default for Earstage {
     fn default() -> Self {
@@ -106,7 +61,14 @@ impl Default for Earstage {
         let (requests, pending) = rtrb::RingBuffer::new(REQUEST_RING);
         let designer = Designer::new(sender, audition_status.clone());
         Self {
-            _design_thread: DesignThread::spawn(params.clone(), designer, pending),
+            _design_thread: DesignThread::spawn(
+                {
+                    let params = params.clone();
+                    move || params.audition_chains()
+                },
+                designer,
+                pending,
+            ),
             requests,
             params,
             session: Arc::new(SessionInfo::default()),

@@ -9,6 +9,33 @@ use earstage::dsp::Meter;
 use earstage::dsp::MeterFrame;
 use earstage::dsp::overs::OverEvent;
 
+/// Runs the `earstage` binary with its stdout on a pipe whose reader is already gone (as in
+/// `earstage catalog | head -0`) and says how it ended: `Ok` when it ended quietly (success, or
+/// SIGPIPE's default action), `Err` with what it printed or how it died otherwise.
+pub fn run_into_closed_pipe(bin: &str, args: &[&str]) -> Result<(), String> {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("runs the binary");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    #[cfg(unix)]
+    let by_sigpipe = {
+        use std::os::unix::process::ExitStatusExt;
+        out.status.signal() == Some(13)
+    };
+    #[cfg(not(unix))]
+    let by_sigpipe = false;
+    if (out.status.success() || by_sigpipe) && stderr.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{args:?}: {} with {stderr:?}", out.status))
+    }
+}
+
 /// A deterministic pseudo-random source (SplitMix64), so failures reproduce.
 pub struct Rng(u64);
 

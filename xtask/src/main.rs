@@ -5,12 +5,16 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+mod gates;
+mod layers;
 mod test;
 
 const USAGE: &str = "Usage:
   cargo xtask bundle earstage [--release]   build target/bundled/Earstage.{clap,vst3}
   cargo xtask demo [-- ARGS]                bundle, then run `earstage demo` on the embedded demo
-  cargo xtask test                          every test suite: unit, CLAP host, VST3 host, validator";
+  cargo xtask test                          every test suite: the gates (layers, fmt, clippy, doc,
+                                            rust-version), unit, CLAP host, VST3 host, validators
+  cargo xtask layers                        the layer check alone (every import points down)";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -22,6 +26,7 @@ fn main() -> Result<()> {
         }
         "demo" => demo(&rest),
         "test" => test::run(),
+        "layers" => gates::layers(),
         "" | "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

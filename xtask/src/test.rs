@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{bundle_dir, bundle_release, cargo, run_checked, workspace_root};
+use crate::{bundle_dir, bundle_release, cargo, gates, run_checked, workspace_root};
 
 /// The Python packages the VST3 host suite needs, pinned.
 const REQUIREMENTS: &str = "tests/vst3/requirements.txt";
@@ -37,6 +37,26 @@ pub fn run() -> Result<()> {
         });
     };
 
+    step("layers (every import points down, no circle)", &|| {
+        gates::layers()?;
+        Ok(Outcome::Passed)
+    });
+    step("formatting (cargo fmt --check)", &|| {
+        gates::fmt()?;
+        Ok(Outcome::Passed)
+    });
+    step("lints (cargo clippy --all-targets -D warnings)", &|| {
+        gates::clippy()?;
+        Ok(Outcome::Passed)
+    });
+    step("API docs (cargo doc, warnings denied)", &|| {
+        gates::doc()?;
+        Ok(Outcome::Passed)
+    });
+    step("declared rust-version", &|| {
+        gates::rust_version()?;
+        Ok(Outcome::Passed)
+    });
     step("workspace unit and integration tests (cargo test)", &|| {
         run_checked("cargo test", cargo().args(["test", "--workspace"]))?;
         Ok(Outcome::Passed)

@@ -21,8 +21,7 @@ pub const SLOW_S: f64 = 1.0;
 /// The NIOSH dose is summed over intervals of this length, each at its own LAeq (as a dosimeter
 /// with a 1 s integration period does), s.
 pub const NIOSH_INTERVAL_S: f64 = 1.0;
-/// Ears metered: the first two channels (a mono feed is one ear's).
-pub const EARS: usize = 2;
+use super::limits::EARS;
 
 /// What one ear has received since the last reset: everything a project saves.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]

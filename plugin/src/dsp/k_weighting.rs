@@ -1,74 +1,7 @@
-//! The K-weighting pre-filter of ITU-R BS.1770-5 (§2, Tables 1 and 2): a high shelf that models
-//! the head, then the RLB high-pass. The Recommendation tabulates coefficients for 48 kHz only;
-//! for other rates they come from the analog prototype through the bilinear transform, which
-//! reproduces the 48 kHz table to better than 1e-7.
+//! The K-weighting pre-filter of ITU-R BS.1770-5 at run time: both stages of
+//! `model::weighting`'s K-weighting with their state, summing squares for the loudness meter.
 
-/// Stage 1 (head shelf): centre frequency, gain and Q of the analog prototype.
-const SHELF_HZ: f64 = 1_681.974_450_955_533;
-const SHELF_GAIN_DB: f64 = 3.999_843_853_973_347;
-const SHELF_Q: f64 = 0.707_175_236_955_419_6;
-/// Exponent that sets the shelf's mid-band gain from its high-frequency gain.
-const SHELF_MID_EXPONENT: f64 = 0.499_666_774_154_541_6;
-/// Stage 2 (RLB high-pass).
-const HIGHPASS_HZ: f64 = 38.135_470_876_024_44;
-const HIGHPASS_Q: f64 = 0.500_327_037_323_877_3;
-
-/// Second-order section, a0 = 1.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Biquad {
-    pub b: [f64; 3],
-    pub a: [f64; 2],
-}
-
-impl Biquad {
-    /// BS.1770 stage 1 at `sample_rate_hz`.
-    pub fn k_shelf(sample_rate_hz: f64) -> Self {
-        let k = (std::f64::consts::PI * SHELF_HZ / sample_rate_hz).tan();
-        let vh = 10f64.powf(SHELF_GAIN_DB / 20.0);
-        let vb = vh.powf(SHELF_MID_EXPONENT);
-        let a0 = 1.0 + k / SHELF_Q + k * k;
-        Self {
-            b: [
-                (vh + vb * k / SHELF_Q + k * k) / a0,
-                2.0 * (k * k - vh) / a0,
-                (vh - vb * k / SHELF_Q + k * k) / a0,
-            ],
-            a: [2.0 * (k * k - 1.0) / a0, (1.0 - k / SHELF_Q + k * k) / a0],
-        }
-    }
-
-    /// BS.1770 stage 2 at `sample_rate_hz` (numerator 1, −2, 1 as in Table 2).
-    pub fn k_highpass(sample_rate_hz: f64) -> Self {
-        let k = (std::f64::consts::PI * HIGHPASS_HZ / sample_rate_hz).tan();
-        let a0 = 1.0 + k / HIGHPASS_Q + k * k;
-        Self {
-            b: [1.0, -2.0, 1.0],
-            a: [
-                2.0 * (k * k - 1.0) / a0,
-                (1.0 - k / HIGHPASS_Q + k * k) / a0,
-            ],
-        }
-    }
-}
-
-impl Biquad {
-    /// |H(e^{jω})| at `hz` for a filter running at `sample_rate_hz`.
-    pub fn magnitude(&self, hz: f64, sample_rate_hz: f64) -> f64 {
-        let w = std::f64::consts::TAU * hz / sample_rate_hz;
-        let z1 = realfft::num_complex::Complex64::from_polar(1.0, -w);
-        let z2 = z1 * z1;
-        let num = self.b[0] + self.b[1] * z1 + self.b[2] * z2;
-        let den = 1.0 + self.a[0] * z1 + self.a[1] * z2;
-        (num / den).norm()
-    }
-}
-
-/// Amplitude gain of the whole K-weighting (both stages) at `hz`, for the filter at
-/// `sample_rate_hz` (BS.1770 defines it at 48 kHz).
-pub fn k_weighting_gain(hz: f64, sample_rate_hz: f64) -> f64 {
-    Biquad::k_shelf(sample_rate_hz).magnitude(hz, sample_rate_hz)
-        * Biquad::k_highpass(sample_rate_hz).magnitude(hz, sample_rate_hz)
-}
+use crate::model::weighting::Biquad;
 
 /// A NaN or infinity would poison the filter state forever: read it as silence.
 #[inline(always)]
@@ -170,48 +103,6 @@ impl KWeighting {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    mod k_weighting_gain {
-        use super::*;
-
-        /// BS.1770: the filter gains +0.691 dB at 997 Hz (what the −0.691 in the loudness formula
-        /// takes back), about +4 dB at 20 kHz (the head shelf), and cuts deep at 10 Hz (RLB).
-        #[test]
-        fn shape_at_48k() {
-            let at = |hz: f64| 20.0 * k_weighting_gain(hz, 48_000.0).log10();
-            assert!((at(997.0) - 0.691).abs() < 0.01, "{}", at(997.0));
-            assert!((at(20_000.0) - 4.0).abs() < 0.1, "{}", at(20_000.0));
-            assert!(at(10.0) < -20.0, "{}", at(10.0));
-        }
-    }
-
-    mod at_48k {
-        use super::*;
-
-        #[test]
-        fn stage_1_matches_table_1() {
-            let s = Biquad::k_shelf(48_000.0);
-            let table_b = [
-                1.535_124_859_586_97,
-                -2.691_696_189_406_38,
-                1.198_392_810_852_85,
-            ];
-            let table_a = [-1.690_659_293_182_41, 0.732_480_774_215_85];
-            for (got, want) in s.b.iter().zip(table_b).chain(s.a.iter().zip(table_a)) {
-                assert!((got - want).abs() < 1e-8, "{got} vs {want}");
-            }
-        }
-
-        #[test]
-        fn stage_2_matches_table_2() {
-            let s = Biquad::k_highpass(48_000.0);
-            assert_eq!(s.b, [1.0, -2.0, 1.0]);
-            let table_a = [-1.990_047_454_833_98, 0.990_072_250_366_21];
-            for (got, want) in s.a.iter().zip(table_a) {
-                assert!((got - want).abs() < 1e-8, "{got} vs {want}");
-            }
-        }
-    }
 
     mod sum_of_squares {
         use super::*;

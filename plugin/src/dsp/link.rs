@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::meter::MeterFrame;
+use super::frame::{EngineFrame, MeterSink, PendingRequests};
 use super::overs::OverEvent;
 
 /// Over events buffered between two editor repaints; more are dropped from the log (never from
@@ -21,16 +21,9 @@ struct Requests {
     reset_peaks: AtomicU32,
 }
 
-/// What the audio thread should do before measuring the next block.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PendingRequests {
-    pub reset_all: bool,
-    pub reset_peaks: bool,
-}
-
 /// Audio-thread end.
 pub struct MeterSender {
-    frames: triple_buffer::Input<MeterFrame>,
+    frames: triple_buffer::Input<EngineFrame>,
     overs: rtrb::Producer<OverEvent>,
     requests: Arc<Requests>,
     seen: (u32, u32),
@@ -38,14 +31,14 @@ pub struct MeterSender {
 
 /// Editor end.
 pub struct MeterReceiver {
-    frames: triple_buffer::Output<MeterFrame>,
+    frames: triple_buffer::Output<EngineFrame>,
     overs: rtrb::Consumer<OverEvent>,
     requests: Arc<Requests>,
 }
 
 /// A connected pair.
 pub fn meter_link() -> (MeterSender, MeterReceiver) {
-    let (frames_in, frames_out) = triple_buffer::triple_buffer(&MeterFrame::default());
+    let (frames_in, frames_out) = triple_buffer::triple_buffer(&EngineFrame::default());
     let (overs_in, overs_out) = rtrb::RingBuffer::new(OVER_LOG_CAPACITY);
     let requests = Arc::new(Requests::default());
     (
@@ -65,7 +58,7 @@ pub fn meter_link() -> (MeterSender, MeterReceiver) {
 
 impl MeterSender {
     /// Publish the newest frame (never blocks; the editor sees the latest one).
-    pub fn publish(&mut self, frame: MeterFrame) {
+    pub fn publish(&mut self, frame: EngineFrame) {
         self.frames.write(frame);
     }
 
@@ -89,7 +82,7 @@ impl MeterSender {
 
 impl MeterReceiver {
     /// The newest frame the audio thread published.
-    pub fn latest(&mut self) -> &MeterFrame {
+    pub fn latest(&mut self) -> &EngineFrame {
         self.frames.read()
     }
 
@@ -111,6 +104,18 @@ impl MeterReceiver {
     }
 }
 
+impl MeterSink for MeterSender {
+    fn frame(&mut self, frame: &EngineFrame) {
+        self.publish(*frame);
+    }
+    fn over(&mut self, event: OverEvent) {
+        self.push_over(event);
+    }
+    fn requests(&mut self) -> PendingRequests {
+        self.take_requests()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,12 +134,10 @@ mod tests {
     #[test]
     fn frames_and_overs_arrive() {
         let (mut tx, mut rx) = meter_link();
-        let frame = MeterFrame {
-            channels: 2,
-            ..MeterFrame::default()
-        };
+        let mut frame = EngineFrame::default();
+        frame.meter.channels = 2;
         tx.publish(frame);
-        assert_eq!(rx.latest().channels, 2);
+        assert_eq!(rx.latest().meter.channels, 2);
         let event = OverEvent {
             time_s: 1.5,
             channel: 1,

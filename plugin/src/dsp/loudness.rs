@@ -10,8 +10,7 @@
 
 use super::k_weighting::KWeighting;
 
-/// Most channels the meter takes (7.1).
-pub const MAX_CHANNELS: usize = 8;
+use super::limits::MAX_CHANNELS;
 
 /// Sub-block length, seconds.
 const SUB_BLOCK_S: f64 = 0.005;

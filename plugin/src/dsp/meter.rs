@@ -5,7 +5,7 @@
 use super::ballistics::PeakBallistics;
 pub use super::level::SILENCE_DB;
 use super::level::{amplitude_to_db, db_to_amplitude};
-pub use super::loudness::MAX_CHANNELS;
+use super::limits::MAX_CHANNELS;
 use super::loudness::{GatedBlocks, Loudness, LoudnessReadings};
 use super::overs::{OverDetector, OverEvent};
 use super::true_peak::{BlockPeaks, GATE_MARGIN_DB, TruePeak};
@@ -51,10 +51,6 @@ pub struct MeterFrame {
     pub channel: [ChannelReadings; MAX_CHANNELS],
     pub loudness: LoudnessReadings,
     pub over_threshold_dbtp: f32,
-    /// The non-finite input the engine replaced by silence (filled in by the engine).
-    pub input: super::guard::InputHealth,
-    /// Delivered SPL and exposure, per ear (filled in by the engine).
-    pub spl: super::spl::SplReadings,
 }
 
 /// Per-channel state.

@@ -11,9 +11,10 @@
 //! run through one vector of three weighting sections, f64. The kernel is written once and
 //! compiled twice (portable, and AVX2 + FMA chosen at run time). Nothing allocates.
 
-use super::bank::{Coefficients, FIR_TAPS, PoleSet, SECTIONS};
-use super::exposure::{EARS, EarTotals, FAST_S, NIOSH_INTERVAL_S, SLOW_S};
+use super::exposure::{EarTotals, FAST_S, NIOSH_INTERVAL_S, SLOW_S};
+use super::limits::EARS;
 use super::weighting::{Curve, Weighting};
+use crate::design::bank::{Coefficients, FIR_TAPS, PoleSet, SECTIONS};
 use crate::model::spl::{level_db, niosh_percent_per_s};
 
 /// Recursion lanes: four sections of each of the two channels.

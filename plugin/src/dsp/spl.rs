@@ -1,56 +1,20 @@
 //! Delivered SPL, live: what leaves the plugin, played through the user's rig, as pressure at the
 //! eardrum and as its diffuse-field equivalent, metered per ear (docs/spl.md).
 //!
-//! The rig's pressure responses (`model::spl`) are realised with the same fixed poles as the
-//! audition's filter, fitted off the audio thread ([`design_spl`], run by the audition's
-//! designer) with the pascals per unit of full scale folded into the weights, so the outputs are
-//! pascals; `dsp::pressure` runs them and the weightings. A change of the rig glides like an
-//! audition change. Nothing here allocates after construction.
+//! The rig's pressure responses are realised with the same fixed poles as the audition's filter,
+//! fitted off the audio thread (`design::spl`, run by the audition's designer) with the pascals
+//! per unit of full scale folded into the weights, so the outputs are pascals; `dsp::pressure`
+//! runs them and the weightings. A change of the rig glides like an audition change. Nothing here
+//! allocates after construction.
 
-use super::bank::Coefficients;
-use super::design::fit_magnitude;
-use super::exposure::{EARS, EarReadings, EarTotals, ExposureStore, ExposureTotals, ear_readings};
+use super::exposure::{EarReadings, EarTotals, ExposureStore, ExposureTotals, ear_readings};
+use super::limits::EARS;
 use super::pressure::PressureMeter;
-use crate::model::Chain;
-use crate::model::audition::highpass_corner_hz;
-use crate::model::spl::{
-    diffuse_magnitude, eardrum_magnitude, mean_square_pa2, pascals_per_full_scale,
-};
+use crate::design::spl::SplDesign;
+use crate::model::spl::mean_square_pa2;
 
 /// How long a change of the rig takes to glide in, milliseconds.
 const RIG_RAMP_MS: f64 = 10.0;
-
-/// The rig's two pressure filters at one rate, in pascals per unit of full scale.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SplDesign {
-    pub eardrum: Coefficients,
-    pub diffuse: Coefficients,
-    /// The rig IEM's passive isolation from the catalog, if it has one, dB.
-    pub isolation_db: Option<f64>,
-}
-
-/// Scales a design's output by `k` (every weight but the DC section's, which is a ratio).
-fn scaled(c: &Coefficients, k: f64) -> Coefficients {
-    Coefficients {
-        b0: c.b0.map(|b| b * k),
-        b1: c.b1.map(|b| b * k),
-        fir: c.fir.map(|b| b * k),
-        ..*c
-    }
-}
-
-/// Designs the rig's pressure filters at `sample_rate_hz` (allocates; not on the audio thread).
-pub fn design_spl(rig: &Chain, sample_rate_hz: f64) -> SplDesign {
-    let corners = (highpass_corner_hz(rig), None);
-    let eardrum = fit_magnitude(&|hz| eardrum_magnitude(rig, hz), corners, sample_rate_hz);
-    let diffuse = fit_magnitude(&|hz| diffuse_magnitude(rig, hz), corners, sample_rate_hz);
-    let pa_per_fs = pascals_per_full_scale(rig);
-    SplDesign {
-        eardrum: scaled(&eardrum.coefficients, pa_per_fs),
-        diffuse: scaled(&diffuse.coefficients, pa_per_fs),
-        isolation_db: rig.iem.isolation_db,
-    }
-}
 
 /// The readings of both ears, for the editor and the front ends.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

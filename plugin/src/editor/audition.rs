@@ -8,13 +8,15 @@ use std::sync::atomic::Ordering;
 
 use egui::{Color32, Pos2, Sense, Shape, Stroke};
 
-use crate::dsp::audition::{AuditionStatus, AuditionValues, Designer};
+use crate::design::designer::Designer;
+use crate::design::handoff::{AuditionStatus, AuditionValues};
 use crate::model::attenuator::Network;
 use crate::model::catalog::Catalog;
 use crate::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
 use crate::model::import::read_impedance;
 use crate::model::{ImpedanceModel, db, from_db};
-use crate::params::{ChainParams, EarstageParams, Listen, StoredAuditions, shunt_from_param};
+use crate::params::{ChainParams, EarstageParams, Listen, shunt_from_param};
+use crate::persist::StoredAuditions;
 
 use super::chain::picker;
 use super::widgets::response_plot;

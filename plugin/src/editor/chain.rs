@@ -5,7 +5,7 @@
 use crate::model::catalog::Catalog;
 use crate::model::chain::ChainReport;
 use crate::model::{Attenuator, Chain, source};
-use crate::params::Stored;
+use crate::persist::Stored;
 
 use super::widgets::response_plot::{self, Curves};
 

@@ -3,7 +3,7 @@
 
 use nice_plug::params::persist::PersistentField;
 
-use crate::params::Stored;
+use crate::persist::Stored;
 
 const WARNING: egui::Color32 = egui::Color32::from_rgb(240, 180, 60);
 

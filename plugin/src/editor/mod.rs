@@ -12,7 +12,7 @@ use nice_plug::context::gui::GuiContext;
 use nice_plug::params::persist::PersistentField;
 
 use crate::SessionInfo;
-use crate::dsp::audition::AuditionStatus;
+use crate::design::handoff::AuditionStatus;
 use crate::dsp::{MeterReceiver, OverEvent};
 use crate::params::EarstageParams;
 
@@ -180,10 +180,10 @@ impl NiceEguiApp for EditorApp {
             });
         egui::Panel::left("peaks")
             .resizable(false)
-            .show(ui, |ui| peaks::show(ui, &frame, &self.meters));
+            .show(ui, |ui| peaks::show(ui, &frame.meter, &self.meters));
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                loudness::show(ui, &frame.loudness, &self.meters);
+                loudness::show(ui, &frame.meter.loudness, &self.meters);
                 ui.add_space(8.0);
                 ears::show(
                     ui,
@@ -192,7 +192,7 @@ impl NiceEguiApp for EditorApp {
                     &mut self.confirm_reset,
                 );
                 ui.add_space(8.0);
-                if overs::show(ui, &frame, &self.over_log) {
+                if overs::show(ui, &frame.meter, &self.over_log) {
                     self.over_log.clear();
                 }
             })

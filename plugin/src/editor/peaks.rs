@@ -3,7 +3,8 @@
 
 use crate::dsp::MeterFrame;
 use crate::dsp::MeterReceiver;
-use crate::dsp::meter::{ChannelReadings, SILENCE_DB};
+use crate::dsp::level::SILENCE_DB;
+use crate::dsp::meter::ChannelReadings;
 
 use super::widgets::meter_bar::{self, MeterBar};
 

@@ -226,9 +226,12 @@ pub fn advise(chain: &Chain, target: Target, catalog: &Catalog) -> Advice {
     let best = approaches
         .iter()
         .min_by(|x, y| {
+            // Equal on the limits: less hiss, then less coloration (a noiseless source has no
+            // hiss to tell the approaches apart).
             rank(x)
                 .cmp(&rank(y))
                 .then(x.hiss_spl_dba.total_cmp(&y.hiss_spl_dba))
+                .then(x.coloration_pp_db.total_cmp(&y.coloration_pp_db))
         })
         .expect("three approaches");
     let verdict = verdict(best, &approaches);
@@ -247,7 +250,7 @@ fn verdict(best: &Approach, all: &[Approach]) -> String {
         .filter(|a| a.label != best.label)
         .map(|a| match a.limits.first() {
             Some(limit) => format!("{} {}", a.label, limit),
-            None => format!("{} has {:.1} dBA hiss", a.label, a.hiss_spl_dba),
+            None => format!("{} has {}", a.label, hiss_text(a.hiss_spl_dba)),
         })
         .collect();
     let own = if best.limits.is_empty() {
@@ -261,6 +264,8 @@ fn verdict(best: &Approach, all: &[Approach]) -> String {
         "headroom"
     } else if all.iter().any(|a| a.hiss_spl_dba > HISS_AUDIBLE_DBA) {
         "hiss"
+    } else if all.iter().all(|a| a.hiss_spl_dba == best.hiss_spl_dba) {
+        "coloration (no approach has any hiss to tell them apart)"
     } else if all
         .iter()
         .any(|a| a.coloration_pp_db > COLORATION_AUDIBLE_DB)
@@ -270,12 +275,21 @@ fn verdict(best: &Approach, all: &[Approach]) -> String {
         "hiss (all approaches are clean; the lowest hiss wins)"
     };
     format!(
-        "{decides} decides: {} ({}) {own}, with {:.1} dBA hiss; {}.",
+        "{decides} decides: {} ({}) {own}, with {}; {}.",
         best.label,
         best.name,
-        best.hiss_spl_dba,
+        hiss_text(best.hiss_spl_dba),
         others.join("; ")
     )
+}
+
+/// The hiss as the verdict says it: a level, or none at all for a noiseless source.
+fn hiss_text(dba: f64) -> String {
+    if dba.is_finite() {
+        format!("{dba:.1} dBA hiss")
+    } else {
+        "no hiss (a noiseless source)".to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -444,6 +458,55 @@ mod tests {
 
             let advice = advise(&flat_chain(), Target::PeakSpl(110.0), &catalog);
             assert_eq!(advice.approaches[2].digital_attenuation_db, 0.0);
+        }
+
+        /// A noiseless source has −inf dBA hiss on every approach, so hiss cannot rank them:
+        /// with the limits equal, the one with less coloration wins, and the verdict names no
+        /// "-inf" level. The SE846 (a multi-BA IEM, 9 Ω at its minimum) on a noiseless 10 Ω,
+        /// 1 Vrms source at an 83 dB target: the catalog's pads lower the output impedance the
+        /// IEM sees, so B colours less than A.
+        #[test]
+        fn a_noiseless_source_is_ranked_by_coloration() {
+            let catalog = Catalog::builtin();
+            let mut source = Source::ideal(1.0);
+            source.output_ohms = 10.0;
+            let chain = Chain {
+                source,
+                attenuator: Attenuator::none(),
+                cable: Cable::default(),
+                iem: catalog.iem("se846").unwrap().clone(),
+            };
+            let advice = advise(&chain, Target::Laeq(83.0), &catalog);
+            assert!(
+                advice
+                    .approaches
+                    .iter()
+                    .all(|a| a.hiss_spl_dba == f64::NEG_INFINITY)
+            );
+            let best = advice
+                .approaches
+                .iter()
+                .find(|a| a.label == advice.recommended)
+                .unwrap();
+            let a = &advice.approaches[0];
+            let b = &advice.approaches[1];
+            assert!(b.coloration_pp_db < a.coloration_pp_db, "{b:?} vs {a:?}");
+            for other in &advice.approaches {
+                if other.reaches_target == best.reaches_target
+                    && (other.headroom_db < 0.0) == (best.headroom_db < 0.0)
+                    && other.limits.len() == best.limits.len()
+                {
+                    assert!(
+                        best.coloration_pp_db <= other.coloration_pp_db,
+                        "{} recommended over {} with more coloration: {}",
+                        best.label,
+                        other.label,
+                        advice.verdict
+                    );
+                }
+            }
+            assert_ne!(advice.recommended, 'A', "{}", advice.verdict);
+            assert!(!advice.verdict.contains("inf"), "{}", advice.verdict);
         }
     }
 }

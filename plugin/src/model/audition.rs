@@ -15,7 +15,7 @@ use super::attenuator::Network;
 use super::chain::{BAND_START_HZ, BAND_STOP_HZ, REFERENCE_HZ, log_grid};
 use super::units::Range;
 use super::{Attenuator, Cable, Chain, Complex64, Source, db};
-use crate::dsp::k_weighting::k_weighting_gain;
+use crate::model::weighting::k_weighting_gain;
 
 /// Source output impedance an audition chain may have, Ω (an ideal source to a 120 Ω IEC 61938
 /// output with margin).

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::source::SourceParts;
 use super::units::{Range, ValueError};
 use super::weighting::a_weighting_db;
 use super::{Attenuator, Complex64, Iem, Source, db, from_db};
@@ -280,6 +281,7 @@ impl Chain {
         ChainReport {
             iem: self.iem.name.clone(),
             source: self.source.name.clone(),
+            source_parts: SourceParts::from(&self.source),
             attenuator: self.attenuator.name.clone(),
             cable_ohms: self.cable.ohms,
             sensitivity_db_per_v: self.iem.sensitivity_db_per_volt(),
@@ -321,6 +323,8 @@ impl Chain {
 pub struct ChainReport {
     pub iem: String,
     pub source: String,
+    /// What the source is made of, so every figure can be traced to its values.
+    pub source_parts: SourceParts,
     pub attenuator: String,
     pub cable_ohms: f64,
     /// IEM sensitivity in dB SPL per Vrms at its reference frequency.

@@ -1,14 +1,13 @@
 //! The playback-chain physics (docs/chain.md): a Thevenin source, an optional attenuator, a cable
 //! and an IEM, all impedances complex at every frequency.
 //!
-//! Pure, host-free code: nothing here knows about plugin hosts or the editor. The plugin, the CLI
-//! and the tests are thin front ends on it. Everything here may allocate; the audio thread only
-//! ever sees what `dsp/` designs from it.
+//! Physics and standards only: the bottom layer. Nothing here imports another layer of the crate
+//! (`design`, `dsp`, `offline` or a front end) or knows about plugin hosts; the plugin, the CLI and
+//! the tests are thin front ends on the layers above it. Everything here may allocate; the audio
+//! thread only ever sees what `design/` makes from it.
 
 pub mod advisor;
-pub mod analysis;
 pub mod attenuator;
-pub mod audio_file;
 pub mod audition;
 pub mod catalog;
 pub mod chain;
@@ -20,7 +19,6 @@ pub mod import;
 pub mod min_phase;
 pub mod overrides;
 pub mod preset;
-pub mod render;
 pub mod source;
 pub mod spl;
 pub mod units;

@@ -151,18 +151,32 @@ impl ChainOverrides {
         preset: Option<Source>,
     ) -> Result<Source, OverrideError> {
         let lookup = |name: &str| found("--source", catalog.source(name));
-        let explicit = self.source_impedance.is_some() && self.source_vfs.is_some();
+        // Values given alone modify the source they name (or the preset's, or the default): an
+        // override changes only what it names.
         let mut source = match (&self.source, preset) {
             (Some(name), _) => lookup(name)?,
             (None, Some(source)) => source,
-            (None, None) if explicit => {
-                let mut s = Source::ideal(1.0);
-                s.name = "custom source".into();
-                s.provenance = "user values".into();
-                s
-            }
             (None, None) => lookup(DEFAULT_SOURCE)?,
         };
+        let changed: Vec<&str> = [
+            (self.source_impedance.is_some(), "output impedance"),
+            (self.source_vfs.is_some(), "full scale"),
+            (self.source_volume.is_some(), "volume"),
+            (self.source_coupling_cap.is_some(), "coupling capacitor"),
+            (self.source_noise.is_some(), "noise"),
+            (self.source_clip.is_some(), "clip point"),
+        ]
+        .iter()
+        .filter_map(|&(given, what)| given.then_some(what))
+        .collect();
+        if !changed.is_empty() {
+            source.name = format!("{} (your {})", source.name, changed.join(", "));
+            source.provenance = format!(
+                "{}; {} given by the user",
+                source.provenance,
+                changed.join(", ")
+            );
+        }
         if let Some(ohms) = self.source_impedance {
             source.output_ohms = source::OUTPUT_OHMS.check("--source-impedance", ohms)?;
         }
@@ -278,6 +292,87 @@ mod tests {
             o.resolve(&catalog()).unwrap(),
             catalog().default_chain().unwrap()
         );
+    }
+
+    /// Each source option changes its own field of the default source and nothing else (giving
+    /// the impedance and full scale together once swapped in a noiseless 0 dB "custom source").
+    #[test]
+    fn each_source_option_changes_only_its_field() {
+        let base = catalog().default_chain().unwrap().source;
+        type Change = fn(&mut Source);
+        let cases: [(ChainOverrides, Change); 6] = [
+            (
+                ChainOverrides {
+                    source_impedance: Some(base.output_ohms + 7.0),
+                    ..Default::default()
+                },
+                |s| s.output_ohms += 7.0,
+            ),
+            (
+                ChainOverrides {
+                    source_vfs: Some("1.0".into()),
+                    ..Default::default()
+                },
+                |s| s.vfs_volts = 1.0,
+            ),
+            (
+                ChainOverrides {
+                    source_volume: Some(-3.0),
+                    ..Default::default()
+                },
+                |s| s.volume_db = -3.0,
+            ),
+            (
+                ChainOverrides {
+                    source_coupling_cap: Some(220.0),
+                    ..Default::default()
+                },
+                |s| s.coupling_uf = Some(220.0),
+            ),
+            (
+                ChainOverrides {
+                    source_noise: Some(1.5),
+                    ..Default::default()
+                },
+                |s| s.noise_uv = 1.5,
+            ),
+            (
+                ChainOverrides {
+                    source_clip: Some(9.0),
+                    ..Default::default()
+                },
+                |s| s.clip_volts = Some(9.0),
+            ),
+        ];
+        for (overrides, change) in cases {
+            let got = overrides.resolve(&catalog()).unwrap().source;
+            let mut want = base.clone();
+            change(&mut want);
+            assert_eq!(
+                (got.vfs_volts, got.volume_db, got.output_ohms),
+                (want.vfs_volts, want.volume_db, want.output_ohms),
+                "{overrides:?}"
+            );
+            assert_eq!(
+                (got.coupling_uf, got.clip_volts, got.noise_uv),
+                (want.coupling_uf, want.clip_volts, want.noise_uv),
+                "{overrides:?}"
+            );
+            assert!(got.name.starts_with(&base.name), "{}", got.name);
+        }
+        // Both at once: still the default source with those two values.
+        let both = ChainOverrides {
+            source_impedance: Some(base.output_ohms),
+            source_vfs: Some("1.0".into()),
+            ..Default::default()
+        }
+        .resolve(&catalog())
+        .unwrap()
+        .source;
+        assert_eq!(both.volume_db, base.volume_db);
+        assert_eq!(both.noise_uv, base.noise_uv);
+        assert_eq!(both.output_ohms, base.output_ohms);
+        assert_eq!(both.vfs_volts, 1.0);
     }
 
     #[test]

@@ -18,6 +18,39 @@ pub const CLIP_VOLTS: Range = Range::new(1e-6, 1000.0);
 /// A-weighted output noise, µV.
 pub const NOISE_UV: Range = Range::new(0.0, 1e5);
 
+/// A source's values as a report shows them, with their units in the keys.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceParts {
+    /// Open-circuit EMF of a 0 dBFS sine at maximum volume, Vrms.
+    pub full_scale_vrms: f64,
+    /// Volume relative to maximum, dB.
+    pub volume_db: f64,
+    /// Output resistance, Ω.
+    pub output_impedance_ohms: f64,
+    /// Series coupling capacitor, µF (`null`: DC-coupled).
+    pub coupling_uf: Option<f64>,
+    /// A-weighted output noise, µVrms.
+    pub noise_uv: f64,
+    /// Largest undistorted EMF, Vrms (`null`: the full scale at maximum volume).
+    pub clip_vrms: Option<f64>,
+    /// Where the figures come from.
+    pub provenance: String,
+}
+
+impl From<&Source> for SourceParts {
+    fn from(s: &Source) -> Self {
+        Self {
+            full_scale_vrms: s.vfs_volts,
+            volume_db: s.volume_db,
+            output_impedance_ohms: s.output_ohms,
+            coupling_uf: s.coupling_uf,
+            noise_uv: s.noise_uv,
+            clip_vrms: s.clip_volts,
+            provenance: s.provenance.clone(),
+        }
+    }
+}
+
 /// A headphone output as a Thevenin source (docs/chain.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,17 +1,17 @@
 //! `earstage analyze <file|folder>...`: the meters over whole audio files through the plugin's
 //! engine; with several files a table and the album as one programme. Parses and prints only:
-//! the work is `earstage::model::analysis`.
+//! the work is `earstage::offline::analysis`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use earstage::dsp::EngineSettings;
-use earstage::model::analysis::{
+use earstage::model::catalog::Catalog;
+use earstage::offline::analysis::{
     self, FileAnalysis, MeterReport, Progress, SplReport, analyze_file, analyze_files,
     collect_audio_files,
 };
-use earstage::model::audio_file::AudioFileError;
-use earstage::model::catalog::Catalog;
+use earstage::offline::audio_file::AudioFileError;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 

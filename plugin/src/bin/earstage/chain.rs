@@ -148,7 +148,7 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
     let _ = writeln!(o, "Chain");
     let _ = writeln!(
         o,
-        "  source       {} ({} Vrms full scale, volume {:+.1} dB, {} Ω{})",
+        "  source       {} ({:.3} Vrms full scale, volume {:+.1} dB, {} Ω{}, noise {} µV(A), {})",
         r.source,
         chain.source.vfs_volts,
         chain.source.volume_db,
@@ -156,7 +156,14 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
         chain
             .source
             .coupling_uf
-            .map_or(String::new(), |uf| format!(" + {uf} µF"))
+            .map_or(String::new(), |uf| format!(" + {uf} µF")),
+        chain.source.noise_uv,
+        chain
+            .source
+            .clip_volts
+            .map_or("clips at full scale".to_string(), |v| {
+                format!("clips at {v:.3} Vrms")
+            }),
     );
     let _ = writeln!(
         o,

@@ -6,11 +6,11 @@ use anyhow::{Context, Result};
 use earstage::dsp::EngineSettings;
 use earstage::model::Chain;
 use earstage::model::advisor::{Advice, Target, advise};
-use earstage::model::analysis::{MeterReport, SplReport, analyze_signal};
 use earstage::model::catalog::Catalog;
 use earstage::model::chain::ChainReport;
-use earstage::model::render::{ab_audition, write_float_wav};
 use earstage::model::spl::{DEFAULT_REFERENCE_DBA, PinkBand, ReferenceLevel};
+use earstage::offline::analysis::{MeterReport, SplReport, analyze_signal};
+use earstage::offline::render::{ab_audition, write_float_wav};
 use serde::Serialize;
 
 use crate::chain::{THIRD_OCTAVES_HZ, advice_text};

@@ -80,7 +80,20 @@ enum Command {
     },
 }
 
+/// A Unix tool ends quietly when the reader of its output goes away (`earstage catalog | head`).
+/// Rust ignores SIGPIPE, so every print would then fail (and `println!` panic); the default action
+/// ends the process as the shell's other tools end.
+fn end_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any thread exists; SIG_DFL is a valid action
+    // for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze {

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use earstage::model::Chain;
-use earstage::model::analysis::MeterReport;
 use earstage::model::audition::{CEILING_DB, DEFAULT_CEILING_DB, LevelMatch, Mode};
 use earstage::model::catalog::Catalog;
 use earstage::model::overrides::{OverrideError, RigOverrides};
-use earstage::model::render::{RenderSettings, render_file};
+use earstage::offline::analysis::MeterReport;
+use earstage::offline::render::{RenderSettings, render_file};
 use serde::Serialize;
 
 use crate::analyze::FileProgress;

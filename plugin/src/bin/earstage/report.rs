@@ -1,6 +1,6 @@
 //! Printing the offline reports as text.
 
-use earstage::model::analysis::{MeterReport, SplReport};
+use earstage::offline::analysis::{MeterReport, SplReport};
 
 /// The meters, one line per reading, channels side by side.
 pub fn print_meters(report: &MeterReport) {

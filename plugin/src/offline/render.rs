@@ -7,14 +7,14 @@ use std::sync::atomic::Ordering;
 
 use thiserror::Error;
 
-use super::Chain;
 use super::analysis::{MeterReport, Progress, report_opened};
 use super::audio_file::{AudioFile, AudioFileError};
-use super::audition::{AuditionChain, LevelMatch, Mode};
-use crate::dsp::audition::{
-    AuditionChains, AuditionSettings, AuditionValues, OfflineEngine, Selection,
-};
+use super::engine::OfflineEngine;
+use crate::design::handoff::{AuditionChains, AuditionValues};
+use crate::dsp::audition::{AuditionSettings, Selection};
 use crate::dsp::{Collector, EngineSettings};
+use crate::model::Chain;
+use crate::model::audition::{AuditionChain, LevelMatch, Mode};
 
 /// Frames the A/B audition feeds the engine at a time, as a host would.
 const AB_BLOCK: usize = 512;
@@ -206,7 +206,11 @@ pub fn render_file(
         level_at_1k_db: load(&status.level_at_1k_db[0]),
         fit_error_db: load(&status.fit_error_db[0]),
         fit_error_deg: load(&status.fit_error_deg[0]),
-        meters: MeterReport::new(&collector.frame, &collector.overs, file.duration_read_s()),
+        meters: MeterReport::new(
+            &collector.frame.meter,
+            &collector.overs,
+            file.duration_read_s(),
+        ),
     })
 }
 

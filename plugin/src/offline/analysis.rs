@@ -12,13 +12,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
-use super::Chain;
 use super::audio_file::{AudioFile, AudioFileError, Encoding};
+use crate::design::spl::design_spl;
 use crate::dsp::exposure::EarReadings;
+use crate::dsp::level::SILENCE_DB;
 use crate::dsp::loudness::GatedBlocks;
-use crate::dsp::meter::SILENCE_DB;
-use crate::dsp::spl::{SplStage, design_spl};
+use crate::dsp::spl::SplStage;
 use crate::dsp::{Collector, Engine, EngineSettings, MeterFrame, OverEvent};
+use crate::model::Chain;
 
 /// File name extensions taken from a folder (compared without case).
 pub const AUDIO_EXTENSIONS: [&str; 12] = [
@@ -249,7 +250,7 @@ pub fn analyze_signal(
     .unwrap_or_else(|never| match never {});
     SignalAnalysis {
         meters: MeterReport::new(
-            &collector.frame,
+            &collector.frame.meter,
             &collector.overs,
             len as f64 / f64::from(sample_rate_hz),
         ),
@@ -326,7 +327,11 @@ pub fn analyze_file(
     Ok(FileAnalysis {
         path: path.to_owned(),
         encoding: file.encoding.clone(),
-        meters: MeterReport::new(&collector.frame, &collector.overs, file.duration_read_s()),
+        meters: MeterReport::new(
+            &collector.frame.meter,
+            &collector.overs,
+            file.duration_read_s(),
+        ),
         spl: spl.map(SplAnalyzer::finish),
         skipped_packets: file.skipped_packets,
         blocks: engine.loudness_blocks().clone(),

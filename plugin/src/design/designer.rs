@@ -1,0 +1,168 @@
+//! The designer: turns a request and the stored chains into both audition filters and the rig's
+//! SPL filters, and publishes them. It allocates and takes milliseconds, so it runs off the audio
+//! thread: on the instance's design thread in the plugin ([`super::thread`]), or between blocks in
+//! the offline front ends and tests ([`InlineDesigner`]).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use atomic_float::AtomicF32;
+
+use super::fit::{Design, design};
+use super::handoff::{
+    AuditionChains, AuditionLink, AuditionRequest, AuditionStatus, AuditionValues, DesignPair,
+    DesignReceiver, DesignSender, design_link,
+};
+use super::spl::{SplDesign, design_spl};
+use crate::model::Chain;
+use crate::model::audition::Audition;
+
+/// Designs the filters for requests; keeps the last design of each chain so an unchanged one
+/// costs nothing.
+pub struct Designer {
+    sender: DesignSender,
+    status: Arc<AuditionStatus>,
+    last: [Option<(SlotKey, Design)>; 2],
+    /// The rig's SPL design and what it was made for.
+    last_spl: Option<(Chain, f64, SplDesign)>,
+}
+
+/// Everything one chain's design depends on.
+#[derive(Debug, Clone, PartialEq)]
+struct SlotKey {
+    audition: Audition,
+    sample_rate_hz: f64,
+}
+
+impl Designer {
+    pub fn new(sender: DesignSender, status: Arc<AuditionStatus>) -> Self {
+        Self {
+            sender,
+            status,
+            last: [None, None],
+            last_spl: None,
+        }
+    }
+
+    /// The audition `request` describes for one chain, from the stored `chains`.
+    pub fn audition(request: &AuditionRequest, chains: &AuditionChains, slot: usize) -> Audition {
+        let v = &request.values;
+        let (stored, values) = if slot == 0 {
+            (&chains.a, &v.a)
+        } else {
+            (&chains.b, &v.b)
+        };
+        Audition {
+            rig: chains.rig.clone(),
+            chain: stored.with_values(values).on(&chains.rig),
+            mode: v.mode,
+            level_match: v.level_match,
+            ceiling_db: v.ceiling_db,
+        }
+    }
+
+    /// Design both chains for `request` and publish them.
+    pub fn run(&mut self, request: &AuditionRequest, chains: &AuditionChains) {
+        let start = std::time::Instant::now();
+        let designs: [Design; 2] = std::array::from_fn(|slot| {
+            let key = SlotKey {
+                audition: Self::audition(request, chains, slot),
+                sample_rate_hz: request.sample_rate_hz,
+            };
+            match &self.last[slot] {
+                Some((last_key, last)) if *last_key == key => *last,
+                _ => {
+                    let made = design(&key.audition, key.sample_rate_hz);
+                    self.last[slot] = Some((key, made));
+                    made
+                }
+            }
+        });
+        let fs = request.sample_rate_hz;
+        let spl_current = self
+            .last_spl
+            .as_ref()
+            .filter(|(rig, rate, _)| *rig == chains.rig && *rate == fs)
+            .map(|(_, _, d)| *d);
+        let mut pair = DesignPair {
+            request_id: request.id,
+            sample_rate_hz: fs,
+            a: designs[0].coefficients,
+            b: designs[1].coefficients,
+            spl: spl_current,
+        };
+        if spl_current.is_none() {
+            // What is heard comes first: publish the audition, then design the SPL meter's
+            // filters (the meter keeps the previous rig's until they come).
+            pair.spl = self
+                .last_spl
+                .as_ref()
+                .filter(|(_, rate, _)| *rate == fs)
+                .map(|(_, _, d)| *d);
+            self.sender.publish(pair);
+            let made = design_spl(&chains.rig, fs);
+            self.last_spl = Some((chains.rig.clone(), fs, made));
+            pair.spl = Some(made);
+        }
+        self.sender.publish(pair);
+        let status = &self.status;
+        for (slot, d) in designs.iter().enumerate() {
+            let put = |a: &AtomicF32, v: f64| a.store(v as f32, Ordering::Relaxed);
+            put(&status.held_back_db[slot], d.gain.held_back_db);
+            put(&status.gain_db[slot], d.gain.gain_db);
+            put(&status.level_at_1k_db[slot], d.gain.level_at_1k_db);
+            put(&status.fit_error_db[slot], d.fit_error_db);
+            put(&status.fit_error_deg[slot], d.fit_error_deg);
+        }
+        let micros = start.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+        status.design_us.store(micros, Ordering::Relaxed);
+    }
+}
+
+/// A link that designs on the caller's thread, between blocks: for the command line and tests.
+/// [`InlineDesigner::run_pending`] must be called outside the audio path (it allocates).
+pub struct InlineDesigner {
+    designer: Designer,
+    receiver: DesignReceiver,
+    pending: Option<AuditionRequest>,
+    chains: AuditionChains,
+}
+
+impl InlineDesigner {
+    pub fn new(chains: AuditionChains) -> Self {
+        let (sender, receiver) = design_link();
+        Self {
+            designer: Designer::new(sender, Arc::default()),
+            receiver,
+            pending: None,
+            chains,
+        }
+    }
+
+    /// Design for `settings` now, so that a fresh engine starts on the designs with no glide.
+    pub fn prime(&mut self, values: &AuditionValues, sample_rate_hz: f64) {
+        self.designer
+            .run(&values.request(sample_rate_hz, 0), &self.chains);
+    }
+
+    /// What the designer last did.
+    pub fn status(&self) -> &AuditionStatus {
+        &self.designer.status
+    }
+
+    /// Answer the request the engine made, if any.
+    pub fn run_pending(&mut self) {
+        if let Some(request) = self.pending.take() {
+            self.designer.run(&request, &self.chains);
+        }
+    }
+}
+
+impl AuditionLink for InlineDesigner {
+    fn request(&mut self, request: AuditionRequest) {
+        self.pending = Some(request);
+    }
+    fn receive(&mut self) -> Option<DesignPair> {
+        self.receiver.take_new()
+    }
+}

@@ -1,0 +1,41 @@
+//! The rig's pressure responses (`model::spl`) as filters: fitted with the audition's fixed poles,
+//! with the pascals per unit of full scale folded into the weights, so `dsp::pressure` outputs
+//! pascals. Allocates; runs on the designer's thread.
+
+use super::bank::Coefficients;
+use super::fit::fit_magnitude;
+use crate::model::Chain;
+use crate::model::audition::highpass_corner_hz;
+use crate::model::spl::{diffuse_magnitude, eardrum_magnitude, pascals_per_full_scale};
+
+/// The rig's two pressure filters at one rate, in pascals per unit of full scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SplDesign {
+    pub eardrum: Coefficients,
+    pub diffuse: Coefficients,
+    /// The rig IEM's passive isolation from the catalog, if it has one, dB.
+    pub isolation_db: Option<f64>,
+}
+
+/// Scales a design's output by `k` (every weight but the DC section's, which is a ratio).
+fn scaled(c: &Coefficients, k: f64) -> Coefficients {
+    Coefficients {
+        b0: c.b0.map(|b| b * k),
+        b1: c.b1.map(|b| b * k),
+        fir: c.fir.map(|b| b * k),
+        ..*c
+    }
+}
+
+/// Designs the rig's pressure filters at `sample_rate_hz` (allocates; not on the audio thread).
+pub fn design_spl(rig: &Chain, sample_rate_hz: f64) -> SplDesign {
+    let corners = (highpass_corner_hz(rig), None);
+    let eardrum = fit_magnitude(&|hz| eardrum_magnitude(rig, hz), corners, sample_rate_hz);
+    let diffuse = fit_magnitude(&|hz| diffuse_magnitude(rig, hz), corners, sample_rate_hz);
+    let pa_per_fs = pascals_per_full_scale(rig);
+    SplDesign {
+        eardrum: scaled(&eardrum.coefficients, pa_per_fs),
+        diffuse: scaled(&diffuse.coefficients, pa_per_fs),
+        isolation_db: rig.iem.isolation_db,
+    }
+}

@@ -1,0 +1,8 @@
+//! Offline jobs on the engine: reading audio files, analysing them (one file or an album),
+//! rendering a file through the simulation, and the engine with an inline designer they share.
+//! Front ends (the CLI, tests) call these; nothing here runs on the audio thread.
+
+pub mod analysis;
+pub mod audio_file;
+pub mod engine;
+pub mod render;
