@@ -121,7 +121,7 @@ impl Refiner {
     /// spacings of 1/8 and 1/32 of a sample, then the vertex of the parabola through the
     /// bracketing points (at 1/32-sample spacing its error is below 0.001 dB for any signal
     /// band-limited to 0.45·fs). Never more than a parabola's vertex between evaluated points,
-    /// so it cannot overshoot; climbs at most [`MAX_CLIMB`] steps per spacing (5 samples in all).
+    /// so it cannot overshoot; climbs at most `MAX_CLIMB` steps per spacing (5 samples in all).
     /// Needs 30 samples of margin either side of the guess.
     pub fn peak_near(&self, x: &[f32], guess: i64) -> f32 {
         let sign = if self.at(x, guess) < 0.0 { -1.0 } else { 1.0 };

@@ -19,7 +19,7 @@ const MAX_SLOPE: f64 = 1.0;
 /// Minimum phase, degrees, at each row of `rows` = (Hz, |Z|), strictly increasing frequencies,
 /// positive magnitudes (checked by the caller).
 ///
-/// Beyond the data the magnitude follows a [`Tail`] fitted to the data's top: that asymptote is
+/// Beyond the data the magnitude follows a `Tail` fitted to the data's top: that asymptote is
 /// split off first (its phase is known in closed form), the remainder is held flat above the
 /// data, and the cepstrum reconstructs the phase of the remainder only. Below the data the
 /// magnitude is held flat (an IEM is resistive at DC).
