@@ -73,6 +73,27 @@ fn lossless_formats_decode_to_the_source_samples() {
     }
 }
 
+/// AIFC float as libsndfile and SoX write it (the code `FL32` in capitals) reads exactly as the
+/// lowercase `fl32` Apple writes: the fixture with only those four bytes changed.
+#[test]
+fn aifc_float_with_an_uppercase_code_reads() {
+    let original = std::fs::read(fixture("tone-float.aifc")).unwrap();
+    let at = original
+        .windows(4)
+        .position(|w| w == b"fl32")
+        .expect("the fixture names its codec");
+    let mut upper = original.clone();
+    upper[at..at + 4].copy_from_slice(b"FL32");
+    let path = std::env::temp_dir().join(format!("earstage-FL32-{}.aifc", std::process::id()));
+    std::fs::write(&path, &upper).unwrap();
+    let (file, audio) = read_all(&path);
+    let (_, want) = read_all(&fixture("tone-float.aifc"));
+    std::fs::remove_file(&path).ok();
+    assert_eq!(file.encoding.codec, "float PCM");
+    assert_eq!(file.encoding.bits_per_sample, Some(32));
+    assert_eq!(audio, want);
+}
+
 #[test]
 fn lossy_formats_decode_to_the_same_sines() {
     for (name, codec) in [
@@ -202,4 +223,92 @@ fn a_decoder_panic_is_an_error() {
         message.contains("Earstage reads") || message.contains("a file must"),
         "{message}"
     );
+}
+
+/// The Ogg CRC-32 (polynomial 0x04c11db7, not reflected, no final xor), for a hand-built page.
+fn ogg_crc(bytes: &[u8]) -> u32 {
+    let mut crc = 0u32;
+    for &b in bytes {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04c1_1db7
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// An Ogg Opus file (its first page, the OpusHead packet, built here by the RFC 7845 layout) and
+/// an RF64 header are refused with what they are and what Earstage reads; never a garbled
+/// "unsupported codec is not supported" or "the file ends early".
+#[test]
+fn opus_and_rf64_are_named() {
+    let dir = std::env::temp_dir().join(format!("earstage-codecs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut head = b"OpusHead".to_vec();
+    head.push(1); // version
+    head.push(2); // channels
+    head.extend(312u16.to_le_bytes()); // pre-skip
+    head.extend(48_000u32.to_le_bytes());
+    head.extend(0i16.to_le_bytes()); // output gain
+    head.push(0); // channel mapping family
+    let mut tags = b"OpusTags".to_vec();
+    tags.extend(4u32.to_le_bytes());
+    tags.extend(b"test");
+    tags.extend(0u32.to_le_bytes());
+    let page = |kind: u8, sequence: u32, granule: u64, packet: &[u8]| {
+        let mut p = b"OggS".to_vec();
+        p.push(0);
+        p.push(kind);
+        p.extend(granule.to_le_bytes());
+        p.extend(0x4541_5253u32.to_le_bytes());
+        p.extend(sequence.to_le_bytes());
+        p.extend(0u32.to_le_bytes());
+        p.push(1);
+        p.push(packet.len() as u8);
+        p.extend(packet);
+        let crc = ogg_crc(&p);
+        p[22..26].copy_from_slice(&crc.to_le_bytes());
+        p
+    };
+    let mut opus = page(2, 0, 0, &head);
+    opus.extend(page(0, 1, 0, &tags));
+    // One audio packet (a 20 ms CELT frame's TOC byte and filler) on the last page.
+    for sequence in 2..12 {
+        let last = if sequence == 11 { 4 } else { 0 };
+        opus.extend(page(
+            last,
+            sequence,
+            960 * u64::from(sequence - 1),
+            &[0xfc, 0xff, 0xfe],
+        ));
+    }
+    let opus_path = dir.join("voice.opus");
+    std::fs::write(&opus_path, &opus).unwrap();
+    let err = AudioFile::open(&opus_path).err().expect("refused");
+    let message = err.to_string();
+    assert!(
+        message.contains("Opus") && message.contains("Earstage reads WAV"),
+        "{message}"
+    );
+    assert!(!message.contains("is not supported"), "{message}");
+
+    let mut rf64 = b"RF64".to_vec();
+    rf64.extend(u32::MAX.to_le_bytes());
+    rf64.extend(b"WAVEds64");
+    rf64.extend([0u8; 64]);
+    let rf64_path = dir.join("long.wav");
+    std::fs::write(&rf64_path, &rf64).unwrap();
+    let message = AudioFile::open(&rf64_path)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        message.contains("RF64") && !message.contains("ends early"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -475,3 +475,110 @@ fn closed_pipe_ends_quietly() {
         support::run_into_closed_pipe(bin, args).unwrap();
     }
 }
+
+/// Problems in the input are said: samples that are not numbers (read as silence) and a lossy
+/// file cut short of the length its header declares each give a warning on stderr and in the
+/// JSON's `warnings`, and the figures are still reported.
+#[test]
+fn problems_in_the_input_are_reported() {
+    let dir = temp_dir("problems");
+    let path = dir.join("nan.wav");
+    let mut frames = sine_frames(48_000, 2, 1.0);
+    frames[24_000][0] = f64::NAN;
+    frames[24_001][1] = f64::INFINITY;
+    write_wav(&path, 3, 32, 2, 48_000, &frames);
+    let (ok, stdout, stderr) = analyze(&path);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("2 sample(s) were not numbers"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["warnings"].as_array().unwrap().len(), 1, "{json}");
+
+    let mp3 = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/audio/tone.mp3"),
+    )
+    .unwrap();
+    let cut = dir.join("cut.mp3");
+    std::fs::write(&cut, &mp3[..mp3.len() / 2]).unwrap();
+    let (ok, stdout, stderr) = analyze(&cut);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("cut short"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        json["warnings"][0].as_str().unwrap().contains("declares"),
+        "{json}"
+    );
+}
+
+/// With a chain, an album is one listening session: its LAeq is the energy mean over the files'
+/// total length (two files of one steady tone: the tone's LAeq), its doses the sum of the files'
+/// (a 1 s and a 2 s file: 3 s of the tone's dose rate), and `--csv` carries the SPL columns.
+#[test]
+fn album_with_a_chain_is_one_session() {
+    let dir = temp_dir("album-spl");
+    let short = dir.join("a.wav");
+    let long = dir.join("b.wav");
+    write_wav(&short, 1, 24, 2, 48_000, &sine_frames(48_000, 2, 1.0));
+    write_wav(&long, 1, 24, 2, 48_000, &sine_frames(48_000, 2, 2.0));
+    let chain = [
+        "--iem-resistance",
+        "16",
+        "--iem-sensitivity",
+        "110 dB/mW",
+        "--source-vfs",
+        "1.0",
+        "--source-volume",
+        "0",
+    ];
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_earstage"))
+            .arg("analyze")
+            .arg(&short)
+            .arg(&long)
+            .args(chain)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&run(&["--json"])).unwrap();
+    let files = json["files"].as_array().unwrap();
+    let album = &json["album"];
+    let at = |v: &serde_json::Value, key: &str| v[key][0].as_f64().unwrap();
+    let (a, b) = (&files[0], &files[1]);
+    let energy = |v: &serde_json::Value, t: f64| 10f64.powf(at(v, "laeq_dba") / 10.0) * t;
+    let laeq = 10.0 * ((energy(a, 1.0) + energy(b, 2.0)) / 3.0).log10();
+    assert!((at(album, "laeq_dba") - laeq).abs() < 1e-9, "{album}");
+    for key in ["dose_niosh_percent", "dose_who_percent"] {
+        let sum = at(a, key) + at(b, key);
+        assert!((at(album, key) / sum - 1.0).abs() < 1e-12, "{key}: {album}");
+    }
+    assert_eq!(
+        at(album, "lcpeak_dbc"),
+        at(a, "lcpeak_dbc").max(at(b, "lcpeak_dbc"))
+    );
+
+    let csv = run(&["--csv"]);
+    let header = csv.lines().next().unwrap();
+    for column in [
+        "laeq_dba",
+        "laeq_df_dba",
+        "lcpeak_dbc",
+        "dose_niosh_percent",
+        "dose_who_percent",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
+    let album_row = csv.lines().find(|l| l.starts_with("album")).unwrap();
+    let cells: Vec<&str> = album_row.split(',').collect();
+    let names: Vec<&str> = header.split(',').collect();
+    let laeq_cell = cells[names.iter().position(|n| *n == "laeq_dba").unwrap()];
+    assert!(
+        (laeq_cell.parse::<f64>().unwrap() - laeq).abs() < 1e-9,
+        "{album_row}"
+    );
+}

@@ -316,6 +316,55 @@ mod errors {
         );
     }
 
+    /// Every error is said once: a lookup that fails (ambiguous or unknown) and an OS error on a
+    /// missing file appear a single time on stderr.
+    #[test]
+    fn each_error_is_said_once() {
+        let missing = temp_dir("missing").join("nothing-here.zma");
+        let missing = missing.to_str().unwrap();
+        let cases: [(&[&str], &str); 4] = [
+            (&["chain", "--source", "dongle"], "ambiguous"),
+            (&["chain", "--iem", "nonexistent"], "nonexistent"),
+            (&["chain", "--attenuator", "foo"], "foo"),
+            (
+                &[
+                    "chain",
+                    "--iem-impedance",
+                    missing,
+                    "--iem-sensitivity",
+                    "110 dB/mW",
+                ],
+                "os error 2",
+            ),
+        ];
+        for (args, word) in cases {
+            let err = stderr_of_failure(args);
+            assert_eq!(err.matches(word).count(), 1, "{args:?}: {err}");
+        }
+    }
+
+    /// Negative values reach the range checks (never "unexpected argument"), and values outside
+    /// the ranges are refused with the option and what is allowed.
+    #[test]
+    fn negative_and_absurd_values_are_checked() {
+        let cases: [&[&str]; 5] = [
+            &["chain", "--target-spl", "-50"],
+            &["chain", "--target-spl", "500"],
+            &["chain", "--true-peak", "50"],
+            &["render", "in.wav", "out.wav", "--ceiling", "-3"],
+            &["analyze", "x.wav", "--jobs", "-1"],
+        ];
+        for args in cases {
+            let err = stderr_of_failure(args);
+            let option = args.iter().find(|a| a.starts_with("--")).unwrap();
+            assert!(
+                err.contains(option) && !err.contains("unexpected argument"),
+                "{args:?}: {err}"
+            );
+        }
+        assert!(stderr_of_failure(&["chain", "--target-spl", "500"]).contains("140"));
+    }
+
     #[test]
     fn unknown_names_list_the_catalog() {
         let err = stderr_of_failure(&["chain", "--iem", "nonesuch"]);
@@ -349,6 +398,73 @@ mod errors {
 
 mod plot {
     use super::*;
+
+    /// The title names the attenuator; an existing plot is kept without --force and replaced with
+    /// it; a folder that does not exist is named in a plain message.
+    #[test]
+    fn title_force_and_folder() {
+        let dir = temp_dir("plot-rules");
+        let path = dir.join("p.svg");
+        let p = path.to_str().unwrap();
+        let out = earstage(&["chain", "--adapter", "75", "--plot", p]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            svg.contains("via adapter 75 Ω"),
+            "the title lacks the adapter"
+        );
+
+        std::fs::write(&path, b"keep me").unwrap();
+        let err = stderr_of_failure(&["chain", "--plot", p]);
+        assert!(err.contains("--force") && err.contains("p.svg"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"keep me");
+        let out = earstage(&["chain", "--plot", p, "--force"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(std::fs::read_to_string(&path).unwrap().starts_with("<svg"));
+
+        // The dB axis holds the in-band curve (20 Hz–20 kHz) in whole 3 dB steps; what the curve
+        // does above 20 kHz does not squash it.
+        let args = ["chain", "--source", "laptop", "--attenuator", "barrel"];
+        let report = json(&[&args[..], &["--json"]].concat());
+        let in_band = f(&report, "coloration_max_db")
+            .abs()
+            .max(f(&report, "coloration_min_db").abs())
+            .max(1.0);
+        let span = (in_band / 3.0).ceil() * 3.0;
+        let wide = dir.join("wide.svg");
+        let out = earstage(&[&args[..], &["--plot", wide.to_str().unwrap()]].concat());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let svg = std::fs::read_to_string(&wide).unwrap();
+        let top = svg
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with('+'))
+            .filter_map(|l| l.parse::<f64>().ok())
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert!(
+            top <= span,
+            "axis to {top} dB for an in-band span of {span} dB"
+        );
+
+        let nested = dir.join("nested/dir/x.png");
+        let err = stderr_of_failure(&["chain", "--plot", nested.to_str().unwrap()]);
+        assert!(
+            err.contains("does not exist") && err.contains("nested"),
+            "{err}"
+        );
+    }
 
     /// `--plot` draws PNG and SVG by extension: the labelled decades, both axes, the legend and
     /// the band are in the SVG's text; the PNG has the size drawn and both chains' colours; any
@@ -420,4 +536,37 @@ fn closed_pipe_ends_quietly() {
     ] {
         support::run_into_closed_pipe(bin, args).unwrap();
     }
+}
+
+/// The text reads as written by hand: volts to the millivolt, a small damping ratio with its
+/// digits, no "none (none)", "-inf" in ASCII as everywhere else, the catalog's clip points.
+#[test]
+fn text_formatting() {
+    let text = |args: &[&str]| {
+        let out = earstage(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let report = text(&["chain", "--source-vfs", "+10 dBu"]);
+    assert!(report.contains("2.449 Vrms full scale"), "{report}");
+    assert!(!report.contains("2.4494"), "{report}");
+    assert!(report.contains("attenuator   none\n"), "{report}");
+    assert!(
+        !report.contains("none (none)") && !report.contains("−inf"),
+        "{report}"
+    );
+    // SE846 (9 Ω minimum) on a 120 Ω source: damping ratio 9.x/120 ≈ 0.075, shown as such.
+    let report = text(&["chain", "--iem", "se846", "--source-impedance", "120"]);
+    let line = report
+        .lines()
+        .find(|l| l.contains("damping ratio"))
+        .unwrap();
+    assert!(line.contains("0.0"), "{line}");
+    assert!(!line.contains(" 0.1 "), "{line}");
+    let catalog = text(&["catalog"]);
+    assert!(catalog.contains("clip Vrms"), "{catalog}");
 }

@@ -149,3 +149,45 @@ fn refusals_name_the_file() {
     );
     assert!(!dir.join("x.wav").exists());
 }
+
+/// A folder or a name that says another format is refused before anything is written, and a
+/// failed render leaves no `.partial` behind; `--json` holds each key once.
+#[test]
+fn wrong_outputs_leave_nothing_and_json_keys_are_unique() {
+    let dir = temp_dir("outputs");
+    let input = dir.join("in.wav");
+    write_sine(&input, 440.0);
+    let folder = dir.join("d");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (output, word) in [(&folder, "folder"), (&dir.join("out.flac"), ".wav")] {
+        let out = render(&[input.to_str().unwrap(), output.to_str().unwrap(), "--force"]);
+        assert!(!out.status.success());
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(message.contains(word), "{message}");
+    }
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        left.iter().all(|name| !name.ends_with(".partial"))
+            && !left.iter().any(|n| n == "out.flac"),
+        "{left:?}"
+    );
+
+    let out = render(&[
+        input.to_str().unwrap(),
+        dir.join("ok.wav").to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // serde_json keeps the last of repeated keys, so count them in the text.
+    for key in ["\"sample_rate\"", "\"channels\"", "\"duration_s\""] {
+        assert_eq!(text.matches(key).count(), 1, "{key} in {text}");
+    }
+}

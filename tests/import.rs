@@ -196,6 +196,43 @@ mod malformed {
         assert!(m.contains("\"sixteen\" is not a number"), "{m}");
     }
 
+    /// A European-locale export writes decimal commas: the first such line is refused with the
+    /// number and how to write it, whatever separates the columns; never read as two numbers.
+    #[test]
+    fn decimal_commas() {
+        let m = error("eu.zma", "1,5 8 0\n20 16 0\n", Some(1));
+        assert!(
+            m.contains("\"1,5\" is not a number") && m.contains("1.5"),
+            "{m}"
+        );
+        let whole = "10,0 16,2 -1,5\n20,0 16,4 -2,0\n40,0 16,9 -3,5\n";
+        let m = error("eu2.zma", whole, Some(1));
+        assert!(m.contains("\"10,0\" is not a number"), "{m}");
+        let m = error("eu3.csv", "Hz;Ohm;Deg\n20;16,5;0\n40;16,6;1\n", Some(2));
+        assert!(m.contains("\"16,5\" is not a number"), "{m}");
+    }
+
+    /// A data line of a headerless impedance file holds Hz, Ω and optionally degrees: a fourth
+    /// number is refused, not ignored.
+    #[test]
+    fn a_fourth_number() {
+        let m = error("four.zma", "20 16 0\n40 16 0 7\n", Some(2));
+        assert!(m.contains("found 4"), "{m}");
+    }
+
+    /// Commas as separators still read: "20,16,0" and "20, 16, 0".
+    #[test]
+    fn comma_separated_still_reads() {
+        let dir = temp_dir("commas");
+        for (name, text) in [
+            ("tight.csv", "20,16,0\n40,17,5\n"),
+            ("spaced.csv", "20, 16, 0\n40, 17, 5\n"),
+        ] {
+            let curve = read_impedance(&write(&dir, name, text)).unwrap();
+            assert_eq!(curve.rows(), &[[20.0, 16.0, 0.0], [40.0, 17.0, 5.0]]);
+        }
+    }
+
     #[test]
     fn one_column() {
         let m = error("a.zma", "20 16 0\n40\n", Some(2));

@@ -195,7 +195,8 @@ impl ChainParams {
                 } else {
                     format!("{v:.2}")
                 }
-            })),
+            }))
+            .with_string_to_value(Arc::new(shunt_from_text)),
             volume_db: db_param(&format!("{label} Volume"), values.volume_db, VOLUME_DB, 0.1),
         }
     }
@@ -229,6 +230,19 @@ fn db_param(name: &str, default_db: f64, range: Range, step_db: f32) -> FloatPar
 /// A level over `range` in steps of 0.5, with `unit`.
 fn level_param(name: &str, default: f64, range: Range, unit: &'static str) -> FloatParam {
     db_param(name, default, range, 0.5).with_unit(unit)
+}
+
+/// The shunt parameter's text as a value: "open" (or "∞", "inf"; what the value's text says at
+/// the top) or a resistance, with or without the unit.
+fn shunt_from_text(text: &str) -> Option<f32> {
+    let number = text.trim().trim_end_matches('Ω').trim();
+    if ["open", "∞", "inf"]
+        .iter()
+        .any(|word| number.eq_ignore_ascii_case(word))
+    {
+        return Some(SHUNT_OHMS.max as f32);
+    }
+    number.parse().ok()
 }
 
 /// The shunt parameter's value as a resistance; its top means "no shunt".
@@ -338,6 +352,32 @@ impl EarstageParams {
 mod tests {
     use super::*;
     use crate::model::catalog::Catalog;
+
+    /// Every parameter's text, with and without its unit, parses back to a value that shows the
+    /// same text (what a host's text entry and clap-validator's param-conversions test do), at
+    /// both ends of its range and across it.
+    #[test]
+    fn every_parameter_text_round_trips() {
+        let params = EarstageParams::default();
+        for (id, ptr, _) in params.param_map() {
+            for step in 0..=40 {
+                let normalized = step as f32 / 40.0;
+                // SAFETY: the pointers come from `params`, which outlives the loop.
+                let (with_unit, bare) = unsafe {
+                    (
+                        ptr.normalized_value_to_string(normalized, true),
+                        ptr.normalized_value_to_string(normalized, false),
+                    )
+                };
+                for text in [&with_unit, &bare] {
+                    let back = unsafe { ptr.string_to_normalized_value(text) }
+                        .unwrap_or_else(|| panic!("{id}: {text:?} does not parse back"));
+                    let again = unsafe { ptr.normalized_value_to_string(back, true) };
+                    assert_eq!(again, with_unit, "{id}: {text:?}");
+                }
+            }
+        }
+    }
 
     /// The chain is saved with the project and comes back whole into a new instance (what the
     /// host's state save and load do with the persisted fields).

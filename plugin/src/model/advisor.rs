@@ -13,6 +13,7 @@ use super::attenuator::Network;
 use super::catalog::Catalog;
 use super::chain::{Chain, ChainReport};
 use super::source::VOLUME_DB;
+use super::units::Range;
 
 /// A level this close below the target counts as reaching it, dB (the report's 0.1 dB
 /// resolution).
@@ -21,6 +22,9 @@ const REACHED_WITHIN_DB: f64 = 0.05;
 /// Hiss above this can be heard in a quiet room: the threshold of hearing is ≈ 0 dB SPL between
 /// 1 and 5 kHz (ISO 226), where A-weighted hiss concentrates.
 pub const HISS_AUDIBLE_DBA: f64 = 0.0;
+/// The target levels the advisor takes, dB SPL (or dBA): from the threshold of hearing to the
+/// threshold of pain.
+pub const TARGET_SPL_DB: Range = Range::new(0.0, 140.0);
 /// A broadband tilt or shelf of this size is audible on music (about the just-noticeable level
 /// difference for broadband changes).
 pub const COLORATION_AUDIBLE_DB: f64 = 1.0;
@@ -256,7 +260,15 @@ fn verdict(best: &Approach, all: &[Approach]) -> String {
     let own = if best.limits.is_empty() {
         "meets every limit".to_owned()
     } else {
-        format!("is the least bad ({})", best.limits.join(", "))
+        format!("is the least bad, with {}", best.limits.join(" and "))
+    };
+    // The hiss is said once: among the limits when it is one, else as a figure.
+    let hiss = if best.hiss_spl_dba > HISS_AUDIBLE_DBA {
+        String::new()
+    } else if best.limits.is_empty() {
+        format!(", with {}", hiss_text(best.hiss_spl_dba))
+    } else {
+        format!(" and {}", hiss_text(best.hiss_spl_dba))
     };
     let decides = if all.iter().any(|a| !a.reaches_target) {
         "available gain"
@@ -275,10 +287,9 @@ fn verdict(best: &Approach, all: &[Approach]) -> String {
         "hiss (all approaches are clean; the lowest hiss wins)"
     };
     format!(
-        "{decides} decides: {} ({}) {own}, with {}; {}.",
+        "{decides} decides: {} ({}) {own}{hiss}; {}.",
         best.label,
         best.name,
-        hiss_text(best.hiss_spl_dba),
         others.join("; ")
     )
 }

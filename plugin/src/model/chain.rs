@@ -47,6 +47,9 @@ pub struct Cable {
 
 /// A cable's loop resistance, Ω.
 pub const CABLE_OHMS: Range = Range::new(0.0, 1e4);
+/// The programme true peak a headroom figure is computed for, dBTP (a float programme may
+/// exceed full scale).
+pub const TRUE_PEAK_DBTP: Range = Range::new(-60.0, 12.0);
 
 impl Cable {
     pub fn validate(&self) -> Result<(), ValueError> {

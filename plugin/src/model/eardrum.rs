@@ -1,8 +1,9 @@
 //! Eardrum (coupler) SPL to diffuse-field-equivalent SPL. IEM sensitivities are coupler figures,
 //! close to eardrum pressure; exposure limits are free- or diffuse-field figures. The difference is
 //! the diffuse-field → eardrum transfer, subtracted band by band before A-weighting
-//! (docs/spl.md). Data: `data/field_to_eardrum.tsv`, the diffuse-field to eardrum transfer
-//! tabulated by Moore et al. (2016); docs/spl.md gives the source and how it is used.
+//! (docs/spl.md). Data: `data/field_to_eardrum.tsv`, whose diffuse-field column is the outer-ear
+//! transfer of ANSI S3.4-2007 (as Moore and Glasberg's loudness models use it); docs/spl.md gives
+//! the source and how it is used.
 
 use std::sync::LazyLock;
 
@@ -90,6 +91,43 @@ impl SmoothTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::weighting::a_weighting_db;
+
+    /// The diffuse-field column as ANSI S3.4-2007 tabulates the diffuse-field outer-ear transfer
+    /// (20 Hz–16 kHz), row for row.
+    #[test]
+    fn the_table_is_ansi_s3_4_2007() {
+        const ANSI_HZ: [f64; 38] = [
+            20.0, 25.0, 31.5, 40.0, 50.0, 63.0, 80.0, 100.0, 125.0, 160.0, 200.0, 250.0, 315.0,
+            400.0, 500.0, 630.0, 750.0, 800.0, 1000.0, 1250.0, 1500.0, 1600.0, 2000.0, 2500.0,
+            3000.0, 3150.0, 4000.0, 5000.0, 6000.0, 6300.0, 8000.0, 9000.0, 10000.0, 11200.0,
+            12500.0, 14000.0, 15000.0, 16000.0,
+        ];
+        const ANSI_DB: [f64; 38] = [
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.3, 0.4, 0.5, 1.0, 1.6, 1.7, 2.2, 2.7,
+            2.9, 3.8, 5.3, 6.8, 7.2, 10.2, 14.9, 14.5, 14.4, 12.7, 10.8, 8.9, 8.7, 8.5, 6.2, 5.0,
+            4.5, 4.0, 3.3, 2.6, 2.0,
+        ];
+        for (hz, db) in ANSI_HZ.iter().zip(ANSI_DB) {
+            assert!((diffuse_to_eardrum_db(*hz) - db).abs() < 1e-9, "{hz} Hz");
+        }
+    }
+
+    /// What the docs say: A-weighted pink noise (equal energy per octave) reads about 6 dB lower
+    /// diffuse-field equivalent than at the eardrum.
+    #[test]
+    fn pink_noise_loses_about_6_db() {
+        let (mut eardrum, mut diffuse) = (0.0, 0.0);
+        let steps = 4000;
+        for i in 0..=steps {
+            let hz = 20.0 * 1000f64.powf(f64::from(i) / f64::from(steps));
+            let a = 10f64.powf(a_weighting_db(hz) / 10.0);
+            eardrum += a;
+            diffuse += a * 10f64.powf(-diffuse_to_eardrum_db(hz) / 10.0);
+        }
+        let correction = 10.0 * (eardrum / diffuse).log10();
+        assert!((5.7..6.3).contains(&correction), "{correction} dB");
+    }
 
     #[test]
     fn table_values_and_interpolation() {

@@ -92,11 +92,34 @@ fn is_comment(line: &str) -> bool {
     line.is_empty() || line.starts_with(['#', '*', ';', '!']) || line.starts_with("//")
 }
 
+/// A line's fields. Tabs or semicolons separate when the line has any (a comma inside a field is
+/// then part of it); else white space, with a comma that ends a field dropped ("20, 16, 0");
+/// else commas. So a decimal comma ("1,5 8 0", "1,5;8;0") stays inside its field and is refused
+/// as a number, never read as two.
 fn split_fields(line: &str) -> Vec<&str> {
-    line.split([',', ';', '\t', ' '])
+    let fields: Vec<&str> = if line.contains([';', '\t']) {
+        line.split([';', '\t']).collect()
+    } else if line.trim().contains(char::is_whitespace) {
+        line.split_whitespace()
+            .map(|f| f.strip_suffix(',').unwrap_or(f))
+            .collect()
+    } else {
+        line.split(',').collect()
+    };
+    fields
+        .into_iter()
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+/// A field written with a decimal comma, such as "1,5" (a European-locale export).
+fn decimal_comma(field: &str) -> bool {
+    let bytes = field.as_bytes();
+    bytes
+        .windows(3)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b',' && w[2].is_ascii_digit())
+        && field.replacen(',', ".", 1).parse::<f64>().is_ok()
 }
 
 /// A header's names: split on commas, semicolons or tabs if it has any (names may contain
@@ -158,6 +181,15 @@ fn read_table(text: &str, value_names: &[&str]) -> Result<Table, TextError> {
             continue;
         }
         let fields = split_fields(trimmed);
+        if let Some(bad) = fields.iter().find(|f| decimal_comma(f)) {
+            return Err(TextError::at(
+                line,
+                format!(
+                    "{bad:?} is not a number; numbers must use a decimal point ({})",
+                    bad.replacen(',', ".", 1)
+                ),
+            ));
+        }
         let numbers: Result<Vec<f64>, _> = fields.iter().map(|f| f.parse::<f64>()).collect();
         match numbers {
             Ok(numbers) => {
@@ -219,6 +251,15 @@ impl Table {
             .iter()
             .map(|(line, numbers)| {
                 let phase_present = columns.phase.is_some_and(|p| p < numbers.len());
+                if self.columns.is_none() && positional_phase && numbers.len() > 3 {
+                    return Err(TextError::at(
+                        *line,
+                        format!(
+                            "expected 2 or 3 numbers (Hz, Ω and optionally degrees), found {}",
+                            numbers.len()
+                        ),
+                    ));
+                }
                 if self.columns.is_some() && numbers.len() < width {
                     return Err(TextError::at(
                         *line,

@@ -170,7 +170,7 @@ impl ChainOverrides {
         .filter_map(|&(given, what)| given.then_some(what))
         .collect();
         if !changed.is_empty() {
-            source.name = format!("{} (your {})", source.name, changed.join(", "));
+            source.name = format!("{}, with your {}", source.name, changed.join(", "));
             source.provenance = format!(
                 "{}; {} given by the user",
                 source.provenance,

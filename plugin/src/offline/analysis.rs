@@ -293,6 +293,9 @@ pub struct FileAnalysis {
     pub spl: Option<SplReport>,
     /// Damaged packets a lossy decoder skipped.
     pub skipped_packets: u64,
+    /// What in the file may make the figures other than the programme's: damaged packets, samples
+    /// that were not numbers (read as silence), a lossy file shorter than its header says.
+    pub warnings: Vec<String>,
     /// The blocks behind integrated loudness and range, for the album.
     pub blocks: GatedBlocks,
 }
@@ -324,9 +327,31 @@ pub fn analyze_file(
             }
         },
     )?;
+    let mut warnings = Vec::new();
+    if file.skipped_packets > 0 {
+        warnings.push(format!(
+            "{} damaged packet(s) could not be decoded and were skipped",
+            file.skipped_packets
+        ));
+    }
+    let health = engine.input_health();
+    if health.non_finite_samples > 0 {
+        warnings.push(format!(
+            "{} sample(s) were not numbers (NaN or infinity) and were read as silence, the last \
+             at {:.3} s; the peaks around them are those of the silence's edges",
+            health.non_finite_samples, health.last_at_s
+        ));
+    }
+    if let Some((declared_s, read_s)) = file.lossy_shortfall_s() {
+        warnings.push(format!(
+            "its header declares {declared_s:.3} s but it holds {read_s:.3} s: the file looks cut \
+             short, and the figures are of what it holds"
+        ));
+    }
     Ok(FileAnalysis {
         path: path.to_owned(),
         encoding: file.encoding.clone(),
+        warnings,
         meters: MeterReport::new(
             &collector.frame.meter,
             &collector.overs,
@@ -489,6 +514,45 @@ pub fn album(files: &[&FileAnalysis]) -> MeterReport {
     report.integrated_lufs = finite(blocks.integrated_lufs());
     report.loudness_range_lu = finite(blocks.loudness_range_lu());
     report
+}
+
+/// What a chain delivers over the album as one session, per ear (channel order): LAeq from the
+/// files' energies over their total length, the highest LCpeak, and the doses added up (a dose
+/// is a share of an allowance, so a set's dose is the sum of its songs'). `None` without a chain.
+/// An ear a file does not have counts as silence for that file's length.
+pub fn album_spl(files: &[&FileAnalysis]) -> Option<SplReport> {
+    let with_spl: Vec<(&SplReport, f64)> = files
+        .iter()
+        .filter_map(|f| f.spl.as_ref().map(|spl| (spl, f.meters.duration_s)))
+        .collect();
+    let (first, _) = *with_spl.first()?;
+    let ears = with_spl.iter().map(|(s, _)| s.laeq_dba.len()).max()?;
+    let total_s: f64 = with_spl.iter().map(|(_, t)| t).sum();
+    let mean_level = |pick: fn(&SplReport) -> &Vec<f64>, ear: usize| {
+        let energy: f64 = with_spl
+            .iter()
+            .map(|(s, t)| pick(s).get(ear).map_or(0.0, |l| 10f64.powf(l / 10.0) * t))
+            .sum();
+        10.0 * (energy / total_s).log10()
+    };
+    let fold =
+        |pick: fn(&SplReport) -> &Vec<f64>, ear: usize, f: fn(f64, f64) -> f64, start: f64| {
+            with_spl
+                .iter()
+                .filter_map(|(s, _)| pick(s).get(ear).copied())
+                .fold(start, f)
+        };
+    let per_ear = |f: &dyn Fn(usize) -> f64| (0..ears).map(f).collect::<Vec<f64>>();
+    Some(SplReport {
+        chain_iem: first.chain_iem.clone(),
+        chain_source: first.chain_source.clone(),
+        chain_attenuator: first.chain_attenuator.clone(),
+        laeq_dba: per_ear(&|e| mean_level(|s| &s.laeq_dba, e)),
+        laeq_df_dba: per_ear(&|e| mean_level(|s| &s.laeq_df_dba, e)),
+        lcpeak_dbc: per_ear(&|e| fold(|s| &s.lcpeak_dbc, e, f64::max, f64::NEG_INFINITY)),
+        dose_niosh_percent: per_ear(&|e| fold(|s| &s.dose_niosh_percent, e, |a, b| a + b, 0.0)),
+        dose_who_percent: per_ear(&|e| fold(|s| &s.dose_who_percent, e, |a, b| a + b, 0.0)),
+    })
 }
 
 #[cfg(test)]

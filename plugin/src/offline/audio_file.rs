@@ -24,6 +24,9 @@ pub const MAX_CHANNELS: usize = 8;
 /// The sample rates read, Hz.
 pub const MIN_RATE_HZ: u32 = 8_000;
 pub const MAX_RATE_HZ: u32 = 768_000;
+/// How far a lossy file's decoded length may fall short of its header's count before it counts
+/// as cut short: two of the longest packets (Vorbis's 2048 frames).
+pub const LOSSY_SLACK_FRAMES: u64 = 4_096;
 /// Tags and cover art are skipped beyond this many bytes, so a damaged size field in them
 /// cannot make us allocate what it claims.
 const METADATA_LIMIT_BYTES: usize = 1 << 20;
@@ -147,7 +150,17 @@ impl AudioFile {
             path: path.to_owned(),
             reason,
         };
-        let stream = MediaSourceStream::new(Box::new(file), Default::default());
+        if let Some(kind) = wide_wav(&file) {
+            return Err(unsupported(format!(
+                "it is {kind} (a WAV for files over 4 GB), which Earstage does not read yet; \
+                 export it as WAV or FLAC, or in parts"
+            )));
+        }
+        let source = super::aifc::media_source(file).map_err(|source| AudioFileError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let stream = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
         if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(extension);
@@ -184,7 +197,13 @@ impl AudioFile {
         let decoder = guarded(path, 0.0, || {
             symphonia::default::get_codecs()
                 .make(&params, &DecoderOptions::default())
-                .map_err(|e| unsupported(describe_error(&e)))
+                .map_err(|e| match e {
+                    DecodeError::Unsupported(_) => unsupported(format!(
+                        "its audio is {}, which Earstage does not decode",
+                        codec_name(params.codec)
+                    )),
+                    e => unsupported(describe_error(&e)),
+                })
         })?;
         let bits = params.bits_per_sample.or_else(|| {
             (params.codec == codecs::CODEC_TYPE_ALAC)
@@ -236,6 +255,20 @@ impl AudioFile {
     pub fn declared_duration_s(&self) -> Option<f64> {
         self.declared_frames
             .map(|n| n as f64 / f64::from(self.sample_rate))
+    }
+
+    /// For a lossy file read to its end: the declared and the read length, seconds, when it held
+    /// clearly less than its header declares (cut short). A lossy header's count may miss by a
+    /// packet or two of encoder delay and padding, so less than [`LOSSY_SLACK_FRAMES`] is not
+    /// counted. (A lossless file that ends early is an error of [`Self::read_block`].)
+    pub fn lossy_shortfall_s(&self) -> Option<(f64, f64)> {
+        let declared = self.declared_frames?;
+        (!self.encoding.lossless && self.frames_read + LOSSY_SLACK_FRAMES < declared).then(|| {
+            (
+                declared as f64 / f64::from(self.sample_rate),
+                self.duration_read_s(),
+            )
+        })
     }
 
     /// The length of what has been read, seconds.
@@ -399,6 +432,45 @@ fn alac_bit_depth(cookie: &[u8]) -> Option<u32> {
     matches!(bits, 16 | 20 | 24 | 32).then_some(bits)
 }
 
+/// "RF64" or "BW64" when the file is one of those 64-bit WAV forms (symphonia 0.5 has no reader).
+fn wide_wav(mut file: &File) -> Option<&'static str> {
+    use std::io::{Read as _, Seek as _};
+    let mut magic = [0u8; 4];
+    let read = file.read_exact(&mut magic).is_ok();
+    file.seek(std::io::SeekFrom::Start(0)).ok()?;
+    match (read, &magic) {
+        (true, b"RF64") => Some("RF64"),
+        (true, b"BW64") => Some("BW64"),
+        _ => None,
+    }
+}
+
+/// A codec's name for a message (the ones a file may hold that symphonia knows but does not
+/// decode here).
+fn codec_name(codec: CodecType) -> &'static str {
+    match codec {
+        codecs::CODEC_TYPE_OPUS => "Opus",
+        codecs::CODEC_TYPE_SPEEX => "Speex",
+        codecs::CODEC_TYPE_WAVPACK => "WavPack",
+        codecs::CODEC_TYPE_MONKEYS_AUDIO => "Monkey's Audio",
+        codecs::CODEC_TYPE_TTA => "TTA",
+        codecs::CODEC_TYPE_MUSEPACK => "Musepack",
+        codecs::CODEC_TYPE_EAC3 => "E-AC-3",
+        codecs::CODEC_TYPE_AC4 => "AC-4",
+        codecs::CODEC_TYPE_DCA => "DTS",
+        codecs::CODEC_TYPE_WMA => "WMA",
+        codecs::CODEC_TYPE_MP1 => "MPEG-1 Layer I",
+        codecs::CODEC_TYPE_MP2 => "MPEG-1 Layer II",
+        codecs::CODEC_TYPE_ATRAC1
+        | codecs::CODEC_TYPE_ATRAC3
+        | codecs::CODEC_TYPE_ATRAC3PLUS
+        | codecs::CODEC_TYPE_ATRAC9 => "ATRAC",
+        codecs::CODEC_TYPE_PCM_ALAW => "A-law",
+        codecs::CODEC_TYPE_PCM_MULAW => "µ-law",
+        _ => "a codec",
+    }
+}
+
 fn describe_error(error: &DecodeError) -> String {
     match error {
         DecodeError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -407,7 +479,7 @@ fn describe_error(error: &DecodeError) -> String {
         DecodeError::IoError(e) => e.to_string(),
         DecodeError::DecodeError(reason) => format!("malformed data: {reason}"),
         DecodeError::SeekError(_) => "cannot seek".into(),
-        DecodeError::Unsupported(what) => format!("{what} is not supported"),
+        DecodeError::Unsupported(what) => format!("unsupported here ({what})"),
         DecodeError::LimitError(what) => format!("{what} exceeds a limit"),
         DecodeError::ResetRequired => "the stream changes its track layout".into(),
     }

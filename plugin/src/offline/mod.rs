@@ -2,6 +2,7 @@
 //! rendering a file through the simulation, and the engine with an inline designer they share.
 //! Front ends (the CLI, tests) call these; nothing here runs on the audio thread.
 
+pub mod aifc;
 pub mod analysis;
 pub mod audio_file;
 pub mod engine;

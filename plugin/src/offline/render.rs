@@ -27,6 +27,10 @@ pub enum RenderError {
     OverwritesInput { path: PathBuf },
     #[error("{path} exists; add --force to replace it")]
     Exists { path: PathBuf },
+    #[error("{path} is a folder; name the file to write")]
+    IsFolder { path: PathBuf },
+    #[error("{path}: render writes 32-bit float WAV; name a .wav file")]
+    NotWav { path: PathBuf },
     #[error("{path}: cannot write: {source}")]
     Write {
         path: PathBuf,
@@ -110,8 +114,23 @@ fn audition_engine(
     OfflineEngine::new(f64::from(sample_rate_hz), channels, settings, chains)
 }
 
-/// Refuses to overwrite the input, or an existing file unless `force`.
+/// Refuses to overwrite the input, or an existing file unless `force`, a folder, and a name whose
+/// extension says another format than the WAV written.
 fn check_output(input: &Path, output: &Path, force: bool) -> Result<(), RenderError> {
+    if output.is_dir() {
+        return Err(RenderError::IsFolder {
+            path: output.to_owned(),
+        });
+    }
+    let wav = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"));
+    if !wav {
+        return Err(RenderError::NotWav {
+            path: output.to_owned(),
+        });
+    }
     if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize())
         && a == b
     {
@@ -193,10 +212,13 @@ pub fn render_file(
         std::fs::remove_file(&partial).ok();
         return Err(err);
     }
-    std::fs::rename(&partial, output).map_err(|e| RenderError::Write {
-        path: output.to_owned(),
-        source: hound::Error::IoError(e),
-    })?;
+    if let Err(e) = std::fs::rename(&partial, output) {
+        std::fs::remove_file(&partial).ok();
+        return Err(RenderError::Write {
+            path: output.to_owned(),
+            source: hound::Error::IoError(e),
+        });
+    }
     engine.finish(&mut collector);
     let status = engine.status();
     let load = |a: &atomic_float::AtomicF32| f64::from(a.load(Ordering::Relaxed));

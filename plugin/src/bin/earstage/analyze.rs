@@ -36,12 +36,23 @@ fn progress_bar(frames: u64, duration_s: f64, message: &str) -> ProgressBar {
     }
     let bar = ProgressBar::new(frames);
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {percent}% · {eta} left")
+        ProgressStyle::with_template("{msg} [{bar:40}] {percent}% · {left}")
             .expect("valid template")
+            .with_key("left", time_left)
             .progress_chars("=> "),
     );
     bar.set_message(message.to_owned());
     bar
+}
+
+/// The time left, once there is enough of the job behind to tell (a rate measured over the first
+/// instants of a job, while files open and buffers fill, says minutes for seconds of work).
+fn time_left(state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write) {
+    if state.elapsed() < std::time::Duration::from_secs(1) || state.fraction() < 0.05 {
+        let _ = write!(out, "estimating");
+    } else {
+        let _ = write!(out, "{:#} left", indicatif::HumanDuration(state.eta()));
+    }
 }
 
 /// A progress bar for one file's job, sized when the model has opened the file (hidden until then,
@@ -88,6 +99,8 @@ struct FileJson<'a> {
     meters: &'a MeterReport,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     spl: Option<&'a SplReport>,
+    /// What may make the figures other than the programme's (also printed on stderr).
+    warnings: &'a [String],
 }
 
 impl<'a> FileJson<'a> {
@@ -98,6 +111,7 @@ impl<'a> FileJson<'a> {
             bits_per_sample: file.encoding.bits_per_sample,
             meters: &file.meters,
             spl: file.spl.as_ref(),
+            warnings: &file.warnings,
         }
     }
 }
@@ -143,13 +157,16 @@ pub fn run(
     progress.finish_and_clear();
 
     let analysed: Vec<&FileAnalysis> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-    let album = analysis::album(&analysed);
+    let album = AlbumReport {
+        meters: analysis::album(&analysed),
+        spl: analysis::album_spl(&analysed),
+    };
     for file in &analysed {
-        warn_skipped(file);
+        warn_about(file);
     }
     match format {
         Format::Json => print_json(&paths, &results, &album)?,
-        Format::Csv => print_csv(&paths, &results, Some(&album))?,
+        Format::Csv => print_csv(&paths, &results, Some(&album), chain.is_some())?,
         Format::Text => print_table(&paths, &results, &album, chain.is_some()),
     }
     let failed = results.iter().filter(|r| r.is_err()).count();
@@ -166,13 +183,10 @@ pub fn run(
     Ok(())
 }
 
-fn warn_skipped(file: &FileAnalysis) {
-    if file.skipped_packets > 0 {
-        eprintln!(
-            "warning: {}: {} damaged packet(s) could not be decoded and were skipped",
-            file.path.display(),
-            file.skipped_packets
-        );
+/// What in the file may make its figures other than the programme's, on stderr.
+fn warn_about(file: &FileAnalysis) {
+    for warning in &file.warnings {
+        eprintln!("warning: {}: {warning}", file.path.display());
     }
 }
 
@@ -187,7 +201,7 @@ fn run_one(
     let file = analyze_file(path, settings, chain, &mut progress);
     progress.finish();
     let file = file?;
-    warn_skipped(&file);
+    warn_about(&file);
     match format {
         Format::Json => println!(
             "{}",
@@ -195,7 +209,8 @@ fn run_one(
         ),
         Format::Csv => {
             let paths = [file.path.clone()];
-            print_csv(&paths, &[Ok(file)], None)?;
+            let with_spl = file.spl.is_some();
+            print_csv(&paths, &[Ok(file)], None, with_spl)?;
         }
         Format::Text => {
             println!(
@@ -215,10 +230,19 @@ fn run_one(
     Ok(())
 }
 
+/// The album: the files measured as one programme and, with a chain, as one listening session.
+#[derive(Serialize)]
+struct AlbumReport {
+    #[serde(flatten)]
+    meters: MeterReport,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    spl: Option<SplReport>,
+}
+
 fn print_json(
     paths: &[PathBuf],
     results: &[Result<FileAnalysis, AudioFileError>],
-    album: &MeterReport,
+    album: &AlbumReport,
 ) -> Result<()> {
     #[derive(Serialize)]
     #[serde(untagged)]
@@ -229,7 +253,7 @@ fn print_json(
     #[derive(Serialize)]
     struct Album<'a> {
         files: Vec<Entry<'a>>,
-        album: &'a MeterReport,
+        album: &'a AlbumReport,
     }
     let files = paths
         .iter()
@@ -265,6 +289,38 @@ const CSV_HEADER: [&str; 15] = [
     "error",
 ];
 
+/// The CSV columns a chain adds (before "error"): the highest ear's levels and doses.
+const CSV_SPL_HEADER: [&str; 5] = [
+    "laeq_dba",
+    "laeq_df_dba",
+    "lcpeak_dbc",
+    "dose_niosh_percent",
+    "dose_who_percent",
+];
+
+/// A chain's CSV cells: the highest ear of each figure, empty without a report.
+fn csv_spl_cells(spl: Option<&SplReport>) -> Vec<String> {
+    let highest = |v: &[f64]| {
+        v.iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max)
+            .to_string()
+    };
+    match spl {
+        Some(s) => [
+            &s.laeq_dba,
+            &s.laeq_df_dba,
+            &s.lcpeak_dbc,
+            &s.dose_niosh_percent,
+            &s.dose_who_percent,
+        ]
+        .iter()
+        .map(|v| highest(v))
+        .collect(),
+        None => vec![String::new(); CSV_SPL_HEADER.len()],
+    }
+}
+
 fn csv_row(path: &str, codec: &str, bits: Option<u32>, m: &MeterReport) -> Vec<String> {
     let opt = |v: Option<String>| v.unwrap_or_default();
     let peak = |v: &[Option<f32>]| opt(MeterReport::highest(v).map(|x| format!("{x:.2}")));
@@ -288,33 +344,57 @@ fn csv_row(path: &str, codec: &str, bits: Option<u32>, m: &MeterReport) -> Vec<S
     ]
 }
 
-/// The CSV report: a row per file, then the album's row when there is one.
+/// The CSV report: a row per file, then the album's row when there is one; with a chain, its
+/// columns before the error column.
 fn print_csv(
     paths: &[PathBuf],
     results: &[Result<FileAnalysis, AudioFileError>],
-    album: Option<&MeterReport>,
+    album: Option<&AlbumReport>,
+    with_spl: bool,
 ) -> Result<()> {
+    let with_chain = |mut row: Vec<String>, spl: Option<&SplReport>| {
+        if with_spl {
+            let error = row.pop().unwrap_or_default();
+            row.extend(csv_spl_cells(spl));
+            row.push(error);
+        }
+        row
+    };
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());
-    out.write_record(CSV_HEADER)?;
+    let header: Vec<String> = CSV_HEADER.iter().map(|h| h.to_string()).collect();
+    let spl_header: Vec<String> = CSV_SPL_HEADER.iter().map(|h| h.to_string()).collect();
+    let mut full_header = header;
+    if with_spl {
+        let error = full_header.pop().unwrap_or_default();
+        full_header.extend(spl_header);
+        full_header.push(error);
+    }
+    out.write_record(&full_header)?;
     for (path, result) in paths.iter().zip(results) {
         let path = path.display().to_string();
         match result {
-            Ok(f) => out.write_record(csv_row(
-                &path,
-                f.encoding.codec,
-                f.encoding.bits_per_sample,
-                &f.meters,
+            Ok(f) => out.write_record(with_chain(
+                csv_row(
+                    &path,
+                    f.encoding.codec,
+                    f.encoding.bits_per_sample,
+                    &f.meters,
+                ),
+                f.spl.as_ref(),
             ))?,
             Err(err) => {
-                let mut row = vec![String::new(); CSV_HEADER.len()];
+                let mut row = vec![String::new(); full_header.len()];
                 row[0] = path;
-                row[CSV_HEADER.len() - 1] = err.to_string();
+                row[full_header.len() - 1] = err.to_string();
                 out.write_record(row)?;
             }
         }
     }
     if let Some(album) = album {
-        out.write_record(csv_row("album", "", None, album))?;
+        out.write_record(with_chain(
+            csv_row("album", "", None, &album.meters),
+            album.spl.as_ref(),
+        ))?;
     }
     out.flush()?;
     Ok(())
@@ -323,12 +403,12 @@ fn print_csv(
 fn print_table(
     paths: &[PathBuf],
     results: &[Result<FileAnalysis, AudioFileError>],
-    album: &MeterReport,
+    album: &AlbumReport,
     with_spl: bool,
 ) {
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let ok = results.iter().filter(|r| r.is_ok()).count();
-    let album_name = format!("album ({ok} files)");
+    let album_name = format!("album ({ok} file{})", if ok == 1 { "" } else { "s" });
     let width = names
         .iter()
         .chain([&album_name])
@@ -336,7 +416,7 @@ fn print_table(
         .max()
         .unwrap_or(0);
     let peak = |v: &[Option<f32>]| {
-        MeterReport::highest(v).map_or("−inf".to_owned(), |x| format!("{x:+.2}"))
+        MeterReport::highest(v).map_or("-inf".to_owned(), |x| format!("{x:+.2}"))
     };
     let lu = |v: Option<f64>| v.map_or("—".to_owned(), |x| format!("{x:.1}"));
     let row = |name: &str, m: &MeterReport| {
@@ -367,13 +447,17 @@ fn print_table(
             Err(err) => println!("{name:<width$}  failed: {err}"),
         }
     }
-    row(&album_name, album);
+    row(&album_name, &album.meters);
     if with_spl {
         for (name, result) in names.iter().zip(results) {
             if let Ok(FileAnalysis { spl: Some(spl), .. }) = result {
                 println!("{name}:");
                 print_spl(spl);
             }
+        }
+        if let Some(spl) = &album.spl {
+            println!("{album_name}, as one session (doses added up):");
+            print_spl(spl);
         }
     }
 }

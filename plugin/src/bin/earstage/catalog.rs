@@ -47,18 +47,21 @@ fn text(catalog: &Catalog) -> String {
     let _ = writeln!(o, "\nSources ({})", catalog.sources.len());
     let _ = writeln!(
         o,
-        "  {:<38} {:>9} {:>8} {:>9} {:>9}",
-        "name", "Vfs Vrms", "Zo Ω", "volume", "noise µV"
+        "  {:<38} {:>9} {:>8} {:>9} {:>9} {:>10}",
+        "name", "Vfs Vrms", "Zo Ω", "volume", "noise µV", "clip Vrms"
     );
     for s in &catalog.sources {
         let _ = writeln!(
             o,
-            "  {:<38} {:>9.2} {:>8.2} {:>+9.1} {:>9.1}{}",
+            "  {:<38} {:>9.2} {:>8.2} {:>+9.1} {:>9.1} {:>10}{}",
             s.name,
             s.vfs_volts,
             s.output_ohms,
             s.volume_db,
             s.noise_uv,
+            // No clip point: the DAC's full scale at maximum volume is the limit.
+            s.clip_volts
+                .map_or("= Vfs".to_owned(), |v| format!("{v:.2}")),
             s.coupling_uf
                 .map_or(String::new(), |uf| format!("  + {uf} µF coupling"))
         );

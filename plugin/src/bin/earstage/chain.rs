@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
-use earstage::model::advisor::{Advice, Target, advise};
+use earstage::model::advisor::{Advice, TARGET_SPL_DB, Target, advise};
 use earstage::model::catalog::Catalog;
-use earstage::model::chain::{ChainReport, report_grid};
+use earstage::model::chain::{ChainReport, TRUE_PEAK_DBTP, report_grid};
 use earstage::model::import::{frequencies_from_text, read_frequencies};
 use earstage::model::preset::Preset;
 use earstage::model::{Chain, ResponsePoint};
@@ -24,13 +24,13 @@ pub struct ChainCommand {
     /// Evaluate the response exactly at these frequencies: "HZ,HZ,..." or a file of them.
     #[arg(long, value_name = "HZ,HZ,...|FILE")]
     pub at: Option<String>,
-    /// Run the gain-staging advisor for this target level, dB.
-    #[arg(long, value_name = "DB")]
+    /// Run the gain-staging advisor for this target level, dB (0 to 140).
+    #[arg(long, value_name = "DB", allow_hyphen_values = true)]
     pub target_spl: Option<f64>,
     /// What --target-spl means: LAeq of −20 dBFS RMS pink noise, or the SPL of a 0 dBFS sine.
     #[arg(long, value_enum, default_value_t = TargetKind::Laeq)]
     pub target_kind: TargetKind,
-    /// Programme true peak for the headroom figure, dBTP.
+    /// Programme true peak for the headroom figure, dBTP (−60 to +12).
     #[arg(
         long,
         value_name = "DBTP",
@@ -51,8 +51,8 @@ pub struct ChainCommand {
     /// Save the resolved chain as a preset file (TOML).
     #[arg(long, value_name = "FILE")]
     pub save_preset: Option<PathBuf>,
-    /// Let --save-preset replace an existing file.
-    #[arg(long, requires = "save_preset")]
+    /// Let --save-preset and --plot replace an existing file.
+    #[arg(long)]
     pub force: bool,
 }
 
@@ -94,8 +94,13 @@ pub fn run(cmd: &ChainCommand) -> Result<()> {
         Some(at) => parse_at(at)?,
         None => report_grid(),
     };
-    let report = chain.report(&frequencies, cmd.true_peak);
-    let advice = cmd.target_spl.map(|db| {
+    let true_peak = TRUE_PEAK_DBTP.check("--true-peak", cmd.true_peak)?;
+    let target_db = cmd
+        .target_spl
+        .map(|db| TARGET_SPL_DB.check("--target-spl", db))
+        .transpose()?;
+    let report = chain.report(&frequencies, true_peak);
+    let advice = target_db.map(|db| {
         let target = match cmd.target_kind {
             TargetKind::Laeq => Target::Laeq(db),
             TargetKind::Peak => Target::PeakSpl(db),
@@ -103,7 +108,7 @@ pub fn run(cmd: &ChainCommand) -> Result<()> {
         advise(&chain, target, &catalog)
     });
     if let Some(path) = &cmd.plot {
-        write_chain_plot(path, &chain)?;
+        write_chain_plot(path, &chain, cmd.force)?;
         eprintln!("earstage: drew the plot into {}", path.display());
     }
     if let Some(path) = &cmd.save_preset {
@@ -127,6 +132,15 @@ pub fn run(cmd: &ChainCommand) -> Result<()> {
     Ok(())
 }
 
+/// A ratio to two significant digits ("0.065", "8.1", "120"); "inf" for an ideal source.
+fn two_significant(x: f64) -> String {
+    if !x.is_finite() || x <= 0.0 {
+        return format!("{x}");
+    }
+    let decimals = (1 - x.log10().floor() as i32).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
 fn csv(points: &[ResponsePoint]) -> String {
     let mut out = String::from("hz,db,deg\n");
     for p in points {
@@ -148,7 +162,7 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
     let _ = writeln!(o, "Chain");
     let _ = writeln!(
         o,
-        "  source       {} ({:.3} Vrms full scale, volume {:+.1} dB, {} Ω{}, noise {} µV(A), {})",
+        "  source       {}: {:.3} Vrms full scale, volume {:+.1} dB, {} Ω{}, noise {} µV(A), {}",
         r.source,
         chain.source.vfs_volts,
         chain.source.volume_db,
@@ -165,12 +179,16 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
                 format!("clips at {v:.3} Vrms")
             }),
     );
-    let _ = writeln!(
-        o,
-        "  attenuator   {} ({})",
-        r.attenuator,
-        chain.attenuator.describe()
-    );
+    if chain.attenuator.name == "none" {
+        let _ = writeln!(o, "  attenuator   none");
+    } else {
+        let _ = writeln!(
+            o,
+            "  attenuator   {} ({})",
+            r.attenuator,
+            chain.attenuator.describe()
+        );
+    }
     let _ = writeln!(o, "  cable        {} Ω", r.cable_ohms);
     let drivers = if chain.iem.drivers.is_empty() {
         String::new()
@@ -213,8 +231,8 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
     );
     let _ = writeln!(
         o,
-        "  damping ratio           {:.1} (min |Z| / Z_out): 1/8 rule {} (worst resistive swing {:.2} dB)",
-        r.damping_ratio,
+        "  damping ratio           {} (min |Z| / Z_out): 1/8 rule {} (worst resistive swing {:.2} dB)",
+        two_significant(r.damping_ratio),
         if r.eighth_rule_met { "met" } else { "NOT met" },
         r.eighth_rule_bound_db
     );

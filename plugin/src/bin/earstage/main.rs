@@ -41,9 +41,14 @@ enum Command {
         /// Print the report as CSV: one row per file (the highest channel's peaks), then the album.
         #[arg(long)]
         csv: bool,
-        /// Files analysed at once (default: one per core).
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-        jobs: Option<u16>,
+        /// Files analysed at once, 1 to 256 (default: one per core).
+        #[arg(
+            long,
+            value_name = "N",
+            allow_hyphen_values = true,
+            value_parser = clap::value_parser!(i64).range(1..=256)
+        )]
+        jobs: Option<i64>,
         /// True peaks above this count as overs, dBTP.
         #[arg(
             long,
@@ -56,7 +61,8 @@ enum Command {
         #[command(flatten)]
         chain: Box<chain_args::ChainArgs>,
     },
-    /// Play a WAV file as an audition chain would deliver it, through the plugin's own filter.
+    /// Play an audio file as an audition chain would deliver it, through the plugin's own filter,
+    /// into a 32-bit float WAV file.
     Render(Box<render::RenderCommand>),
     /// The playback-chain model: response, coloration, impedance, SPL, hiss, headroom, advisor.
     Chain(Box<chain::ChainCommand>),
@@ -112,7 +118,7 @@ fn main() -> ExitCode {
             analyze::run(
                 &files,
                 format,
-                jobs.map(usize::from),
+                jobs.map(|n| n as usize),
                 over_threshold,
                 &chain,
             )
@@ -125,7 +131,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("earstage: {err:#}");
+            eprintln!("earstage: {}", report::error_text(&err));
             ExitCode::FAILURE
         }
     }

@@ -74,24 +74,55 @@ fn register_font() {
     });
 }
 
-/// The plot of a chain against the same IEM on an ideal (0 Ω) source, PNG or SVG by `path`'s
-/// extension.
-pub fn write_chain_plot(path: &Path, chain: &Chain) -> Result<()> {
-    let title = format!(
-        "{} on {}: coloration relative to 1 kHz",
+/// The plot's title: the IEM, the source and, when there is one, the attenuator.
+fn chain_title(chain: &Chain) -> String {
+    let via = if chain.attenuator.name == "none" {
+        String::new()
+    } else {
+        format!(" via {}", chain.attenuator.name)
+    };
+    format!(
+        "{} on {}{via}: coloration relative to 1 kHz",
         chain.iem.name, chain.source.name
-    );
-    let ideal = chain.reference();
-    write_coloration_plot(
-        path,
-        &title,
-        &[("this chain", chain), ("ideal 0 Ω source", &ideal)],
     )
 }
 
-/// Write the plot of `chains` (label, chain) to `path`, PNG or SVG by its extension.
-pub fn write_coloration_plot(path: &Path, title: &str, chains: &[(&str, &Chain)]) -> Result<()> {
+/// The plot of a chain against the same IEM on an ideal (0 Ω) source, PNG or SVG by `path`'s
+/// extension; an existing file is replaced only with `force`.
+pub fn write_chain_plot(path: &Path, chain: &Chain, force: bool) -> Result<()> {
+    let ideal = chain.reference();
+    write_coloration_plot(
+        path,
+        &chain_title(chain),
+        &[("this chain", chain), ("ideal 0 Ω source", &ideal)],
+        force,
+    )
+}
+
+/// Write the plot of `chains` (label, chain) to `path`, PNG or SVG by its extension. Refused
+/// before anything is drawn: an existing file without `force`, a folder that does not exist.
+pub fn write_coloration_plot(
+    path: &Path,
+    title: &str,
+    chains: &[(&str, &Chain)],
+    force: bool,
+) -> Result<()> {
     let format = PlotFormat::of(path)?;
+    if path.is_dir() {
+        bail!("{} is a folder; name the plot file", path.display());
+    }
+    if path.exists() && !force {
+        bail!("{} exists; add --force to replace it", path.display());
+    }
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !folder.is_dir()
+    {
+        bail!(
+            "{}: the folder {} does not exist",
+            path.display(),
+            folder.display()
+        );
+    }
     register_font();
     let fail = |e: String| anyhow!("cannot draw the plot into {}: {e}", path.display());
     match format {
@@ -132,9 +163,27 @@ fn draw<DB: DrawingBackend>(
         .iter()
         .map(|&f| first.iem.impedance(f).norm())
         .collect();
-    // Whole 3 dB steps holding every curve, at least ±3 dB.
-    let extreme = curves.iter().flatten().fold(1.0f64, |m, v| m.max(v.abs()));
+    // Whole 3 dB steps holding every curve in the 20 Hz–20 kHz band, at least ±3 dB; outside the
+    // band a curve that leaves the axis is drawn along its edge, so in-band detail keeps its
+    // scale.
+    let extreme = curves
+        .iter()
+        .flat_map(|curve| {
+            grid.iter()
+                .zip(curve)
+                .filter(|(hz, _)| (BAND_START_HZ..=BAND_STOP_HZ).contains(*hz))
+                .map(|(_, db)| db.abs())
+        })
+        .fold(1.0f64, f64::max);
     let span_db = (extreme / 3.0).ceil() * 3.0;
+    let curves: Vec<Vec<f64>> = curves
+        .into_iter()
+        .map(|c| {
+            c.into_iter()
+                .map(|db| db.clamp(-span_db, span_db))
+                .collect()
+        })
+        .collect();
     let z_max = impedance.iter().fold(1.0f64, |m, v| m.max(*v)) * 1.15;
 
     root.fill(&WHITE).map_err(err)?;

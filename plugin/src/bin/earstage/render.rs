@@ -22,7 +22,8 @@ use crate::report::print_meters;
 pub struct RenderCommand {
     /// The audio file to play through the audition chain (any format `analyze` reads).
     pub input: PathBuf,
-    /// Where to write the result (32-bit float WAV, the input's rate and channels).
+    /// Where to write the result: a .wav file (32-bit float WAV, the input's rate and channels;
+    /// another extension is refused rather than mislabelled).
     pub output: PathBuf,
     /// Replace OUTPUT if it exists.
     #[arg(long)]
@@ -34,7 +35,12 @@ pub struct RenderCommand {
     #[arg(long = "match", value_enum, default_value_t = MatchArg::Pink)]
     pub level_match: MatchArg,
     /// The largest boost at any frequency, dB (0 to 24).
-    #[arg(long, value_name = "DB", default_value_t = DEFAULT_CEILING_DB)]
+    #[arg(
+        long,
+        value_name = "DB",
+        default_value_t = DEFAULT_CEILING_DB,
+        allow_hyphen_values = true
+    )]
     pub ceiling: f64,
     /// Print the report as JSON.
     #[arg(long)]
@@ -113,9 +119,6 @@ impl RigArgs {
 struct Report<'a> {
     input: &'a Path,
     output: &'a Path,
-    sample_rate: u32,
-    channels: usize,
-    duration_s: f64,
     audition_chain: String,
     rig: String,
     mode: &'static str,
@@ -164,9 +167,6 @@ pub fn run(cmd: &RenderCommand) -> Result<()> {
     let report = Report {
         input: &cmd.input,
         output: &cmd.output,
-        sample_rate: m.sample_rate.unwrap_or(0),
-        channels: m.channels,
-        duration_s: m.duration_s,
         audition_chain: describe(&audition),
         rig: describe(&rig),
         mode: match cmd.mode {
@@ -189,10 +189,14 @@ pub fn run(cmd: &RenderCommand) -> Result<()> {
 }
 
 fn describe(chain: &Chain) -> String {
-    let mut text = format!(
-        "{} on {} ({} Ω)",
-        chain.iem.name, chain.source.name, chain.source.output_ohms
-    );
+    let source = &chain.source;
+    // Catalog names such as "Ideal source (0 Ω)" already say the impedance.
+    let ohms = format!("{} Ω", source.output_ohms);
+    let mut text = if source.name.contains(&ohms) {
+        format!("{} on {}", chain.iem.name, source.name)
+    } else {
+        format!("{} on {} ({ohms})", chain.iem.name, source.name)
+    };
     if chain.attenuator.name != "none" {
         text.push_str(&format!(" via {}", chain.attenuator.name));
     }
@@ -204,9 +208,9 @@ fn print_text(r: &Report) {
         "{} → {}: {} Hz, {} channel(s), {:.2} s",
         r.input.display(),
         r.output.display(),
-        r.sample_rate,
-        r.channels,
-        r.duration_s
+        r.meters.sample_rate.unwrap_or(0),
+        r.meters.channels,
+        r.meters.duration_s
     );
     println!("  auditioned            {}", r.audition_chain);
     println!("  through the rig       {}", r.rig);

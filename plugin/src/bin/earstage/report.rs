@@ -7,7 +7,7 @@ pub fn print_meters(report: &MeterReport) {
     let list = |values: &[Option<f32>]| {
         values
             .iter()
-            .map(|v| v.map_or("   −inf".to_owned(), |v| format!("{v:+7.2}")))
+            .map(|v| v.map_or("   -inf".to_owned(), |v| format!("{v:+7.2}")))
             .collect::<Vec<_>>()
             .join("  ")
     };
@@ -96,4 +96,52 @@ pub fn print_spl(report: &SplReport) {
         "  WHO dose              {} % of the weekly allowance",
         list(&report.dose_who_percent, 3)
     );
+}
+
+/// An error with its causes, each said once: a cause whose text the message already holds (an
+/// error that prints its source, or an OS error wrapped with its own words) is left out.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let said = cause.to_string();
+        if text.contains(&said) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&said);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[derive(Debug)]
+    struct Wrapped(std::io::Error);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "x.zma: cannot read: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    /// A cause the message already says is not said again; a new one is.
+    #[test]
+    fn each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let err = anyhow::Error::new(Wrapped(io)).context("importing the curve");
+        assert_eq!(
+            error_text(&err),
+            "importing the curve: x.zma: cannot read: no such file"
+        );
+    }
 }
