@@ -5,6 +5,7 @@
 //! depend on the thread count, come in input order, and one bad file fails alone.
 
 mod support;
+use support::TempDir;
 
 use std::path::{Path, PathBuf};
 
@@ -22,26 +23,8 @@ const LRA_BIN_LU: f64 = 0.02;
 /// Gating blocks a file of whole 100 ms steps loses at its start: the first block ends at 400 ms.
 const BLOCKS_BEFORE_FULL: usize = 3;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("earstage-album-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn write_stereo(path: &Path, channels: &[Vec<f32>]) {
-    let spec = hound::WavSpec {
-        channels: channels.len() as u16,
-        sample_rate: FS as u32,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..channels[0].len() {
-        for c in channels {
-            w.write_sample(c[i]).unwrap();
-        }
-    }
-    w.finalize().unwrap();
+    support::write_wav(path, FS as u32, support::WavFormat::Float32, channels);
 }
 
 /// A 997 Hz-ish sine (support's 1 kHz tone) at `dbfs` peak in both channels for `seconds`.
@@ -140,7 +123,7 @@ fn measure_album(dir: &Path, parts: &[Vec<Vec<f32>>]) -> Measured {
 /// range the spread between the loudest and the quietest plateau.
 #[test]
 fn steady_tones_against_the_closed_form_ebur128_and_the_concatenation() {
-    let dir = temp_dir("tones");
+    let dir = TempDir::new("tones");
     let levels = [-20.0, -26.0, -23.0];
     let seconds = 20.0;
     let parts: Vec<Vec<Vec<f32>>> = levels.iter().map(|&l| tone(l, seconds)).collect();
@@ -194,7 +177,7 @@ fn steady_tones_against_the_closed_form_ebur128_and_the_concatenation() {
 /// against the concatenation within the straddling blocks' reach.
 #[test]
 fn wandering_noise_against_ebur128_and_the_concatenation() {
-    let dir = temp_dir("noise");
+    let dir = TempDir::new("noise");
     let parts = [
         wandering_noise(31.0, 1, 0.0),
         wandering_noise(17.3, 2, -6.0),
@@ -215,7 +198,7 @@ fn wandering_noise_against_ebur128_and_the_concatenation() {
 /// the middle fails alone, naming itself, and the album is the others'.
 #[test]
 fn threads_order_and_a_failing_file() {
-    let dir = temp_dir("threads");
+    let dir = TempDir::new("threads");
     let mut paths = Vec::new();
     for (i, level) in [-14.0, -18.0, -22.0, -10.0].into_iter().enumerate() {
         let path = dir.join(format!("{i}.wav"));
@@ -262,7 +245,7 @@ fn threads_order_and_a_failing_file() {
     assert_eq!(report, report3);
 
     // A folder gives its audio files in name order, the damaged one among them.
-    let listed = collect_audio_files(std::slice::from_ref(&dir)).unwrap();
+    let listed = collect_audio_files(&[dir.to_path_buf()]).unwrap();
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(listed, sorted);

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use earstage::offline::audio_file::{AudioFile, AudioFileError};
 
+mod support;
+
 const RATE: u32 = 48_000;
 const FRAMES: usize = 24_000;
 /// (peak dBFS, Hz) of the left and right channels.
@@ -84,11 +86,11 @@ fn aifc_float_with_an_uppercase_code_reads() {
         .expect("the fixture names its codec");
     let mut upper = original.clone();
     upper[at..at + 4].copy_from_slice(b"FL32");
-    let path = std::env::temp_dir().join(format!("earstage-FL32-{}.aifc", std::process::id()));
+    let dir = support::TempDir::new("fl32");
+    let path = dir.join("upper.aifc");
     std::fs::write(&path, &upper).unwrap();
     let (file, audio) = read_all(&path);
     let (_, want) = read_all(&fixture("tone-float.aifc"));
-    std::fs::remove_file(&path).ok();
     assert_eq!(file.encoding.codec, "float PCM");
     assert_eq!(file.encoding.bits_per_sample, Some(32));
     assert_eq!(audio, want);
@@ -133,8 +135,7 @@ fn lossy_formats_decode_to_the_same_sines() {
 
 #[test]
 fn what_is_not_audio_is_refused_with_the_file_named() {
-    let dir = std::env::temp_dir().join(format!("earstage-audio-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = support::TempDir::new("audio");
     let text = dir.join("notes.wav");
     std::fs::write(&text, "these are not samples\n").unwrap();
     let empty = dir.join("empty.flac");
@@ -209,7 +210,8 @@ fn a_decoder_panic_is_an_error() {
     let mut bytes = b"RIFF".to_vec();
     bytes.extend((body.len() as u32).to_le_bytes());
     bytes.extend(body);
-    let path = std::env::temp_dir().join(format!("earstage-40ch-{}.wav", std::process::id()));
+    let dir = support::TempDir::new("40ch");
+    let path = dir.join("forty.wav");
     std::fs::write(&path, bytes).unwrap();
     let err = AudioFile::open(&path)
         .err()
@@ -246,8 +248,7 @@ fn ogg_crc(bytes: &[u8]) -> u32 {
 /// "unsupported codec is not supported" or "the file ends early".
 #[test]
 fn opus_and_rf64_are_named() {
-    let dir = std::env::temp_dir().join(format!("earstage-codecs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = support::TempDir::new("codecs");
     let mut head = b"OpusHead".to_vec();
     head.push(1); // version
     head.push(2); // channels
@@ -310,5 +311,4 @@ fn opus_and_rf64_are_named() {
         message.contains("RF64") && !message.contains("ends early"),
         "{message}"
     );
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -9,7 +9,8 @@ use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, ImageFormat, WindowClass};
 use x11rb::wrapper::ConnectionExt as _;
 
-mod common;
+mod support;
+use support::host;
 
 /// Where the screenshot lands (for the docs and for a person to look at).
 const SCREENSHOT: &str = "target/screenshots/editor.png";
@@ -21,8 +22,8 @@ fn editor_opens_embedded_and_draws_text() {
         .expect("no X server: set DISPLAY (cargo xtask test starts Xvfb when it is installed)");
     let screen = &display.setup().roots[screen_num];
 
-    let _host = common::one_host_thread();
-    let (mut instance, _entry) = common::instantiate();
+    let _host = host::one_host_thread();
+    let (mut instance, _entry) = host::instantiate();
     let handle = instance.plugin_handle();
     let gui: PluginGui = handle
         .get_extension()
@@ -66,7 +67,7 @@ fn editor_opens_embedded_and_draws_text() {
     let input = metered_signal();
     // Paced at real time, so the rig's SPL filters arrive from the plugin's background thread
     // and "In your ears" has readings in the screenshot.
-    common::process_paced(&mut instance, &input, &[], true);
+    host::process_paced(&mut instance, &input, &[], true);
     let handle = instance.plugin_handle();
 
     // egui draws on its own thread; wait until the picture has settled with content on it.
@@ -160,7 +161,7 @@ fn luma(px: &[u8]) -> u32 {
 /// A 997 Hz tone at −18 dBFS in both channels with a 50 ms burst of fs/4 at 45° whose true peak
 /// is +1 dBTP while its samples stay at −2 dBFS.
 fn metered_signal() -> Vec<Vec<f32>> {
-    let fs = common::SAMPLE_RATE_HZ;
+    let fs = host::SAMPLE_RATE_HZ;
     let x: Vec<f32> = (0..(2.0 * fs) as usize)
         .map(|n| {
             let t = n as f64 / fs;
@@ -228,8 +229,8 @@ fn editor_opens_and_closes_100_times_while_audio_runs() {
     let (display, screen_num) = x11rb::connect(None)
         .expect("no X server: set DISPLAY (cargo xtask test starts Xvfb when it is installed)");
     let screen = &display.setup().roots[screen_num];
-    let _host = common::one_host_thread();
-    let (mut instance, _entry) = common::instantiate();
+    let _host = host::one_host_thread();
+    let (mut instance, _entry) = host::instantiate();
     let trim = {
         let handle = instance.plugin_handle();
         let params: PluginParams = handle.get_extension().expect("params extension");
@@ -246,9 +247,9 @@ fn editor_opens_and_closes_100_times_while_audio_runs() {
     };
 
     let config = PluginAudioConfiguration {
-        sample_rate: common::SAMPLE_RATE_HZ,
+        sample_rate: host::SAMPLE_RATE_HZ,
         min_frames_count: 1,
-        max_frames_count: common::BLOCK as u32,
+        max_frames_count: host::BLOCK as u32,
     };
     let processor = instance.activate(|_, _| (), config).expect("activate");
     let stop = Arc::new(AtomicBool::new(false));
@@ -257,14 +258,14 @@ fn editor_opens_and_closes_100_times_while_audio_runs() {
         let (stop, processed) = (stop.clone(), processed.clone());
         std::thread::spawn(move || {
             let mut processor = processor.start_processing().expect("start processing");
-            let tone: Vec<f32> = (0..common::BLOCK)
+            let tone: Vec<f32> = (0..host::BLOCK)
                 .map(|i| (0.5 * (i as f64 * 0.13).sin()) as f32)
                 .collect();
             let mut block = 0usize;
             while !stop.load(Ordering::Acquire) {
                 let value = (block % STEPS) as f64 / (STEPS - 1) as f64;
                 let event = ParamValueEvent::new(0, trim, Pckn::match_all(), value);
-                let out = common::play_block(&mut processor, &[&tone, &tone], &[event]);
+                let out = host::play_block(&mut processor, &[&tone, &tone], &[event]);
                 assert!(out.iter().flatten().all(|x| x.is_finite()), "block {block}");
                 processed.store(block, Ordering::Release);
                 block += 1;

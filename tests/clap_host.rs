@@ -10,10 +10,11 @@ use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_extensions::state::PluginState;
 use clack_host::prelude::*;
 
-mod common;
-use common::{PLUGIN_ID, TestHost, bundle_path};
+mod support;
+use host::{PLUGIN_ID, TestHost, bundle_path};
+use support::host;
 
-use common::SAMPLE_RATE_HZ;
+use host::SAMPLE_RATE_HZ;
 
 /// One loaded plugin instance; the entry must outlive it.
 struct Loaded {
@@ -23,7 +24,7 @@ struct Loaded {
 
 impl Loaded {
     fn new() -> Self {
-        let (instance, entry) = common::instantiate();
+        let (instance, entry) = host::instantiate();
         Self {
             instance,
             _entry: entry,
@@ -120,7 +121,7 @@ impl Loaded {
         input: &[Vec<f32>],
         first_block_params: &[(ClapId, f64)],
     ) -> Vec<Vec<f32>> {
-        common::process(&mut self.instance, input, first_block_params)
+        host::process(&mut self.instance, input, first_block_params)
     }
 }
 
@@ -159,7 +160,7 @@ fn assert_bit_exact(output: &[Vec<f32>], input: &[Vec<f32>]) {
 #[test]
 #[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
 fn descriptor_names_the_plugin_and_its_features() {
-    let _host = common::one_host_thread();
+    let _host = host::one_host_thread();
     let entry = unsafe { PluginEntry::load(bundle_path()) }.expect("load Earstage.clap");
     let factory = entry.get_plugin_factory().expect("plugin factory");
     let descriptor = factory
@@ -189,7 +190,7 @@ fn descriptor_names_the_plugin_and_its_features() {
 #[test]
 #[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
 fn stereo_sine_passes_through_bit_exact_with_zero_latency() {
-    let _host = common::one_host_thread();
+    let _host = host::one_host_thread();
     let mut plugin = Loaded::new();
     plugin.select_channels(2);
     let input = vec![sine(997.0, 0.7, 0.0, 9_600), sine(1_499.0, 0.5, 1.0, 9_600)];
@@ -201,7 +202,7 @@ fn stereo_sine_passes_through_bit_exact_with_zero_latency() {
 #[test]
 #[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
 fn mono_sine_passes_through_bit_exact() {
-    let _host = common::one_host_thread();
+    let _host = host::one_host_thread();
     let mut plugin = Loaded::new();
     plugin.select_channels(1);
     let input = vec![sine(440.0, 0.9, 0.3, 9_600)];
@@ -212,7 +213,7 @@ fn mono_sine_passes_through_bit_exact() {
 #[test]
 #[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
 fn trim_at_minus_6_db_scales_by_the_exact_gain() {
-    let _host = common::one_host_thread();
+    let _host = host::one_host_thread();
     let mut plugin = Loaded::new();
     plugin.select_channels(2);
     let (trim, min, max, default) = plugin.param("Output Trim");
@@ -238,7 +239,7 @@ fn trim_at_minus_6_db_scales_by_the_exact_gain() {
 #[test]
 #[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
 fn state_round_trips_into_a_new_instance() {
-    let _host = common::one_host_thread();
+    let _host = host::one_host_thread();
     let mut first = Loaded::new();
     let (trim, ..) = first.param("Output Trim");
     let input = vec![sine(997.0, 0.5, 0.0, 2_048), sine(997.0, 0.5, 0.0, 2_048)];
@@ -270,13 +271,13 @@ fn audition_plays_the_engines_filter_and_bypass_is_bit_exact() {
     use earstage::offline::engine::OfflineEngine;
     use earstage::params::EarstageParams;
 
-    let _host = common::one_host_thread();
+    let _host = host::one_host_thread();
     let mut plugin = Loaded::new();
     plugin.select_channels(2);
     let (listen, ..) = plugin.param("Listen");
     let len = (0.6 * SAMPLE_RATE_HZ) as usize;
     let input = vec![sine(997.0, 0.5, 0.0, len), sine(5_000.0, 0.3, 1.0, len)];
-    let output = common::process_paced(
+    let output = host::process_paced(
         &mut plugin.instance,
         &input,
         &[(listen, enum_normalized(1, 3))],
@@ -362,12 +363,12 @@ fn exposure_in(state: &[u8]) -> earstage::dsp::exposure::ExposureTotals {
 #[test]
 #[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
 fn exposure_survives_save_and_load() {
-    let _host = common::one_host_thread();
+    let _host = host::one_host_thread();
     let mut first = Loaded::new();
     first.select_channels(2);
     let len = SAMPLE_RATE_HZ as usize;
     let input = vec![sine(1000.0, 0.1, 0.0, len), sine(1000.0, 0.1, 0.0, len)];
-    common::process_paced(&mut first.instance, &input, &[], true);
+    host::process_paced(&mut first.instance, &input, &[], true);
     let saved = first.save_state();
     let record = exposure_in(&saved);
     assert!(
@@ -391,7 +392,7 @@ fn exposure_survives_save_and_load() {
     second.select_channels(2);
     second.load_state(&saved);
     assert_eq!(exposure_in(&second.save_state()), record);
-    common::process_paced(&mut second.instance, &input, &[], true);
+    host::process_paced(&mut second.instance, &input, &[], true);
     let continued = exposure_in(&second.save_state());
     assert!(
         continued.seconds > record.seconds + 0.5,
@@ -426,7 +427,7 @@ fn load_report(state: &nice_plug::plugin::PluginState) -> Vec<String> {
 #[test]
 #[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
 fn format_0_state_loads_through_the_host() {
-    let _host = common::one_host_thread();
+    let _host = host::one_host_thread();
     let fixture = include_bytes!("data/state/format-0.json");
     let mut plugin = Loaded::new();
     plugin.load_state(&clap_state(fixture));
@@ -456,19 +457,14 @@ fn format_0_state_loads_through_the_host() {
 #[test]
 #[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
 fn damaged_states_never_crash_and_keep_what_is_valid() {
-    let _host = common::one_host_thread();
+    let _host = host::one_host_thread();
     let fixture: nice_plug::plugin::PluginState =
         serde_json::from_slice(include_bytes!("data/state/format-0.json")).unwrap();
     let text = serde_json::to_vec(&fixture).unwrap();
     let mut plugin = Loaded::new();
     let input = vec![sine(997.0, 0.5, 0.0, 512), sine(997.0, 0.5, 0.0, 512)];
-    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move |n: usize| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        (rng % n as u64) as usize
-    };
+    let mut rng = support::Rng::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = move |n: usize| (rng.next_u64() % n as u64) as usize;
     let (mut refused, mut taken) = (0, 0);
     for case in 0..1200 {
         plugin.load_state(&clap_state(&text));
@@ -544,7 +540,7 @@ fn damaged_states_never_crash_and_keep_what_is_valid() {
 #[test]
 #[ignore = "needs target/bundled/Earstage.clap; run by `cargo xtask test`"]
 fn hostile_input_through_the_host() {
-    let _host = common::one_host_thread();
+    let _host = host::one_host_thread();
     let mut plugin = Loaded::new();
     for fs in [44_100.0, 192_000.0] {
         for block in [1usize, 511, 4096] {
@@ -563,7 +559,7 @@ fn hostile_input_through_the_host() {
                         .collect()
                 })
                 .collect();
-            let output = common::process_with(&mut plugin.instance, &input, &[], false, fs, block);
+            let output = host::process_with(&mut plugin.instance, &input, &[], false, fs, block);
             for (c, (out, inp)) in output.iter().zip(&input).enumerate() {
                 for (i, (&y, &x)) in out.iter().zip(inp).enumerate() {
                     let want = if x.is_finite() && !x.is_subnormal() {

@@ -1,19 +1,14 @@
 //! `earstage analyze` on WAV files in every supported format, and its errors on bad files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 mod support;
+use support::TempDir;
 
 /// A 1 kHz sine at −20 dBFS peak in every channel: −20 LUFS in stereo (BS.1770 calibration),
 /// true peak −20 dBTP.
 const LEVEL_DBFS: f64 = -20.0;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("earstage-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Write a WAV by hand (an independent writer): format tag, bits, channels, interleaved samples.
 fn write_wav(path: &Path, tag: u16, bits: u16, channels: u16, fs: u32, frames: &[Vec<f64>]) {
@@ -83,7 +78,7 @@ fn number(json: &serde_json::Value, key: &str) -> f64 {
 
 #[test]
 fn every_format_reads_the_same() {
-    let dir = temp_dir("formats");
+    let dir = TempDir::new("formats");
     let frames = sine_frames(48_000, 2, 5.0);
     for (tag, bits) in [(1, 16), (1, 24), (1, 32), (3, 32), (3, 64)] {
         let path = dir.join(format!("sine-{tag}-{bits}.wav"));
@@ -121,7 +116,7 @@ fn every_format_reads_the_same() {
 
 #[test]
 fn one_to_eight_channels() {
-    let dir = temp_dir("channels");
+    let dir = TempDir::new("channels");
     for channels in [1u16, 3, 6, 8] {
         let path = dir.join(format!("{channels}ch.wav"));
         write_wav(
@@ -145,7 +140,7 @@ fn one_to_eight_channels() {
 
 #[test]
 fn bad_files_get_errors_that_name_the_file_and_the_problem() {
-    let dir = temp_dir("errors");
+    let dir = TempDir::new("errors");
     let text = dir.join("notes.wav");
     std::fs::write(&text, "these are not samples").unwrap();
     let nine_channels = dir.join("nine.wav");
@@ -275,7 +270,7 @@ mod delivered_spl {
 
     #[test]
     fn resistive_chain() {
-        let dir = temp_dir("spl-resistive");
+        let dir = TempDir::new("spl-resistive");
         let path = dir.join("sine.wav");
         write_wav(&path, 3, 32, 2, 48_000, &faded_sine(48_000, 20.0));
         let json = run(
@@ -301,7 +296,7 @@ mod delivered_spl {
     /// A multi-BA IEM on a 10 Ω source at −12 dB volume, by catalog names, at 44.1 kHz.
     #[test]
     fn catalog_chain() {
-        let dir = temp_dir("spl-catalog");
+        let dir = TempDir::new("spl-catalog");
         let path = dir.join("sine.wav");
         write_wav(&path, 1, 24, 2, 44_100, &faded_sine(44_100, 20.0));
         let json = run(
@@ -330,7 +325,7 @@ mod delivered_spl {
     /// Without chain options the report has no SPL keys.
     #[test]
     fn only_with_a_chain() {
-        let dir = temp_dir("spl-none");
+        let dir = TempDir::new("spl-none");
         let path = dir.join("sine.wav");
         write_wav(&path, 1, 16, 2, 48_000, &sine_frames(48_000, 2, 1.0));
         let (ok, stdout, _) = analyze(&path);
@@ -389,7 +384,7 @@ fn every_audio_format_through_the_cli() {
 /// loudness is the power mean of the two levels (equal lengths, equal block counts).
 #[test]
 fn album_mode_json_csv_and_a_failed_file() {
-    let dir = temp_dir("album");
+    let dir = TempDir::new("album");
     let fs = 48_000;
     for (name, gain_db) in [("a.wav", 0.0), ("c.wav", -6.0)] {
         let g = 10f64.powf(gain_db / 20.0);
@@ -403,7 +398,7 @@ fn album_mode_json_csv_and_a_failed_file() {
     let run = |format: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_earstage"))
             .args(["analyze", "--jobs", "2"])
-            .arg(&dir)
+            .arg(&*dir)
             .args((!format.is_empty()).then_some(format))
             .output()
             .unwrap();
@@ -461,7 +456,7 @@ fn album_mode_json_csv_and_a_failed_file() {
 /// head -0`).
 #[test]
 fn closed_pipe_ends_quietly() {
-    let dir = temp_dir("pipe");
+    let dir = TempDir::new("pipe");
     let path = dir.join("tone.wav");
     write_wav(&path, 1, 16, 2, 48_000, &sine_frames(48_000, 2, 0.5));
     let file = path.to_str().unwrap();
@@ -481,7 +476,7 @@ fn closed_pipe_ends_quietly() {
 /// JSON's `warnings`, and the figures are still reported.
 #[test]
 fn problems_in_the_input_are_reported() {
-    let dir = temp_dir("problems");
+    let dir = TempDir::new("problems");
     let path = dir.join("nan.wav");
     let mut frames = sine_frames(48_000, 2, 1.0);
     frames[24_000][0] = f64::NAN;
@@ -514,7 +509,7 @@ fn problems_in_the_input_are_reported() {
 /// (a 1 s and a 2 s file: 3 s of the tone's dose rate), and `--csv` carries the SPL columns.
 #[test]
 fn album_with_a_chain_is_one_session() {
-    let dir = temp_dir("album-spl");
+    let dir = TempDir::new("album-spl");
     let short = dir.join("a.wav");
     let long = dir.join("b.wav");
     write_wav(&short, 1, 24, 2, 48_000, &sine_frames(48_000, 2, 1.0));

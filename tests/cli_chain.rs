@@ -1,12 +1,12 @@
 //! `earstage chain` and `earstage catalog` as a user runs them: the worked numbers of docs/chain.md
 //! to 0.01 dB, the response table, catalog names, presets, the advisor, and errors.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
 mod support;
+use support::TempDir;
 
 fn earstage(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_earstage"))
@@ -30,13 +30,6 @@ fn stderr_of_failure(args: &[&str]) -> String {
     let out = earstage(args);
     assert!(!out.status.success(), "{args:?} should fail");
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("earstage-cli-chain-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn f(v: &Value, key: &str) -> f64 {
@@ -142,7 +135,7 @@ fn at_list_file_and_csv() {
     assert_eq!(hz, [20.0, 1000.0, 20000.0]);
     assert!((f(&r["response"][1], "db") - f(&r, "level_at_1k_db")).abs() < 1e-12);
 
-    let dir = temp_dir("at");
+    let dir = TempDir::new("at");
     let file = dir.join("freqs.txt");
     std::fs::write(&file, "# my points\n31.5\n8000\n").unwrap();
     let r = json(&[
@@ -212,7 +205,7 @@ fn catalog_lists_every_entry_with_provenance() {
 
 #[test]
 fn presets_round_trip_and_never_clobber() {
-    let dir = temp_dir("preset");
+    let dir = TempDir::new("preset");
     let path = dir.join("rig.toml");
     let _ = std::fs::remove_file(&path);
     let p = path.to_str().unwrap();
@@ -300,7 +293,7 @@ mod errors {
 
     #[test]
     fn malformed_impedance_file_names_file_and_line() {
-        let dir = temp_dir("bad");
+        let dir = TempDir::new("bad");
         let path = dir.join("bad.zma");
         std::fs::write(&path, "20 16 0\n40 16 0\n80 x 0\n").unwrap();
         let err = stderr_of_failure(&[
@@ -320,7 +313,8 @@ mod errors {
     /// missing file appear a single time on stderr.
     #[test]
     fn each_error_is_said_once() {
-        let missing = temp_dir("missing").join("nothing-here.zma");
+        let scratch = TempDir::new("missing");
+        let missing = scratch.join("nothing-here.zma");
         let missing = missing.to_str().unwrap();
         let cases: [(&[&str], &str); 4] = [
             (&["chain", "--source", "dongle"], "ambiguous"),
@@ -403,7 +397,7 @@ mod plot {
     /// it; a folder that does not exist is named in a plain message.
     #[test]
     fn title_force_and_folder() {
-        let dir = temp_dir("plot-rules");
+        let dir = TempDir::new("plot-rules");
         let path = dir.join("p.svg");
         let p = path.to_str().unwrap();
         let out = earstage(&["chain", "--adapter", "75", "--plot", p]);
@@ -471,7 +465,7 @@ mod plot {
     /// other extension is refused, naming the file.
     #[test]
     fn png_and_svg() {
-        let dir = temp_dir("plot");
+        let dir = TempDir::new("plot");
         let svg_path = dir.join("chain.svg");
         let png_path = dir.join("chain.png");
         for path in [&svg_path, &png_path] {

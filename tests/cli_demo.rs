@@ -3,12 +3,14 @@
 
 use std::process::Command;
 
+mod support;
+
 #[test]
 fn demo_writes_report_plot_and_audition() {
-    let dir = std::env::temp_dir().join(format!("earstage-demo-{}", std::process::id()));
+    let dir = support::TempDir::new("demo");
     let out = Command::new(env!("CARGO_BIN_EXE_earstage"))
         .args(["demo", "--json", "--out"])
-        .arg(&dir)
+        .arg(&*dir)
         .output()
         .unwrap();
     assert!(

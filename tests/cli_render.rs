@@ -1,36 +1,26 @@
 //! `earstage render`, run as a user would: the output against the circuit's closed form, its
 //! format, and its refusals.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use earstage::model::catalog::Catalog;
 use earstage::model::{Cable, Chain, Source};
 
+mod support;
+use support::TempDir;
+
 const FS: u32 = 44_100;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("earstage-render-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Two seconds of a stereo sine at `hz`, −6 dBFS, 24-bit.
+/// Two seconds of a stereo sine at `hz`, −6 dBFS, 24-bit (the right channel inverted).
 fn write_sine(path: &Path, hz: f64) {
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: FS,
-        bits_per_sample: 24,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for n in 0..2 * FS {
-        let x = 0.5 * (2.0 * std::f64::consts::PI * hz * f64::from(n) / f64::from(FS)).sin();
-        let v = (x * 8_388_607.0).round() as i32;
-        w.write_sample(v).unwrap();
-        w.write_sample(-v).unwrap();
-    }
-    w.finalize().unwrap();
+    let left: Vec<f32> = (0..2 * FS)
+        .map(|n| {
+            (0.5 * (2.0 * std::f64::consts::PI * hz * f64::from(n) / f64::from(FS)).sin()) as f32
+        })
+        .collect();
+    let right = left.iter().map(|x| -x).collect();
+    support::write_wav(path, FS, support::WavFormat::Int24, &[left, right]);
 }
 
 fn render(args: &[&str]) -> std::process::Output {
@@ -49,7 +39,7 @@ fn rms(x: &[f32]) -> f64 {
 /// 20·log10|H(f)| of the circuit, within the audition's 0.1 dB.
 #[test]
 fn level_mode_is_the_circuits_response() {
-    let dir = temp_dir("level");
+    let dir = TempDir::new("level");
     let input = dir.join("in.wav");
     let catalog = Catalog::builtin();
     let chain = Chain {
@@ -105,7 +95,7 @@ fn level_mode_is_the_circuits_response() {
 /// file and what to do.
 #[test]
 fn refusals_name_the_file() {
-    let dir = temp_dir("refuse");
+    let dir = TempDir::new("refuse");
     let input = dir.join("in.wav");
     write_sine(&input, 440.0);
     let same = render(&[input.to_str().unwrap(), input.to_str().unwrap(), "--force"]);
@@ -154,7 +144,7 @@ fn refusals_name_the_file() {
 /// failed render leaves no `.partial` behind; `--json` holds each key once.
 #[test]
 fn wrong_outputs_leave_nothing_and_json_keys_are_unique() {
-    let dir = temp_dir("outputs");
+    let dir = TempDir::new("outputs");
     let input = dir.join("in.wav");
     write_sine(&input, 440.0);
     let folder = dir.join("d");

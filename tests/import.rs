@@ -10,11 +10,8 @@ use earstage::model::import::{
     ImportError, csv_text, read_frequencies, read_impedance, read_response, response_text, zma_text,
 };
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("earstage-import-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod support;
+use support::TempDir;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -61,7 +58,7 @@ mod round_trips {
 
     #[test]
     fn zma() {
-        let dir = temp_dir("zma");
+        let dir = TempDir::new("zma");
         let curve = andromeda_curve();
         let back = read_impedance(&write(&dir, "a.zma", &zma_text(&curve))).unwrap();
         // Written with 7 significant figures and 6 decimals of a degree.
@@ -70,7 +67,7 @@ mod round_trips {
 
     #[test]
     fn csv_with_header() {
-        let dir = temp_dir("csv");
+        let dir = TempDir::new("csv");
         let curve = andromeda_curve();
         let back = read_impedance(&write(&dir, "a.csv", &csv_text(&curve))).unwrap();
         assert_same_curve(&curve, &back, 1e-12, 1e-9);
@@ -80,7 +77,7 @@ mod round_trips {
     /// comment; and a European-style semicolon CSV whose header lists phase before |Z|.
     #[test]
     fn rew_text_and_reordered_columns() {
-        let dir = temp_dir("rew");
+        let dir = TempDir::new("rew");
         let curve = andromeda_curve();
         let mut rew =
             String::from("* Measurement data exported by REW\n* Freq(Hz)\tZ(ohm)\tPhase(deg)\n\n");
@@ -109,7 +106,7 @@ mod round_trips {
     /// 20 Hz–20 kHz (tests/chain.rs covers the reconstruction's limits).
     #[test]
     fn magnitude_only() {
-        let dir = temp_dir("mag");
+        let dir = TempDir::new("mag");
         let iem = Catalog::builtin().iem("SE215").unwrap().clone();
         let mut text = String::from("# SE215 model, |Z| only\nfrequency_hz, impedance_ohms\n");
         for hz in report_grid() {
@@ -132,7 +129,7 @@ mod round_trips {
 
     #[test]
     fn frequency_response() {
-        let dir = temp_dir("fr");
+        let dir = TempDir::new("fr");
         let rows: Vec<[f64; 2]> = report_grid()
             .into_iter()
             .map(|hz| [hz, 100.0 + 6.0 * (hz / 3000.0).ln().sin()])
@@ -153,7 +150,7 @@ mod round_trips {
 
     #[test]
     fn frequency_lists() {
-        let dir = temp_dir("at");
+        let dir = TempDir::new("at");
         let path = write(
             &dir,
             "at.txt",
@@ -177,7 +174,7 @@ mod malformed {
             .filter(char::is_ascii_alphanumeric)
             .take(40)
             .collect();
-        let dir = temp_dir(&format!("bad-{tag}"));
+        let dir = TempDir::new(&format!("bad-{tag}"));
         let path = write(&dir, name, text);
         let err = read_impedance(&path).unwrap_err();
         let message = err.to_string();
@@ -223,7 +220,7 @@ mod malformed {
     /// Commas as separators still read: "20,16,0" and "20, 16, 0".
     #[test]
     fn comma_separated_still_reads() {
-        let dir = temp_dir("commas");
+        let dir = TempDir::new("commas");
         for (name, text) in [
             ("tight.csv", "20,16,0\n40,17,5\n"),
             ("spaced.csv", "20, 16, 0\n40, 17, 5\n"),
@@ -285,7 +282,7 @@ mod malformed {
 
     #[test]
     fn missing_and_binary_files() {
-        let dir = temp_dir("missing");
+        let dir = TempDir::new("missing");
         let err = read_impedance(&dir.join("nope.zma")).unwrap_err();
         assert!(matches!(err, ImportError::Io { .. }) && err.to_string().contains("nope.zma"));
         let path = dir.join("binary.zma");
@@ -300,7 +297,7 @@ mod malformed {
 
     #[test]
     fn response_errors() {
-        let dir = temp_dir("frbad");
+        let dir = TempDir::new("frbad");
         let err = read_response(&write(&dir, "fr.txt", "20 90\n40 loud\n")).unwrap_err();
         assert!(matches!(err, ImportError::Line { line: 2, .. }), "{err}");
         let err = read_frequencies(&write(&dir, "at.txt", "20\n-5\n")).unwrap_err();

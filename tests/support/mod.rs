@@ -4,10 +4,85 @@
 #![allow(dead_code)] // each test target uses its own part of this module
 
 use std::f64::consts::PI;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use earstage::dsp::Meter;
 use earstage::dsp::MeterFrame;
 use earstage::dsp::overs::OverEvent;
+
+pub mod host;
+
+/// A folder of one test's own under the system's temporary folder, made empty and removed with
+/// everything in it when dropped (a failing test's files stay behind only if it aborts).
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("earstage-test-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary folder");
+        Self(dir)
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The sample format of a WAV file written with [`write_wav`].
+#[derive(Clone, Copy, Debug)]
+pub enum WavFormat {
+    /// 24-bit integer PCM, rounded.
+    Int24,
+    /// 32-bit float.
+    Float32,
+}
+
+/// Writes planar `channels` as a WAV file through hound (a writer independent of the code under
+/// test; `tests/cli_analyze.rs` has a hand-written one for the formats hound does not write).
+pub fn write_wav(path: &Path, sample_rate_hz: u32, format: WavFormat, channels: &[Vec<f32>]) {
+    let (bits, sample_format) = match format {
+        WavFormat::Int24 => (24, hound::SampleFormat::Int),
+        WavFormat::Float32 => (32, hound::SampleFormat::Float),
+    };
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate: sample_rate_hz,
+        bits_per_sample: bits,
+        sample_format,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("a WAV file");
+    for i in 0..channels.first().map_or(0, Vec::len) {
+        for c in channels {
+            match format {
+                WavFormat::Int24 => w
+                    .write_sample((f64::from(c[i]) * 8_388_607.0).round() as i32)
+                    .unwrap(),
+                WavFormat::Float32 => w.write_sample(c[i]).unwrap(),
+            }
+        }
+    }
+    w.finalize().unwrap();
+}
 
 /// Runs the `earstage` binary with its stdout on a pipe whose reader is already gone (as in
 /// `earstage catalog | head -0`) and says how it ended: `Ok` when it ended quietly (success, or

@@ -1,7 +1,5 @@
 //! What the CLAP host tests share: a minimal clack-host host and the path of the built bundle.
 
-#![allow(dead_code)] // each test target uses its own part of this module
-
 use std::ffi::CStr;
 use std::path::PathBuf;
 
