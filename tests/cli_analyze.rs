@@ -192,19 +192,9 @@ mod delivered_spl {
     use earstage::model::eardrum::diffuse_to_eardrum_db;
 
     fn run(path: &Path, chain: &[&str]) -> serde_json::Value {
-        let out = Command::new(env!("CARGO_BIN_EXE_earstage"))
-            .arg("analyze")
-            .arg(path)
-            .arg("--json")
-            .args(chain)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        let path = path.to_str().unwrap();
+        let out = support::earstage_stdout([&["analyze", path, "--json"][..], chain].concat());
+        serde_json::from_str(&out).unwrap()
     }
 
     const FADE_S: f64 = 0.1;
@@ -525,20 +515,8 @@ fn album_with_a_chain_is_one_session() {
         "0",
     ];
     let run = |extra: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_earstage"))
-            .arg("analyze")
-            .arg(&short)
-            .arg(&long)
-            .args(chain)
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        let (short, long) = (short.to_str().unwrap(), long.to_str().unwrap());
+        support::earstage_stdout([&["analyze", short, long][..], &chain, extra].concat())
     };
     let json: serde_json::Value = serde_json::from_str(&run(&["--json"])).unwrap();
     let files = json["files"].as_array().unwrap();

@@ -1,24 +1,13 @@
 //! `earstage demo`: the main job on the embedded signal and the default chain writes its report,
 //! the coloration plot and the A/B audition.
 
-use std::process::Command;
-
 mod support;
 
 #[test]
 fn demo_writes_report_plot_and_audition() {
     let dir = support::TempDir::new("demo");
-    let out = Command::new(env!("CARGO_BIN_EXE_earstage"))
-        .args(["demo", "--json", "--out"])
-        .arg(&*dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = support::earstage_stdout(["demo", "--json", "--out", dir.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["bit_exact_pass_through"], true);
     assert!(json["chain"]["level_at_1k_db"].as_f64().unwrap() < 0.0);
     assert_eq!(json["delivered"]["laeq_dba"].as_array().unwrap().len(), 2);

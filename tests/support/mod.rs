@@ -84,6 +84,25 @@ pub fn write_wav(path: &Path, sample_rate_hz: u32, format: WavFormat, channels: 
     w.finalize().unwrap();
 }
 
+/// Runs the `earstage` binary with `args`, asserts that it succeeded (showing its stderr if not)
+/// and returns what it printed.
+pub fn earstage_stdout<I, S>(args: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_earstage"))
+        .args(args)
+        .output()
+        .expect("runs the earstage binary");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
 /// Runs the `earstage` binary with its stdout on a pipe whose reader is already gone (as in
 /// `earstage catalog | head -0`) and says how it ended: `Ok` when it ended quietly (success, or
 /// SIGPIPE's default action), `Err` with what it printed or how it died otherwise.

@@ -37,26 +37,23 @@ pub fn run() -> Result<()> {
         });
     };
 
-    step("layers (every import points down, no circle)", &|| {
-        gates::layers()?;
-        Ok(Outcome::Passed)
-    });
-    step("formatting (cargo fmt --check)", &|| {
-        gates::fmt()?;
-        Ok(Outcome::Passed)
-    });
-    step("lints (cargo clippy --all-targets -D warnings)", &|| {
-        gates::clippy()?;
-        Ok(Outcome::Passed)
-    });
-    step("API docs (cargo doc, warnings denied)", &|| {
-        gates::doc()?;
-        Ok(Outcome::Passed)
-    });
-    step("declared rust-version", &|| {
-        gates::rust_version()?;
-        Ok(Outcome::Passed)
-    });
+    type Gate = fn() -> Result<()>;
+    let gates: [(&'static str, Gate); 5] = [
+        (
+            "layers (every import points down, no circle)",
+            gates::layers,
+        ),
+        ("formatting (cargo fmt --check)", gates::fmt),
+        (
+            "lints (cargo clippy --all-targets -D warnings)",
+            gates::clippy,
+        ),
+        ("API docs (cargo doc, warnings denied)", gates::doc),
+        ("declared rust-version", gates::rust_version),
+    ];
+    for (name, gate) in gates {
+        step(name, &|| gate().map(|()| Outcome::Passed));
+    }
     step("workspace unit and integration tests (cargo test)", &|| {
         run_checked("cargo test", cargo().args(["test", "--workspace"]))?;
         Ok(Outcome::Passed)
@@ -151,6 +148,7 @@ pub fn run() -> Result<()> {
     step("VST3 validator (VST3_VALIDATOR)", &|| {
         vst3_validator(bundled)
     });
+    step("pluginval (PLUGINVAL)", &|| pluginval(bundled));
 
     print_summary(&suites);
     let failed = suites
@@ -261,6 +259,12 @@ impl Drop for X11Display {
     }
 }
 
+/// How long clap-validator's fuzzer runs (`CLAP_VALIDATOR_FUZZ`, its own duration syntax, e.g.
+/// "10m" or "30s").
+const CLAP_FUZZ_DEFAULT: &str = "10m";
+
+/// free-audio's clap-validator, built outside the repository, when `CLAP_VALIDATOR` names it: every
+/// validation test, then the fuzzer.
 fn clap_validator(bundled: bool) -> Result<Outcome> {
     let Some(validator) = std::env::var_os("CLAP_VALIDATOR") else {
         println!(
@@ -276,7 +280,53 @@ fn clap_validator(bundled: bool) -> Result<Outcome> {
             .arg("validate")
             .arg(&bundle),
     )?;
+    let duration =
+        std::env::var("CLAP_VALIDATOR_FUZZ").unwrap_or_else(|_| CLAP_FUZZ_DEFAULT.into());
+    run_checked(
+        "clap-validator fuzz",
+        Command::new(Path::new(&validator))
+            .args(["fuzz", "--duration", &duration])
+            .arg(&bundle),
+    )?;
     Ok(Outcome::Passed)
+}
+
+/// The seeds pluginval's randomised run uses (`PLUGINVAL_SEEDS`, comma-separated, to choose others).
+const PLUGINVAL_SEEDS: &str = "0x2a,0x7b9f334,0xbeef,0x1,0x5eed";
+
+/// Tracktion's pluginval, built outside the repository, when `PLUGINVAL` names it: the VST3 bundle
+/// at strictness 10, randomised, once per seed.
+fn pluginval(bundled: bool) -> Result<Outcome> {
+    let Some(pluginval) = std::env::var_os("PLUGINVAL") else {
+        println!(
+            "PLUGINVAL is not set: skipping pluginval (set it to a pluginval binary to run it)"
+        );
+        return Ok(Outcome::Skipped("PLUGINVAL not set".into()));
+    };
+    require_bundles(bundled)?;
+    let seeds = std::env::var("PLUGINVAL_SEEDS").unwrap_or_else(|_| PLUGINVAL_SEEDS.into());
+    let mut failed = Vec::new();
+    for seed in seeds.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        println!("pluginval, seed {seed}");
+        let outcome = run_checked(
+            &format!("pluginval (seed {seed})"),
+            Command::new(Path::new(&pluginval))
+                .args(["--strictness-level", "10", "--randomise", "--repeat", "3"])
+                .args(["--random-seed", seed])
+                .arg("--output-dir")
+                .arg(workspace_root().join("target").join("pluginval"))
+                .arg("--validate")
+                .arg(bundle_dir().join("Earstage.vst3")),
+        );
+        if let Err(err) = outcome {
+            failed.push(format!("{err:#}"));
+        }
+    }
+    if failed.is_empty() {
+        Ok(Outcome::Passed)
+    } else {
+        bail!("{}", failed.join("; "))
+    }
 }
 
 /// Steinberg's `validator` from the VST3 SDK, built outside the repository, when
