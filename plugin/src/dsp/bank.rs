@@ -22,6 +22,7 @@
 
 use super::limits::MAX_CHANNELS;
 
+use super::simd::flush_tiny;
 use crate::design::bank::{Coefficients, PoleSet, SECTIONS};
 
 /// Section count in lanes of four (the kernel's vector width).
@@ -41,10 +42,6 @@ struct ChannelState {
     v1: f64,
     v2: f64,
 }
-
-/// Smallest magnitude kept in the state: below it a value is flushed to zero so a decaying tail
-/// never turns subnormal (slow on many processors).
-const FLUSH_BELOW: f64 = 1e-30;
 
 /// The bank with its state, for up to [`MAX_CHANNELS`] channels.
 #[derive(Debug, Clone)]
@@ -163,8 +160,8 @@ impl BankFilter {
     }
 }
 
-/// The kernel, written once; compiled twice (portable and AVX), with the same arithmetic (no
-/// fused multiply-adds), so both give the same bits.
+/// The portable kernel. [`kernel_wide`] is the same recursion hand-written in 256-bit registers
+/// (unfused: the same arithmetic in the same order, so the same bits; fused: within rounding).
 #[inline(always)]
 fn kernel_generic(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
     let a1 = bank.a1;
@@ -214,13 +211,9 @@ fn kernel_generic(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
     bank.channels[channel] = st;
 }
 
-/// Tiny state values to zero (see [`FLUSH_BELOW`]); once a block.
+/// Tiny state values to zero (`simd::FLUSH_BELOW`); once a block.
 fn flush(st: &mut ChannelState) {
-    let tiny = |x: &mut f64| {
-        if x.abs() < FLUSH_BELOW {
-            *x = 0.0;
-        }
-    };
+    let tiny = flush_tiny;
     for g in 0..GROUPS {
         for l in 0..LANES {
             tiny(&mut st.s1[g][l]);
@@ -246,10 +239,10 @@ unsafe fn kernel_wide<const FUSED: bool, const OUTPUT: bool>(
     samples: &mut [f32],
     channel: usize,
 ) {
+    use super::simd::{horizontal_sum, sum_tree};
     use std::arch::x86_64::{
-        __m256d, _mm_add_pd, _mm_add_sd, _mm_cvtsd_f64, _mm_unpackhi_pd, _mm256_add_pd,
-        _mm256_castpd256_pd128, _mm256_extractf128_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd,
-        _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd, _mm256_sub_pd,
+        __m256d, _mm256_add_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd, _mm256_mul_pd,
+        _mm256_set1_pd, _mm256_storeu_pd, _mm256_sub_pd,
     };
     // SAFETY (all the loads and stores below): each pointer is to a `[f64; 4]` (LANES = 4), and
     // the unaligned forms are used.
@@ -330,12 +323,8 @@ unsafe fn kernel_wide<const FUSED: bool, const OUTPUT: bool>(
             st.v2 = st.v1;
             st.v1 = v;
             let bank_sum = if FUSED {
-                // In registers: (a0 + a2) + (a1 + a3).
-                unsafe {
-                    let pair =
-                        _mm_add_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd::<1>(acc));
-                    _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)))
-                }
+                // SAFETY: the caller guarantees AVX.
+                unsafe { horizontal_sum(acc) }
             } else {
                 let mut sum = [0.0f64; LANES];
                 store(acc, &mut sum);
@@ -354,30 +343,6 @@ unsafe fn kernel_wide<const FUSED: bool, const OUTPUT: bool>(
     }
     flush(&mut st);
     bank.channels[channel] = st;
-}
-
-/// The sum of `N` vectors as a tree (a short dependency chain).
-///
-/// # Safety
-/// Only from a function compiled with AVX, on a CPU that has it.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-pub(super) unsafe fn sum_tree<const N: usize>(
-    mut level: [std::arch::x86_64::__m256d; N],
-) -> std::arch::x86_64::__m256d {
-    let mut n = N;
-    while n > 1 {
-        let half = n.div_ceil(2);
-        for k in 0..n / 2 {
-            // SAFETY: the caller guarantees AVX.
-            level[k] = unsafe { std::arch::x86_64::_mm256_add_pd(level[2 * k], level[2 * k + 1]) };
-        }
-        if n % 2 == 1 {
-            level[n / 2] = level[n - 1];
-        }
-        n = half;
-    }
-    level[0]
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -27,6 +27,7 @@ pub mod meter;
 pub mod overs;
 pub mod pink;
 pub mod pressure;
+pub mod simd;
 pub mod spl;
 pub mod true_peak;
 pub mod weighting;

@@ -8,11 +8,13 @@
 //! states. The state is f64 as in the audio path: in f32 the direct-form coefficients cannot hold
 //! the lowest poles at high rates (at 192 kHz the 20 Hz pole's angle lives in the 7th digit of
 //! `a1`), which moved a reading by 0.025 dB in the test below. The six weighted signals (A at the eardrum, A diffuse-field, C at the eardrum, two ears each) then
-//! run through one vector of three weighting sections, f64. The kernel is written once and
-//! compiled twice (portable, and AVX2 + FMA chosen at run time). Nothing allocates.
+//! run through one vector of three weighting sections, f64. Two kernels: the portable one, and the
+//! same passes hand-written with 256-bit FMA intrinsics (chosen at run time on AVX2 + FMA; within
+//! rounding of the portable one, tested). Nothing allocates.
 
 use super::exposure::{EarTotals, FAST_S, NIOSH_INTERVAL_S, SLOW_S};
 use super::limits::EARS;
+use super::simd::flush_tiny;
 use super::weighting::{Curve, Weighting};
 use crate::design::bank::{Coefficients, FIR_TAPS, PoleSet, SECTIONS};
 use crate::model::spl::{level_db, niosh_percent_per_s};
@@ -30,8 +32,6 @@ const A_DIFFUSE: usize = 2;
 const C_EARDRUM: usize = 4;
 /// While the weights glide they are updated every this many samples.
 const GLIDE_STEP: usize = 32;
-/// State magnitudes below this are flushed to zero once a block (no subnormals in decays).
-const FLUSH_BELOW: f64 = 1e-30;
 
 /// One design's output weights in lane layout.
 #[derive(Debug, Clone, Copy, Default)]
@@ -308,14 +308,9 @@ impl PressureMeter {
     }
 }
 
-/// Tiny states to zero (see [`FLUSH_BELOW`]); once a block. Without it a decay into silence
-/// turns subnormal, and subnormal arithmetic is many times slower on most processors.
+/// Tiny states to zero (`simd::FLUSH_BELOW`); once a block.
 fn flush(st: &mut State) {
-    let tiny = |x: &mut f64| {
-        if x.abs() < FLUSH_BELOW {
-            *x = 0.0;
-        }
-    };
+    let tiny = flush_tiny;
     st.s1.iter_mut().chain(&mut st.s2).flatten().for_each(tiny);
     st.w1.iter_mut().chain(&mut st.w2).flatten().for_each(tiny);
     st.fast.iter_mut().chain(&mut st.slow).for_each(tiny);
@@ -326,7 +321,7 @@ fn flush(st: &mut State) {
         .for_each(tiny);
 }
 
-/// The kernel, written once (see [`kernel`] for the compiled copies).
+/// Both passes over a run, by the portable code or the hand-written AVX2 code (`WIDE`).
 #[inline(always)]
 fn kernel_generic<const WIDE: bool>(
     fixed: &Fixed,
@@ -488,9 +483,8 @@ unsafe fn pressures_wide(
     out: &mut [[f64; W]],
 ) {
     use std::arch::x86_64::{
-        __m256d, _mm_add_pd, _mm_add_sd, _mm_cvtsd_f64, _mm_unpackhi_pd, _mm256_castpd256_pd128,
-        _mm256_extractf128_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd, _mm256_mul_pd,
-        _mm256_set1_pd, _mm256_storeu_pd,
+        __m256d, _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd,
+        _mm256_storeu_pd,
     };
     // SAFETY (every load and store below): the pointers are to `[f64; LANES]` arrays, read or
     // written four at a time at offset 0 (channel 0) or 4 (channel 1), unaligned forms.
@@ -501,12 +495,9 @@ unsafe fn pressures_wide(
         std::array::from_fn(|c| std::array::from_fn(|g| load(&st.s1[g], c)));
     let mut s2: [[__m256d; GROUPS]; EARS] =
         std::array::from_fn(|c| std::array::from_fn(|g| load(&st.s2[g], c)));
-    let hsum = |v: __m256d| unsafe {
-        let pair = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
-        _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)))
-    };
-    // SAFETY: the caller guarantees AVX.
-    let tree = |level: [__m256d; GROUPS]| unsafe { super::bank::sum_tree(level) };
+    // SAFETY (both): the caller guarantees AVX.
+    let hsum = |v: __m256d| unsafe { super::simd::horizontal_sum(v) };
+    let tree = |level: [__m256d; GROUPS]| unsafe { super::simd::sum_tree(level) };
     let (q, p) = (weights.dc_zero, weights.dc_pole);
     for (i, y) in out.iter_mut().enumerate() {
         *y = [0.0f64; W];

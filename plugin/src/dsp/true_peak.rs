@@ -630,6 +630,67 @@ impl TruePeak {
 mod tests {
     use super::*;
 
+    /// Every coarse kernel this CPU runs gives the portable kernel's bits (phases, envelope and
+    /// maxima), for lengths that end on a lane boundary and off it, on noise with full-scale
+    /// spikes.
+    mod coarse_kernels {
+        use super::*;
+
+        fn run(
+            kernel: CoarseKernel,
+            x: &[f32],
+            len: usize,
+        ) -> (Vec<Vec<f32>>, Vec<f32>, CoarsePeaks) {
+            let padded = len.div_ceil(LANES) * LANES;
+            let mut phases: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; padded]);
+            let mut env = vec![0.0; padded];
+            let peaks = kernel(x, &mut phases, &mut env, len);
+            (phases.to_vec(), env, peaks)
+        }
+
+        #[test]
+        fn match_the_portable_kernel() {
+            let mut state = 0x1234_5678_9abc_def0u64;
+            let input: Vec<f32> = (0..600)
+                .map(|i| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    let noise = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                    if i % 97 == 0 { 1.0 } else { noise }
+                })
+                .collect();
+            let mut kernels: Vec<(&str, CoarseKernel)> = vec![("selected", coarse_kernel())];
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx") {
+                // SAFETY: the CPU has AVX.
+                kernels.push(("avx", |x, p, e, n| unsafe { coarse_avx(x, p, e, n) }));
+            }
+            for len in [8usize, 64, 61, 500] {
+                let x = &input[..len.div_ceil(LANES) * LANES + BS1770_TAPS - 1];
+                let (phases, env, peaks) = run(coarse_portable, x, len);
+                for (name, kernel) in &kernels {
+                    let (p, e, k) = run(*kernel, x, len);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    for ph in 0..4 {
+                        assert_eq!(
+                            bits(&p[ph][..len]),
+                            bits(&phases[ph][..len]),
+                            "{name} {len}"
+                        );
+                    }
+                    assert_eq!(bits(&e[..len]), bits(&env[..len]), "{name} {len}");
+                    assert_eq!(
+                        k.phase.map(f32::to_bits),
+                        peaks.phase.map(f32::to_bits),
+                        "{name}"
+                    );
+                    assert_eq!(k.sample.to_bits(), peaks.sample.to_bits(), "{name}");
+                }
+            }
+        }
+    }
+
     mod bs1770_factor {
         use super::*;
 
