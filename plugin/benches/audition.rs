@@ -36,24 +36,99 @@ fn defaults() -> (EngineSettings, AuditionChains) {
     )
 }
 
+/// Chain B heard, with stage mode on: everything the engine does.
+fn everything_on(settings: EngineSettings) -> EngineSettings {
+    EngineSettings {
+        stage: Some(StageSettings {
+            ambient_dba: 100.0,
+            isolation_db: 25.0,
+            prefer_catalog: true,
+        }),
+        ..settings
+    }
+}
+
 fn run_filter(bank: &mut BankFilter, input: &[Vec<f32>; 2], work: &mut [Vec<f32>; 2]) -> f32 {
+    run_filter_in(bank, input, work, HOST_BLOCK)
+}
+
+fn run_filter_in(
+    bank: &mut BankFilter,
+    input: &[Vec<f32>; 2],
+    work: &mut [Vec<f32>; 2],
+    block: usize,
+) -> f32 {
     let [wl, wr] = work;
     wl.copy_from_slice(&input[0]);
     wr.copy_from_slice(&input[1]);
-    for (l, r) in wl.chunks_mut(HOST_BLOCK).zip(wr.chunks_mut(HOST_BLOCK)) {
+    for (l, r) in wl.chunks_mut(block).zip(wr.chunks_mut(block)) {
         bank.process(&mut [l, r]);
     }
     wl[wl.len() - 1]
 }
 
 fn run_engine(engine: &mut OfflineEngine, input: &[Vec<f32>; 2], work: &mut [Vec<f32>; 2]) -> f32 {
+    run_engine_in(engine, input, work, HOST_BLOCK)
+}
+
+fn run_engine_in(
+    engine: &mut OfflineEngine,
+    input: &[Vec<f32>; 2],
+    work: &mut [Vec<f32>; 2],
+    block: usize,
+) -> f32 {
     let [wl, wr] = work;
     wl.copy_from_slice(&input[0]);
     wr.copy_from_slice(&input[1]);
-    for (l, r) in wl.chunks_mut(HOST_BLOCK).zip(wr.chunks_mut(HOST_BLOCK)) {
+    for (l, r) in wl.chunks_mut(block).zip(wr.chunks_mut(block)) {
         engine.process(&mut [l, r], &mut ());
     }
     wl[wl.len() - 1]
+}
+
+fn run_meter(fs: u32, input: &[Vec<f32>; 2], block: usize) -> f32 {
+    let mut meter = earstage::dsp::Meter::new(fs as f32, 2);
+    for (l, r) in input[0].chunks(block).zip(input[1].chunks(block)) {
+        meter.process(&[l, r], |_| {});
+    }
+    meter.frame().channel[0].true_peak_max_dbtp
+}
+
+/// The meter, the simulation and everything on (chain B and stage mode) at other rates and host
+/// blocks: each group's rows run side by side, so their ratios hold within it.
+fn rates_and_blocks(c: &mut Criterion) {
+    for (fs, block) in [
+        (44_100u32, 64usize),
+        (96_000, 64),
+        (192_000, 64),
+        (48_000, 32),
+        (48_000, 512),
+    ] {
+        let input = signals::music_at(fs);
+        let rate = f64::from(fs);
+        let (settings, chains) = defaults();
+        let b = design(
+            &Designer::audition(&settings.audition.values.request_at(rate), &chains, 1),
+            rate,
+        );
+        let mut work = input.clone();
+        let mut group = c.benchmark_group(format!("audition_{}k_stereo_{block}", fs / 1000));
+        group.throughput(Throughput::Elements(input[0].len() as u64));
+        group.bench_function(BenchmarkId::new("meters", "meter_only"), |bench| {
+            bench.iter(|| run_meter(fs, std::hint::black_box(&input), block))
+        });
+        let mut bank = BankFilter::new(rate, 480);
+        bank.settle(&b.coefficients);
+        group.bench_function(BenchmarkId::new("simulation", "bank"), |bench| {
+            bench.iter(|| run_filter_in(&mut bank, std::hint::black_box(&input), &mut work, block))
+        });
+        let everything = everything_on(settings);
+        let mut whole = OfflineEngine::new(rate, 2, everything, chains.clone());
+        group.bench_function(BenchmarkId::new("everything", "engine_b_stage"), |bench| {
+            bench.iter(|| run_engine_in(&mut whole, std::hint::black_box(&input), &mut work, block))
+        });
+        group.finish();
+    }
 }
 
 fn audition(c: &mut Criterion) {
@@ -74,13 +149,7 @@ fn audition(c: &mut Criterion) {
         bench.iter(|| run_filter(&mut bank, std::hint::black_box(&input), &mut work))
     });
     group.bench_function(BenchmarkId::new("meters", "meter_only"), |bench| {
-        bench.iter(|| {
-            let mut meter = earstage::dsp::Meter::new(FS as f32, 2);
-            for (l, r) in input[0].chunks(HOST_BLOCK).zip(input[1].chunks(HOST_BLOCK)) {
-                meter.process(&[l, r], |_| {});
-            }
-            meter.frame().channel[0].true_peak_max_dbtp
-        })
+        bench.iter(|| run_meter(FS, std::hint::black_box(&input), HOST_BLOCK))
     });
     let mut spl = SplStage::new(fs);
     spl.set_design(&design_spl(&chains.rig, fs));
@@ -97,14 +166,7 @@ fn audition(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("everything", "engine_rig"), |bench| {
         bench.iter(|| run_engine(&mut rig, std::hint::black_box(&input), &mut work))
     });
-    let everything = EngineSettings {
-        stage: Some(StageSettings {
-            ambient_dba: 100.0,
-            isolation_db: 25.0,
-            prefer_catalog: true,
-        }),
-        ..settings
-    };
+    let everything = everything_on(settings);
     let mut whole = OfflineEngine::new(fs, 2, everything, chains.clone());
     group.bench_function(BenchmarkId::new("everything", "engine_b_stage"), |bench| {
         bench.iter(|| run_engine(&mut whole, std::hint::black_box(&input), &mut work))
@@ -124,5 +186,5 @@ fn audition(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, audition);
+criterion_group!(benches, audition, rates_and_blocks);
 criterion_main!(benches);

@@ -21,11 +21,16 @@ fn noise(seed: u64) -> impl FnMut() -> f64 {
 
 /// Stereo "music": decaying chords, a noise layer with percussive envelope, quiet and loud bars.
 pub fn music() -> [Vec<f32>; 2] {
-    let n = (SECONDS * f64::from(FS)) as usize;
+    music_at(FS)
+}
+
+/// [`music`] at another sample rate (one second of it).
+pub fn music_at(fs: u32) -> [Vec<f32>; 2] {
+    let n = (SECONDS * f64::from(fs)) as usize;
     let mut rnd = noise(17);
     let mut out = [Vec::with_capacity(n), Vec::with_capacity(n)];
     for i in 0..n {
-        let t = i as f64 / f64::from(FS);
+        let t = i as f64 / f64::from(fs);
         let beat = (t * 4.0).fract();
         let tone: f64 = [110.0, 164.8, 220.0, 277.2, 329.6]
             .iter()
