@@ -143,3 +143,98 @@ impl AuditionStage {
         self.bank.advance(&views[..n], &mut self.scratch);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FS: f64 = 48_000.0;
+
+    /// A link that records the requests and answers only when told to.
+    #[derive(Default)]
+    struct Recorder {
+        sent: Vec<AuditionRequest>,
+        answer: Option<DesignPair>,
+    }
+
+    impl AuditionLink for Recorder {
+        fn request(&mut self, request: AuditionRequest) {
+            self.sent.push(request);
+        }
+        fn receive(&mut self) -> Option<DesignPair> {
+            self.answer.take()
+        }
+    }
+
+    fn settings(output_ohms: f64, selection: Selection) -> AuditionSettings {
+        let mut values = AuditionValues::default();
+        values.a.output_ohms = output_ohms;
+        AuditionSettings { selection, values }
+    }
+
+    /// A gain-only design: the FIR's first tap.
+    fn gain(request_id: u64, sample_rate_hz: f64, g: f64) -> DesignPair {
+        let mut a = Coefficients::IDENTITY;
+        a.fir[0] = g;
+        DesignPair {
+            request_id,
+            sample_rate_hz,
+            a,
+            ..DesignPair::default()
+        }
+    }
+
+    /// One request per change, none while its answer is awaited, the newest values once it has
+    /// come; an answer that never comes is asked for again after the timeout.
+    #[test]
+    fn requests_wait_for_their_answers() {
+        let mut stage = AuditionStage::new(FS);
+        let mut link = Recorder::default();
+        stage.update(&settings(10.0, Selection::Rig), 64, &mut link);
+        assert_eq!(link.sent.len(), 1);
+        stage.update(&settings(20.0, Selection::Rig), 64, &mut link);
+        stage.update(&settings(30.0, Selection::Rig), 64, &mut link);
+        assert_eq!(link.sent.len(), 1, "no request while one is awaited");
+        link.answer = Some(gain(link.sent[0].id, FS, 1.0));
+        stage.update(&settings(30.0, Selection::Rig), 64, &mut link);
+        assert_eq!(link.sent.len(), 2);
+        assert_eq!(link.sent[1].values.a.output_ohms, 30.0);
+        assert!(link.sent[1].id > link.sent[0].id);
+        let blocks = (REQUEST_TIMEOUT_S * FS / 64.0).ceil() as usize + 1;
+        for _ in 0..blocks {
+            stage.update(&settings(40.0, Selection::Rig), 64, &mut link);
+        }
+        assert_eq!(link.sent.len(), 3, "asked again after the timeout");
+        assert_eq!(link.sent[2].values.a.output_ohms, 40.0);
+    }
+
+    /// The rig passes bit for bit while a design for A is in place; A plays the design (after its
+    /// glide) and a design for another rate is ignored.
+    #[test]
+    fn the_switch_plays_the_designs_of_its_rate() {
+        let mut stage = AuditionStage::new(FS);
+        let mut link = Recorder::default();
+        stage.update(&settings(10.0, Selection::Rig), 64, &mut link);
+        link.answer = Some(gain(link.sent[0].id, FS, 0.5));
+        stage.update(&settings(10.0, Selection::Rig), 64, &mut link);
+        let mut x = vec![0.25f32; 64];
+        stage.process(&mut [&mut x]);
+        assert!(x.iter().all(|&v| v == 0.25), "the rig passes bit for bit");
+        let ramp = (AUDITION_RAMP_MS / 1000.0 * FS) as usize;
+        for _ in 0..ramp / 64 + 2 {
+            stage.update(&settings(10.0, Selection::A), 64, &mut link);
+            let mut x = vec![0.25f32; 64];
+            stage.process(&mut [&mut x]);
+        }
+        let mut x = vec![0.25f32; 64];
+        stage.update(&settings(10.0, Selection::A), 64, &mut link);
+        stage.process(&mut [&mut x]);
+        assert!(x.iter().all(|&v| (v - 0.125).abs() < 1e-6), "{:?}", &x[..4]);
+        // A design made for 44.1 kHz does not reach a 48 kHz stage.
+        link.answer = Some(gain(99, 44_100.0, 2.0));
+        stage.update(&settings(10.0, Selection::A), 64, &mut link);
+        let mut x = vec![0.25f32; 64];
+        stage.process(&mut [&mut x]);
+        assert!(x.iter().all(|&v| (v - 0.125).abs() < 1e-6), "{:?}", &x[..4]);
+    }
+}
