@@ -166,3 +166,48 @@ impl AuditionLink for InlineDesigner {
         self.receiver.take_new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::audition::AuditionChain;
+    use crate::model::catalog::Catalog;
+
+    fn chains() -> AuditionChains {
+        let rig = Catalog::builtin().default_chain().unwrap();
+        AuditionChains {
+            a: AuditionChain::from_rig(&rig),
+            b: AuditionChain::from_rig(&rig),
+            rig,
+        }
+    }
+
+    fn answer(designer: &mut InlineDesigner, request: AuditionRequest) -> DesignPair {
+        designer.request(request);
+        designer.run_pending();
+        designer.receive().expect("a design was published")
+    }
+
+    /// An answer names its request and rate and brings the rig's SPL filters; the same request
+    /// again gives the same bits (the unchanged chains are not redesigned); a changed chain B gives
+    /// another filter for B only.
+    #[test]
+    fn answers_follow_their_requests() {
+        let mut designer = InlineDesigner::new(chains());
+        let mut values = AuditionValues::default();
+        let first = answer(&mut designer, values.request(48_000.0, 7));
+        assert_eq!((first.request_id, first.sample_rate_hz), (7, 48_000.0));
+        assert!(first.spl.is_some());
+        let again = answer(&mut designer, values.request(48_000.0, 8));
+        assert_eq!(again.request_id, 8);
+        assert_eq!((again.a, again.b, again.spl), (first.a, first.b, first.spl));
+        values.b.output_ohms = 75.0;
+        let changed = answer(&mut designer, values.request(48_000.0, 9));
+        assert_eq!(changed.a, first.a);
+        assert_ne!(changed.b, first.b);
+        let other_rate = answer(&mut designer, values.request(96_000.0, 10));
+        assert_eq!(other_rate.sample_rate_hz, 96_000.0);
+        assert_ne!(other_rate.b, changed.b);
+        assert!(designer.status().design_us.load(Ordering::Relaxed) > 0);
+    }
+}
