@@ -259,6 +259,15 @@ impl Drop for X11Display {
     }
 }
 
+/// The binary of a validator built outside the repository, as the environment variable `var`
+/// names it; without it, the skipped outcome (and a line saying how to run it).
+fn tool(var: &str, what: &str) -> Result<std::ffi::OsString, Outcome> {
+    std::env::var_os(var).ok_or_else(|| {
+        println!("{var} is not set: skipping {what} (set it to {what}'s binary to run it)");
+        Outcome::Skipped(format!("{var} not set"))
+    })
+}
+
 /// How long clap-validator's fuzzer runs (`CLAP_VALIDATOR_FUZZ`, its own duration syntax, e.g.
 /// "10m" or "30s").
 const CLAP_FUZZ_DEFAULT: &str = "10m";
@@ -266,11 +275,9 @@ const CLAP_FUZZ_DEFAULT: &str = "10m";
 /// free-audio's clap-validator, built outside the repository, when `CLAP_VALIDATOR` names it: every
 /// validation test, then the fuzzer.
 fn clap_validator(bundled: bool) -> Result<Outcome> {
-    let Some(validator) = std::env::var_os("CLAP_VALIDATOR") else {
-        println!(
-            "CLAP_VALIDATOR is not set: skipping clap-validator (set it to a clap-validator binary to run it)"
-        );
-        return Ok(Outcome::Skipped("CLAP_VALIDATOR not set".into()));
+    let validator = match tool("CLAP_VALIDATOR", "clap-validator") {
+        Ok(path) => path,
+        Err(skipped) => return Ok(skipped),
     };
     require_bundles(bundled)?;
     let bundle = bundle_dir().join("Earstage.clap");
@@ -297,11 +304,9 @@ const PLUGINVAL_SEEDS: &str = "0x2a,0x7b9f334,0xbeef,0x1,0x5eed";
 /// Tracktion's pluginval, built outside the repository, when `PLUGINVAL` names it: the VST3 bundle
 /// at strictness 10, randomised, once per seed.
 fn pluginval(bundled: bool) -> Result<Outcome> {
-    let Some(pluginval) = std::env::var_os("PLUGINVAL") else {
-        println!(
-            "PLUGINVAL is not set: skipping pluginval (set it to a pluginval binary to run it)"
-        );
-        return Ok(Outcome::Skipped("PLUGINVAL not set".into()));
+    let pluginval = match tool("PLUGINVAL", "pluginval") {
+        Ok(path) => path,
+        Err(skipped) => return Ok(skipped),
     };
     require_bundles(bundled)?;
     let seeds = std::env::var("PLUGINVAL_SEEDS").unwrap_or_else(|_| PLUGINVAL_SEEDS.into());
@@ -332,12 +337,9 @@ fn pluginval(bundled: bool) -> Result<Outcome> {
 /// Steinberg's `validator` from the VST3 SDK, built outside the repository, when
 /// `VST3_VALIDATOR` names it: the extensive tests (`-e`) on the bundle.
 fn vst3_validator(bundled: bool) -> Result<Outcome> {
-    let Some(validator) = std::env::var_os("VST3_VALIDATOR") else {
-        println!(
-            "VST3_VALIDATOR is not set: skipping Steinberg's validator (set it to the VST3 SDK's \
-             validator binary to run it)"
-        );
-        return Ok(Outcome::Skipped("VST3_VALIDATOR not set".into()));
+    let validator = match tool("VST3_VALIDATOR", "the VST3 SDK's validator") {
+        Ok(path) => path,
+        Err(skipped) => return Ok(skipped),
     };
     require_bundles(bundled)?;
     run_checked(
