@@ -312,3 +312,39 @@ fn opus_and_rf64_are_named() {
         "{message}"
     );
 }
+
+/// A WAV whose "RIFF" is damaged, with an ADTS sync word in its samples, is refused as not what
+/// its name says (the probe would otherwise read it as AAC and report silence), the case the
+/// property test in files.rs once found.
+#[test]
+fn a_damaged_header_is_not_read_as_another_format() {
+    let samples: [i32; 26] = {
+        let mut s = [0; 26];
+        s[..3].copy_from_slice(&[-234_881_282, -1_098_478_994, -729_410_488]);
+        s
+    };
+    let data: Vec<u8> = samples.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let mut body = b"WAVEfmt ".to_vec();
+    body.extend(16u32.to_le_bytes());
+    for v in [1u16, 1] {
+        body.extend(v.to_le_bytes());
+    }
+    body.extend(44_100u32.to_le_bytes());
+    body.extend((44_100u32 * 4).to_le_bytes());
+    body.extend(4u16.to_le_bytes());
+    body.extend(32u16.to_le_bytes());
+    body.extend(b"data");
+    body.extend((data.len() as u32).to_le_bytes());
+    body.extend(&data);
+    let mut bytes = b"PIFF".to_vec(); // "RIFF" with one bit flipped
+    bytes.extend((body.len() as u32).to_le_bytes());
+    bytes.extend(body);
+    let dir = support::TempDir::new("piff");
+    let path = dir.join("damaged.wav");
+    std::fs::write(&path, bytes).unwrap();
+    let message = AudioFile::open(&path).err().expect("refused").to_string();
+    assert!(
+        message.contains("its name says WAV") && message.contains("Earstage reads"),
+        "{message}"
+    );
+}

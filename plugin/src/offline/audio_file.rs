@@ -211,6 +211,17 @@ impl AudioFile {
                 .flatten()
         });
         let encoding = Encoding::of(params.codec, bits);
+        // The probe searches ahead for any format's marker, so a file whose own header is damaged
+        // can be read as something else found in its data (a WAV whose samples hold an ADTS sync
+        // word, read as AAC): what it holds must be what its name says.
+        if let Some((kind, codecs)) = promised_codecs(path)
+            && !codecs.contains(&encoding.codec)
+        {
+            return Err(unreadable(format!(
+                "its name says {kind}, but what it holds reads as {} (a damaged header?)",
+                encoding.codec
+            )));
+        }
         let mut file = Self {
             path: path.to_owned(),
             format,
@@ -430,6 +441,21 @@ fn alac_bit_depth(cookie: &[u8]) -> Option<u32> {
     };
     let bits = u32::from(*config.get(5)?);
     matches!(bits, 16 | 20 | 24 | 32).then_some(bits)
+}
+
+/// The format a file's extension names and the codecs such a file holds; `None` for a name that
+/// promises none.
+fn promised_codecs(path: &Path) -> Option<(&'static str, &'static [&'static str])> {
+    let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match extension.as_str() {
+        "wav" | "wave" | "bwf" => ("WAV", &["PCM", "float PCM"]),
+        "aif" | "aiff" | "aifc" => ("AIFF", &["PCM", "float PCM"]),
+        "flac" => ("FLAC", &["FLAC"]),
+        "mp3" => ("MP3", &["MP3"]),
+        "ogg" | "oga" => ("Ogg Vorbis", &["Vorbis"]),
+        "m4a" | "mp4" => ("MP4 audio", &["AAC", "ALAC"]),
+        _ => return None,
+    })
 }
 
 /// "RF64" or "BW64" when the file is one of those 64-bit WAV forms (symphonia 0.5 has no reader).
