@@ -771,7 +771,14 @@ proptest! {
             }
             Ok((wav, decoded)) => {
                 prop_assert!((1..=8).contains(&wav.channels));
-                let bits = wav.encoding.bits_per_sample.expect("WAV is PCM");
+                let Some(bits) = wav.encoding.bits_per_sample else {
+                    // A damaged format tag can name a compressed WAV codec (ADPCM) that decodes:
+                    // a readable file, reported as the lossy codec it now is.
+                    prop_assert!(!damages.is_empty(), "an undamaged PCM file read as {:?}", wav.encoding);
+                    prop_assert_eq!(wav.encoding.codec, "ADPCM");
+                    prop_assert!(!wav.encoding.lossless);
+                    return Ok(());
+                };
                 // No more frames than the file has bytes for.
                 let frame_bytes = wav.channels as u64 * u64::from(bits.div_ceil(8));
                 prop_assert!(wav.frames_read * frame_bytes <= bytes.len() as u64);

@@ -86,6 +86,12 @@ impl Encoding {
             CODEC_TYPE_MP3 | CODEC_TYPE_MP2 | CODEC_TYPE_MP1 => "MP3",
             CODEC_TYPE_AAC => "AAC",
             CODEC_TYPE_VORBIS => "Vorbis",
+            CODEC_TYPE_ADPCM_MS
+            | CODEC_TYPE_ADPCM_IMA_WAV
+            | CODEC_TYPE_ADPCM_IMA_QT
+            | CODEC_TYPE_ADPCM_G722
+            | CODEC_TYPE_ADPCM_G726
+            | CODEC_TYPE_ADPCM_G726LE => "ADPCM",
             _ => "PCM",
         };
         let lossless = matches!(name, "PCM" | "float PCM" | "FLAC" | "ALAC");
@@ -220,6 +226,13 @@ impl AudioFile {
             return Err(unreadable(format!(
                 "its name says {kind}, but what it holds reads as {} (a damaged header?)",
                 encoding.codec
+            )));
+        }
+        if !starts_as(&head_bytes(path), encoding.codec) {
+            return Err(unreadable(format!(
+                "it does not begin as a {} file does (a damaged header?); {} was only found \
+                 further in",
+                encoding.codec, encoding.codec
             )));
         }
         let mut file = Self {
@@ -443,13 +456,40 @@ fn alac_bit_depth(cookie: &[u8]) -> Option<u32> {
     matches!(bits, 16 | 20 | 24 | 32).then_some(bits)
 }
 
+/// The first bytes of a file (fewer if it is shorter; none if it cannot be read).
+fn head_bytes(path: &Path) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(12);
+    if let Ok(file) = File::open(path) {
+        let _ = file.take(12).read_to_end(&mut head);
+    }
+    head
+}
+
+/// Whether a file that starts with `head` can hold `codec` as the format readers find it there:
+/// each format's signature at byte 0 (an ID3 tag may come first in MP3, AAC and FLAC files).
+fn starts_as(head: &[u8], codec: &str) -> bool {
+    let at = |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
+    let sync = |mask: u8| head.len() >= 2 && head[0] == 0xff && head[1] & mask == mask;
+    let mp4 = at(4, b"ftyp");
+    match codec {
+        "PCM" | "float PCM" | "ADPCM" => at(0, b"RIFF") || at(0, b"RIFX") || at(0, b"FORM"),
+        "FLAC" => at(0, b"fLaC") || at(0, b"ID3"),
+        "MP3" => at(0, b"ID3") || sync(0xe0),
+        "AAC" => mp4 || at(0, b"ID3") || sync(0xf0),
+        "ALAC" => mp4,
+        "Vorbis" => at(0, b"OggS"),
+        _ => true,
+    }
+}
+
 /// The format a file's extension names and the codecs such a file holds; `None` for a name that
 /// promises none.
 fn promised_codecs(path: &Path) -> Option<(&'static str, &'static [&'static str])> {
     let extension = path.extension()?.to_str()?.to_ascii_lowercase();
     Some(match extension.as_str() {
-        "wav" | "wave" | "bwf" => ("WAV", &["PCM", "float PCM"]),
-        "aif" | "aiff" | "aifc" => ("AIFF", &["PCM", "float PCM"]),
+        "wav" | "wave" | "bwf" => ("WAV", &["PCM", "float PCM", "ADPCM"]),
+        "aif" | "aiff" | "aifc" => ("AIFF", &["PCM", "float PCM", "ADPCM"]),
         "flac" => ("FLAC", &["FLAC"]),
         "mp3" => ("MP3", &["MP3"]),
         "ogg" | "oga" => ("Ogg Vorbis", &["Vorbis"]),
