@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
-use super::audio_file::{AudioFile, AudioFileError, Encoding};
+use super::audio_file::{AUDIO_EXTENSIONS, AudioFile, AudioFileError, Encoding};
 use crate::design::spl::design_spl;
 use crate::dsp::exposure::EarReadings;
 use crate::dsp::level::SILENCE_DB;
@@ -20,11 +20,6 @@ use crate::dsp::loudness::GatedBlocks;
 use crate::dsp::spl::SplStage;
 use crate::dsp::{Collector, Engine, EngineSettings, MeterFrame, OverEvent};
 use crate::model::Chain;
-
-/// File name extensions taken from a folder (compared without case).
-pub const AUDIO_EXTENSIONS: [&str; 12] = [
-    "wav", "wave", "bwf", "aif", "aiff", "aifc", "flac", "mp3", "ogg", "oga", "m4a", "mp4",
-];
 
 /// One over in a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -291,8 +286,6 @@ pub struct FileAnalysis {
     pub meters: MeterReport,
     /// With a chain: what it delivers.
     pub spl: Option<SplReport>,
-    /// Damaged packets a lossy decoder skipped.
-    pub skipped_packets: u64,
     /// What in the file may make the figures other than the programme's: damaged packets, samples
     /// that were not numbers (read as silence), a lossy file shorter than its header says.
     pub warnings: Vec<String>,
@@ -358,7 +351,6 @@ pub fn analyze_file(
             file.duration_read_s(),
         ),
         spl: spl.map(SplAnalyzer::finish),
-        skipped_packets: file.skipped_packets,
         blocks: engine.loudness_blocks().clone(),
     })
 }

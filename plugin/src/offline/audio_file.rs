@@ -24,6 +24,11 @@ pub const MAX_CHANNELS: usize = 8;
 /// The sample rates read, Hz.
 pub const MIN_RATE_HZ: u32 = 8_000;
 pub const MAX_RATE_HZ: u32 = 768_000;
+/// File name extensions taken from a folder (compared without case); each names the format
+/// [`promised_codecs`] says such a file holds.
+pub const AUDIO_EXTENSIONS: [&str; 12] = [
+    "wav", "wave", "bwf", "aif", "aiff", "aifc", "flac", "mp3", "ogg", "oga", "m4a", "mp4",
+];
 /// How far a lossy file's decoded length may fall short of its header's count before it counts
 /// as cut short: two of the longest packets (Vorbis's 2048 frames).
 pub const LOSSY_SLACK_FRAMES: u64 = 4_096;
@@ -156,7 +161,8 @@ impl AudioFile {
             path: path.to_owned(),
             reason,
         };
-        if let Some(kind) = wide_wav(&file) {
+        let head = head_bytes(&file);
+        if let Some(kind) = wide_wav(&head) {
             return Err(unsupported(format!(
                 "it is {kind} (a WAV for files over 4 GB), which Earstage does not read yet; \
                  export it as WAV or FLAC, or in parts"
@@ -228,7 +234,7 @@ impl AudioFile {
                 encoding.codec
             )));
         }
-        if !starts_as(&head_bytes(path), encoding.codec) {
+        if !starts_as(&head, encoding.codec) {
             return Err(unreadable(format!(
                 "it does not begin as a {} file does (a damaged header?); {} was only found \
                  further in",
@@ -456,13 +462,13 @@ fn alac_bit_depth(cookie: &[u8]) -> Option<u32> {
     matches!(bits, 16 | 20 | 24 | 32).then_some(bits)
 }
 
-/// The first bytes of a file (fewer if it is shorter; none if it cannot be read).
-fn head_bytes(path: &Path) -> Vec<u8> {
-    use std::io::Read as _;
+/// The first bytes of an open file (fewer if it is shorter, none if it cannot be read), with the
+/// file left at its start for the decoder.
+fn head_bytes(mut file: &File) -> Vec<u8> {
+    use std::io::{Read as _, Seek as _};
     let mut head = Vec::with_capacity(12);
-    if let Ok(file) = File::open(path) {
-        let _ = file.take(12).read_to_end(&mut head);
-    }
+    let _ = file.take(12).read_to_end(&mut head);
+    let _ = file.seek(std::io::SeekFrom::Start(0));
     head
 }
 
@@ -499,14 +505,10 @@ fn promised_codecs(path: &Path) -> Option<(&'static str, &'static [&'static str]
 }
 
 /// "RF64" or "BW64" when the file is one of those 64-bit WAV forms (symphonia 0.5 has no reader).
-fn wide_wav(mut file: &File) -> Option<&'static str> {
-    use std::io::{Read as _, Seek as _};
-    let mut magic = [0u8; 4];
-    let read = file.read_exact(&mut magic).is_ok();
-    file.seek(std::io::SeekFrom::Start(0)).ok()?;
-    match (read, &magic) {
-        (true, b"RF64") => Some("RF64"),
-        (true, b"BW64") => Some("BW64"),
+fn wide_wav(head: &[u8]) -> Option<&'static str> {
+    match head.get(..4)? {
+        b"RF64" => Some("RF64"),
+        b"BW64" => Some("BW64"),
         _ => None,
     }
 }
@@ -548,5 +550,36 @@ fn describe_error(error: &DecodeError) -> String {
         DecodeError::Unsupported(what) => format!("unsupported here ({what})"),
         DecodeError::LimitError(what) => format!("{what} exceeds a limit"),
         DecodeError::ResetRequired => "the stream changes its track layout".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The extensions a folder scan takes and the ones whose contents are checked are the same.
+    #[test]
+    fn every_audio_extension_promises_its_codecs() {
+        for extension in AUDIO_EXTENSIONS {
+            let name = format!("x.{}", extension.to_ascii_uppercase());
+            assert!(promised_codecs(Path::new(&name)).is_some(), "{name}");
+        }
+        assert!(promised_codecs(Path::new("x.txt")).is_none());
+    }
+
+    /// Each format's signature at the start; another format's is refused.
+    #[test]
+    fn signatures() {
+        assert!(starts_as(b"RIFF\0\0\0\0WAVE", "PCM"));
+        assert!(starts_as(b"FORM\0\0\0\0AIFC", "float PCM"));
+        assert!(starts_as(b"fLaC", "FLAC"));
+        assert!(starts_as(&[0xff, 0xfb, 0x90], "MP3"));
+        assert!(starts_as(&[0xff, 0xf1, 0x50], "AAC"));
+        assert!(starts_as(b"\0\0\0\x20ftypM4A ", "ALAC"));
+        assert!(starts_as(b"OggS", "Vorbis"));
+        assert!(!starts_as(b"PIFF\0\0\0\0WAVE", "AAC"));
+        assert!(!starts_as(b"PIFF\0\0\0\0WAVE", "PCM"));
+        assert_eq!(wide_wav(b"RF64\xff\xff\xff\xff"), Some("RF64"));
+        assert_eq!(wide_wav(b"RIF"), None);
     }
 }

@@ -352,23 +352,20 @@ fn print_csv(
     album: Option<&AlbumReport>,
     with_spl: bool,
 ) -> Result<()> {
-    let with_chain = |mut row: Vec<String>, spl: Option<&SplReport>| {
+    // A chain's columns go before the last one ("error"), in the header as in every row.
+    let with_chain = |mut row: Vec<String>, cells: Vec<String>| {
         if with_spl {
             let error = row.pop().unwrap_or_default();
-            row.extend(csv_spl_cells(spl));
+            row.extend(cells);
             row.push(error);
         }
         row
     };
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());
-    let header: Vec<String> = CSV_HEADER.iter().map(|h| h.to_string()).collect();
-    let spl_header: Vec<String> = CSV_SPL_HEADER.iter().map(|h| h.to_string()).collect();
-    let mut full_header = header;
-    if with_spl {
-        let error = full_header.pop().unwrap_or_default();
-        full_header.extend(spl_header);
-        full_header.push(error);
-    }
+    let full_header = with_chain(
+        CSV_HEADER.iter().map(|h| h.to_string()).collect(),
+        CSV_SPL_HEADER.iter().map(|h| h.to_string()).collect(),
+    );
     out.write_record(&full_header)?;
     for (path, result) in paths.iter().zip(results) {
         let path = path.display().to_string();
@@ -380,7 +377,7 @@ fn print_csv(
                     f.encoding.bits_per_sample,
                     &f.meters,
                 ),
-                f.spl.as_ref(),
+                csv_spl_cells(f.spl.as_ref()),
             ))?,
             Err(err) => {
                 let mut row = vec![String::new(); full_header.len()];
@@ -393,7 +390,7 @@ fn print_csv(
     if let Some(album) = album {
         out.write_record(with_chain(
             csv_row("album", "", None, &album.meters),
-            album.spl.as_ref(),
+            csv_spl_cells(album.spl.as_ref()),
         ))?;
     }
     out.flush()?;
