@@ -24,8 +24,8 @@ pub const MAX_CHANNELS: usize = 8;
 /// The sample rates read, Hz.
 pub const MIN_RATE_HZ: u32 = 8_000;
 pub const MAX_RATE_HZ: u32 = 768_000;
-/// File name extensions taken from a folder (compared without case); each names the format
-/// [`promised_codecs`] says such a file holds.
+/// File name extensions taken from a folder (compared without case); each names a format whose
+/// codecs a file of that name must hold (a unit test keeps the two lists together).
 pub const AUDIO_EXTENSIONS: [&str; 12] = [
     "wav", "wave", "bwf", "aif", "aiff", "aifc", "flac", "mp3", "ogg", "oga", "m4a", "mp4",
 ];
@@ -97,6 +97,9 @@ impl Encoding {
             | CODEC_TYPE_ADPCM_G722
             | CODEC_TYPE_ADPCM_G726
             | CODEC_TYPE_ADPCM_G726LE => "ADPCM",
+            // Eight-bit companded telephone codes: lossy, whatever width the header names.
+            CODEC_TYPE_PCM_ALAW => "A-law",
+            CODEC_TYPE_PCM_MULAW => "µ-law",
             _ => "PCM",
         };
         let lossless = matches!(name, "PCM" | "float PCM" | "FLAC" | "ALAC");
@@ -479,7 +482,9 @@ fn starts_as(head: &[u8], codec: &str) -> bool {
     let sync = |mask: u8| head.len() >= 2 && head[0] == 0xff && head[1] & mask == mask;
     let mp4 = at(4, b"ftyp");
     match codec {
-        "PCM" | "float PCM" | "ADPCM" => at(0, b"RIFF") || at(0, b"RIFX") || at(0, b"FORM"),
+        "PCM" | "float PCM" | "ADPCM" | "A-law" | "µ-law" => {
+            at(0, b"RIFF") || at(0, b"RIFX") || at(0, b"FORM")
+        }
         "FLAC" => at(0, b"fLaC") || at(0, b"ID3"),
         "MP3" => at(0, b"ID3") || sync(0xe0),
         "AAC" => mp4 || at(0, b"ID3") || sync(0xf0),
@@ -489,13 +494,16 @@ fn starts_as(head: &[u8], codec: &str) -> bool {
     }
 }
 
+/// What a WAV or AIFF file may hold.
+const WAV_CODECS: [&str; 5] = ["PCM", "float PCM", "ADPCM", "A-law", "µ-law"];
+
 /// The format a file's extension names and the codecs such a file holds; `None` for a name that
 /// promises none.
 fn promised_codecs(path: &Path) -> Option<(&'static str, &'static [&'static str])> {
     let extension = path.extension()?.to_str()?.to_ascii_lowercase();
     Some(match extension.as_str() {
-        "wav" | "wave" | "bwf" => ("WAV", &["PCM", "float PCM", "ADPCM"]),
-        "aif" | "aiff" | "aifc" => ("AIFF", &["PCM", "float PCM", "ADPCM"]),
+        "wav" | "wave" | "bwf" => ("WAV", &WAV_CODECS),
+        "aif" | "aiff" | "aifc" => ("AIFF", &WAV_CODECS),
         "flac" => ("FLAC", &["FLAC"]),
         "mp3" => ("MP3", &["MP3"]),
         "ogg" | "oga" => ("Ogg Vorbis", &["Vorbis"]),
@@ -565,6 +573,28 @@ mod tests {
             assert!(promised_codecs(Path::new(&name)).is_some(), "{name}");
         }
         assert!(promised_codecs(Path::new("x.txt")).is_none());
+    }
+
+    /// Compressed WAV codecs are named as the lossy codecs they are, with no PCM width, whatever
+    /// the header's bits field says (a damaged µ-law header once read as "16-bit PCM").
+    #[test]
+    fn compressed_wav_codecs_are_not_pcm() {
+        for (codec, name) in [
+            (codecs::CODEC_TYPE_PCM_MULAW, "µ-law"),
+            (codecs::CODEC_TYPE_PCM_ALAW, "A-law"),
+            (codecs::CODEC_TYPE_ADPCM_IMA_WAV, "ADPCM"),
+        ] {
+            let e = Encoding::of(codec, Some(16));
+            assert_eq!(
+                (e.codec, e.lossless, e.bits_per_sample),
+                (name, false, None)
+            );
+        }
+        let pcm = Encoding::of(codecs::CODEC_TYPE_PCM_S16LE, Some(16));
+        assert_eq!(
+            (pcm.codec, pcm.lossless, pcm.bits_per_sample),
+            ("PCM", true, Some(16))
+        );
     }
 
     /// Each format's signature at the start; another format's is refused.
