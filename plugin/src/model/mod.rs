@@ -16,6 +16,7 @@ pub mod curve;
 pub mod eardrum;
 pub mod iem;
 pub mod import;
+pub mod jig;
 pub mod min_phase;
 pub mod overrides;
 pub mod preset;

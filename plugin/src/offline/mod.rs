@@ -6,4 +6,7 @@ pub mod aifc;
 pub mod analysis;
 pub mod audio_file;
 pub mod engine;
+pub mod impedance;
+pub mod output;
 pub mod render;
+pub mod stimulus;

@@ -108,7 +108,16 @@ pub fn run(cmd: &ChainCommand) -> Result<()> {
         advise(&chain, target, &catalog)
     });
     if let Some(path) = &cmd.plot {
-        write_chain_plot(path, &chain, cmd.force)?;
+        let model = cmd.chain.catalog_model(&catalog);
+        let model = model
+            .as_ref()
+            .map(|iem| (format!("{} (catalog model)", iem.name), &iem.impedance));
+        write_chain_plot(
+            path,
+            &chain,
+            model.as_ref().map(|(label, z)| (label.as_str(), *z)),
+            cmd.force,
+        )?;
         eprintln!("earstage: drew the plot into {}", path.display());
     }
     if let Some(path) = &cmd.save_preset {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use earstage::model::Chain;
+use earstage::model::{Chain, Iem};
 use earstage::model::catalog::Catalog;
 use earstage::model::overrides::{ChainOverrides, OverrideError};
 
@@ -165,6 +165,13 @@ impl ChainArgs {
     /// True when no chain option was given at all.
     pub fn is_empty(&self) -> bool {
         self.overrides().is_empty()
+    }
+
+    /// The catalog entry whose impedance `--iem-impedance` replaced (`--iem` with a measured
+    /// curve), to show the measurement beside the model.
+    pub fn catalog_model(&self, catalog: &Catalog) -> Option<Iem> {
+        self.iem_impedance.as_ref()?;
+        catalog.iem(self.iem.as_deref()?).ok().cloned()
     }
 
     /// The chain the options ask for, validated.

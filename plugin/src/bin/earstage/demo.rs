@@ -123,7 +123,7 @@ fn write_plots(chain: &Chain, dir: &Path) -> Result<Vec<PathBuf>> {
         .into_iter()
         .map(|name| {
             let path = dir.join(name);
-            write_chain_plot(&path, chain, true)?;
+            write_chain_plot(&path, chain, None, true)?;
             Ok(path)
         })
         .collect()

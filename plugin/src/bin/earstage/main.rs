@@ -11,6 +11,8 @@ mod chain;
 mod chain_args;
 mod demo;
 mod demo_signal;
+mod impedance_plot;
+mod measure;
 mod plot;
 mod render;
 mod report;
@@ -66,6 +68,10 @@ enum Command {
     Render(Box<render::RenderCommand>),
     /// The playback-chain model: response, coloration, impedance, SPL, hiss, headroom, advisor.
     Chain(Box<chain::ChainCommand>),
+    /// Measure your own IEM: the stimulus for the impedance jig, and the impedance from a
+    /// recording of it (docs/measure.md).
+    #[command(subcommand)]
+    Measure(measure::MeasureCommand),
     /// List the built-in IEMs, sources and attenuators with where their figures come from.
     Catalog {
         /// Print the whole catalog (every field) as JSON.
@@ -125,6 +131,7 @@ fn main() -> ExitCode {
         }
         Command::Chain(cmd) => chain::run(&cmd),
         Command::Render(cmd) => render::run(&cmd),
+        Command::Measure(cmd) => measure::run(&cmd),
         Command::Catalog { json } => catalog::run(json),
         Command::Demo { json, bundles, out } => demo::run(json, bundles.as_deref(), &out),
     };

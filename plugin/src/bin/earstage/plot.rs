@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Once;
 
 use anyhow::{Result, anyhow, bail};
-use earstage::model::Chain;
+use earstage::model::{Chain, ImpedanceModel};
 use earstage::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
 use plotters::coord::Shift;
 use plotters::coord::combinators::BindKeyPoints;
@@ -18,11 +18,11 @@ use plotters::style::FontStyle;
 const PLOT_START_HZ: f64 = 10.0;
 const PLOT_STOP_HZ: f64 = 40_000.0;
 /// Labelled frequencies: the decades, and the band's edges.
-const KEY_HZ: [f64; 6] = [10.0, 20.0, 100.0, 1_000.0, 10_000.0, 20_000.0];
+pub const KEY_HZ: [f64; 6] = [10.0, 20.0, 100.0, 1_000.0, 10_000.0, 20_000.0];
 const SIZE: (u32, u32) = (1000, 560);
 /// The one font the plot uses (egui's default, already in the binary), registered under this
 /// family name.
-const FAMILY: &str = "sans-serif";
+pub const FAMILY: &str = "sans-serif";
 const COLOURS: [RGBColor; 4] = [
     RGBColor(214, 39, 40),
     RGBColor(31, 119, 180),
@@ -30,9 +30,11 @@ const COLOURS: [RGBColor; 4] = [
     RGBColor(148, 103, 189),
 ];
 const IMPEDANCE: RGBColor = RGBColor(120, 120, 120);
+/// The catalog's model of a measured IEM.
+const MODEL: RGBColor = RGBColor(255, 127, 14);
 const BAND: RGBColor = RGBColor(235, 242, 250);
-const GRID_BOLD: RGBColor = RGBColor(205, 205, 205);
-const GRID_LIGHT: RGBColor = RGBColor(232, 232, 232);
+pub const GRID_BOLD: RGBColor = RGBColor(205, 205, 205);
+pub const GRID_LIGHT: RGBColor = RGBColor(232, 232, 232);
 
 /// Plot files by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,25 +90,32 @@ fn chain_title(chain: &Chain) -> String {
 }
 
 /// The plot of a chain against the same IEM on an ideal (0 Ω) source, PNG or SVG by `path`'s
-/// extension; an existing file is replaced only with `force`.
-pub fn write_chain_plot(path: &Path, chain: &Chain, force: bool) -> Result<()> {
+/// extension; an existing file is replaced only with `force`. `model` is the catalog's model of
+/// a measured IEM, drawn beside the measurement.
+pub fn write_chain_plot(
+    path: &Path,
+    chain: &Chain,
+    model: Option<(&str, &ImpedanceModel)>,
+    force: bool,
+) -> Result<()> {
     let ideal = chain.reference();
     write_coloration_plot(
         path,
         &chain_title(chain),
         &[("this chain", chain), ("ideal 0 Ω source", &ideal)],
+        model,
         force,
     )
 }
 
-/// Write the plot of `chains` (label, chain) to `path`, PNG or SVG by its extension. Refused
-/// before anything is drawn: an existing file without `force`, a folder that does not exist.
-pub fn write_coloration_plot(
-    path: &Path,
-    title: &str,
-    chains: &[(&str, &Chain)],
-    force: bool,
-) -> Result<()> {
+/// A picture drawn the same way on any `plotters` backend (PNG or SVG).
+pub trait Figure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+/// Write `figure` to `path`, PNG or SVG by its extension. Refused before anything is drawn: an
+/// existing file without `force`, a folder that does not exist.
+pub fn write_figure(path: &Path, figure: &impl Figure, force: bool) -> Result<()> {
     let format = PlotFormat::of(path)?;
     if path.is_dir() {
         bail!("{} is a folder; name the plot file", path.display());
@@ -128,19 +137,53 @@ pub fn write_coloration_plot(
     match format {
         PlotFormat::Png => {
             let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-            draw(&root, title, chains).map_err(fail)?;
+            figure.draw(&root).map_err(fail)?;
             root.present().map_err(|e| fail(e.to_string()))
         }
         PlotFormat::Svg => {
             let root = SVGBackend::new(path, SIZE).into_drawing_area();
-            draw(&root, title, chains).map_err(fail)?;
+            figure.draw(&root).map_err(fail)?;
             root.present().map_err(|e| fail(e.to_string()))
         }
     }
 }
 
+/// The coloration of some chains, and the first chain's IEM impedance (with the catalog model
+/// it replaced, when there is one).
+struct Coloration<'a> {
+    title: &'a str,
+    chains: &'a [(&'a str, &'a Chain)],
+    model: Option<(&'a str, &'a ImpedanceModel)>,
+}
+
+impl Figure for Coloration<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        draw(root, self.title, self.chains, self.model)
+    }
+}
+
+/// Write the plot of `chains` (label, chain) to `path`, PNG or SVG by its extension; `model`
+/// (label, impedance) is drawn beside the first chain's IEM impedance.
+pub fn write_coloration_plot(
+    path: &Path,
+    title: &str,
+    chains: &[(&str, &Chain)],
+    model: Option<(&str, &ImpedanceModel)>,
+    force: bool,
+) -> Result<()> {
+    write_figure(
+        path,
+        &Coloration {
+            title,
+            chains,
+            model,
+        },
+        force,
+    )
+}
+
 /// "20", "100", "1k", "20k".
-fn hz_label(hz: &f64) -> String {
+pub fn hz_label(hz: &f64) -> String {
     if *hz >= 1000.0 {
         format!("{}k", hz / 1000.0)
     } else {
@@ -152,6 +195,7 @@ fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     chains: &[(&str, &Chain)],
+    model: Option<(&str, &ImpedanceModel)>,
 ) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let Some((_, first)) = chains.first() else {
@@ -184,7 +228,13 @@ fn draw<DB: DrawingBackend>(
                 .collect()
         })
         .collect();
-    let z_max = impedance.iter().fold(1.0f64, |m, v| m.max(*v)) * 1.15;
+    let model_impedance: Option<Vec<f64>> =
+        model.map(|(_, m)| grid.iter().map(|&f| m.impedance(f).norm()).collect());
+    let z_max = impedance
+        .iter()
+        .chain(model_impedance.iter().flatten())
+        .fold(1.0f64, |m, v| m.max(*v))
+        * 1.15;
 
     root.fill(&WHITE).map_err(err)?;
     let x_axis = || {
@@ -247,6 +297,18 @@ fn draw<DB: DrawingBackend>(
         .map_err(err)?
         .label(format!("|Z| of {}", first.iem.name))
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], IMPEDANCE.stroke_width(2)));
+    if let (Some((label, _)), Some(model_impedance)) = (model, &model_impedance) {
+        chart
+            .draw_secondary_series(DashedLineSeries::new(
+                grid.iter().copied().zip(model_impedance.iter().copied()),
+                2,
+                4,
+                MODEL.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(format!("|Z| of {label}"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], MODEL.stroke_width(2)));
+    }
     for (i, ((label, _), curve)) in chains.iter().zip(&curves).enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
         chart
