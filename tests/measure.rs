@@ -121,9 +121,9 @@ fn stimulus(dir: &Path, fs: u32) -> Vec<f64> {
         .collect()
 }
 
-/// Pink noise: a 1/√f spectrum of random phases, 8 s, about −20 dBFS RMS.
-fn pink(fs: f64, rng: &mut Rng) -> Vec<f64> {
-    let n = (8.0 * fs) as usize;
+/// Pink noise: a 1/√f spectrum of random phases, `seconds` long, −20 dBFS RMS.
+fn pink(fs: f64, seconds: f64, rng: &mut Rng) -> Vec<f64> {
+    let n = (seconds * fs) as usize;
     let mut planner = RealFftPlanner::<f64>::new();
     let inverse = planner.plan_fft_inverse(n);
     let mut s = inverse.make_input_vec();
@@ -170,7 +170,7 @@ fn measure(
     let mut rng = Rng::new(seed);
     let x = match excitation {
         Excitation::Sweep => stimulus(dir, fs),
-        Excitation::Pink => pink(f64::from(fs), &mut rng),
+        Excitation::Pink => pink(f64::from(fs), 8.0, &mut rng),
     };
     let rate = f64::from(fs);
     let recording = dir.join(format!("{name}.wav"));
@@ -276,6 +276,10 @@ fn a_multi_ba_with_crossover_from_the_sweep_at_48k() {
     let z = catalog_impedance("SE846");
     let (rows, report) = measure(&dir, "se846", &z, 48_000, Excitation::Sweep, 1);
     assert_accurate("SE846, sweep, 48 kHz", &rows, &report, &z);
+    // The DC resistance, from the lowest octave, is what an ohmmeter reads (Z at 0.01 Hz).
+    let dc = report["dc_resistance"]["ohms"].as_f64().unwrap();
+    let ohmmeter = z(0.01).re;
+    assert!((dc / ohmmeter - 1.0).abs() < 0.01, "{dc} vs {ohmmeter}");
     // The curve goes on above 20 kHz, to 0.45 fs.
     let top = rows.last().unwrap()[0];
     assert!(top > 20_000.0 && top <= 21_600.0, "{top}");
@@ -340,4 +344,171 @@ fn the_chain_follows_the_measurement() {
     }
     println!("chain response from the measurement: within {worst:.4} dB");
     assert!(worst < 0.05, "{worst} dB");
+
+    // Plots: the measurement over the catalog model, and the chain over the model's |Z|.
+    let recording = dir.join("se846.wav");
+    let plot = dir.join("measured.png");
+    let again = dir.join("again.zma");
+    let json = earstage_stdout([
+        "measure",
+        "impedance",
+        recording.to_str().unwrap(),
+        "--sense-ohms",
+        "100",
+        "--calibration",
+        dir.join("se846-cal.wav").to_str().unwrap(),
+        "-o",
+        again.to_str().unwrap(),
+        "--iem",
+        "SE846",
+        "--plot",
+        plot.to_str().unwrap(),
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    // The catalog model is the network measured: it is off by no more than the measurement.
+    let off = report["model"]["worst_magnitude_percent"].as_f64().unwrap();
+    assert!(off.abs() < MAGNITUDE_PERCENT, "{off}");
+    let chain_plot = dir.join("chain.png");
+    earstage_stdout([
+        "chain",
+        "--iem",
+        "SE846",
+        "--iem-impedance",
+        zma.to_str().unwrap(),
+        "--source",
+        "47",
+        "--plot",
+        chain_plot.to_str().unwrap(),
+    ]);
+    for png in [&plot, &chain_plot] {
+        let bytes = std::fs::read(png).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "{}", png.display());
+    }
+}
+
+/// Runs `earstage` expecting it to fail; returns what it printed on stderr.
+fn earstage_fails(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_earstage"))
+        .args(args)
+        .output()
+        .expect("runs the earstage binary");
+    assert!(!out.status.success(), "{args:?} succeeded");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// Each bad recording or option is refused with what and where, and no curve is written.
+#[test]
+fn bad_recordings_are_refused_by_name() {
+    let dir = TempDir::new("measure-refusals");
+    let fs = 48_000;
+    let mut rng = Rng::new(9);
+    let x = pink(f64::from(fs), 3.0, &mut rng);
+    let z = |_: f64| Complex64::new(16.0, 0.0);
+    let good = record(&x, f64::from(fs), Some(&z), 500, -100.0, &mut rng);
+    let write = |name: &str, rate: u32, channels: &[Vec<f32>]| {
+        let path = dir.join(name);
+        write_wav(&path, rate, WavFormat::Int24, channels);
+        path.to_str().unwrap().to_owned()
+    };
+    let recording = write("good.wav", fs, &good);
+    let out = dir.join("out.zma");
+    let out = out.to_str().unwrap();
+    let refused = |recording: &str, extra: &[&str]| -> String {
+        let mut args = vec!["measure", "impedance", recording, "-o", out];
+        args.extend_from_slice(extra);
+        if !extra.contains(&"--sense-ohms") {
+            args.extend(["--sense-ohms", "100"]);
+        }
+        let err = earstage_fails(&args);
+        assert!(!Path::new(out).exists(), "{args:?} left {out}");
+        err
+    };
+
+    let mono = write("mono.wav", fs, &good[..1]);
+    let err = refused(&mono, &[]);
+    assert!(err.contains("mono.wav") && err.contains("has 1 channel"), "{err}");
+
+    let swapped = write("swapped.wav", fs, &[good[1].clone(), good[0].clone()]);
+    let err = refused(&swapped, &[]);
+    assert!(err.contains("swapped.wav") && err.contains("swapped"), "{err}");
+
+    // Input 1 driven into full scale from 1.5 s on.
+    let mut hot = good.clone();
+    for s in &mut hot[0][(1.5 * f64::from(fs)) as usize..] {
+        *s = (*s * 20.0).clamp(-1.0, 1.0);
+    }
+    let clipped = write("clipped.wav", fs, &hot);
+    let err = refused(&clipped, &[]);
+    assert!(err.contains("clipped.wav") && err.contains("input 1 clips at 1.5"), "{err}");
+
+    let quiet: Vec<Vec<f32>> = good
+        .iter()
+        .map(|c| c.iter().map(|s| s * 1e-4).collect())
+        .collect();
+    let quiet = write("quiet.wav", fs, &quiet);
+    let err = refused(&quiet, &[]);
+    assert!(err.contains("quiet.wav") && err.contains("too little signal"), "{err}");
+
+    let err = refused(&recording, &["--sense-ohms", "5"]);
+    assert!(err.contains("--sense-ohms") && err.contains("10"), "{err}");
+
+    let same = record(&x, f64::from(fs), None, 500, -100.0, &mut rng);
+    let same = write("same.wav", fs, &same);
+    // Uncalibrated, the inputs' own 3 % mismatch is all there is: nothing reliable is left.
+    let err = refused(&same, &[]);
+    assert!(err.contains("same.wav") && err.contains("too little signal"), "{err}");
+    // Calibrated by itself: the IEM is not there.
+    let err = refused(&same, &["--calibration", &same]);
+    assert!(err.contains("same.wav") && err.contains("input 2 equals input 1"), "{err}");
+
+    let other_rate = write("cal-44k.wav", 44_100, &good);
+    let err = refused(&recording, &["--calibration", &other_rate]);
+    assert!(
+        err.contains("cal-44k.wav") && err.contains("44100 Hz") && err.contains("48000 Hz"),
+        "{err}"
+    );
+    let three = write("cal-3ch.wav", fs, &[good[0].clone(), good[1].clone(), good[1].clone()]);
+    let err = refused(&recording, &["--calibration", &three]);
+    assert!(err.contains("cal-3ch.wav") && err.contains("has 3 channel"), "{err}");
+
+    // A curve that exists is kept unless --force.
+    std::fs::write(out, "mine").unwrap();
+    let err = earstage_fails(&[
+        "measure", "impedance", &recording, "--sense-ohms", "100", "-o", out,
+    ]);
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read_to_string(out).unwrap(), "mine");
+    let text = earstage_stdout([
+        "measure", "impedance", &recording, "--sense-ohms", "100", "-o", out, "--force",
+    ]);
+    assert!(text.contains("|Z| minimum") && text.contains("not calibrated"), "{text}");
+    assert_eq!(read_zma(Path::new(out)).len(), rows_expected(fs));
+}
+
+/// About 1/48 octave: the whole number of steps nearest it from 20 Hz to exactly 20 kHz
+/// (478), then on at the same step to 0.45 fs.
+fn rows_expected(fs: u32) -> usize {
+    let steps = (48.0 * 1000f64.log2()).round();
+    let step = 1000f64.log2() / steps;
+    steps as usize + 1 + ((0.45 * f64::from(fs) / 20_000.0).log2() / step).floor() as usize
+}
+
+/// The stimulus: options out of range are refused, and an existing file is kept.
+#[test]
+fn the_stimulus_refuses_what_it_cannot_write() {
+    let dir = TempDir::new("measure-stimulus");
+    let path = dir.join("sweep.wav");
+    let p = path.to_str().unwrap();
+    for (option, value) in [("--rate", "22050"), ("--seconds", "0.5"), ("--level-dbfs", "3")] {
+        let err = earstage_fails(&["measure", "stimulus", p, option, value]);
+        assert!(err.contains(option), "{err}");
+        assert!(!path.exists());
+    }
+    let err = earstage_fails(&["measure", "stimulus", dir.join("s.mp3").to_str().unwrap()]);
+    assert!(err.contains(".wav"), "{err}");
+    let text = earstage_stdout(["measure", "stimulus", p, "--rate", "96000", "--seconds", "2"]);
+    assert!(text.contains("96000 Hz") && text.contains("10 Hz–40.0 kHz"), "{text}");
+    let err = earstage_fails(&["measure", "stimulus", p]);
+    assert!(err.contains("--force"), "{err}");
 }

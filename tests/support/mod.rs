@@ -14,7 +14,8 @@ use earstage::dsp::overs::OverEvent;
 pub mod host;
 
 /// A folder of one test's own under the system's temporary folder, made empty and removed with
-/// everything in it when dropped (a failing test's files stay behind only if it aborts).
+/// everything in it when dropped (a failing test's files stay behind only if it aborts, or when
+/// `EARSTAGE_KEEP_TEST_FILES` is set, to look at them).
 pub struct TempDir(PathBuf);
 
 impl TempDir {
@@ -44,6 +45,10 @@ impl AsRef<Path> for TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        if std::env::var_os("EARSTAGE_KEEP_TEST_FILES").is_some() {
+            eprintln!("kept {}", self.0.display());
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }

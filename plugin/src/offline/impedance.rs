@@ -49,10 +49,13 @@ const CLIP_RUN: u32 = 3;
 const MIN_PEAK_DBFS: f64 = -60.0;
 /// Inputs swapped: input 2 louder than input 1 (|H| above this) at the median point.
 const SWAPPED_RATIO: f64 = 1.02;
-/// The IEM unplugged, or both inputs on one node: |1 − H| below this at the median point.
-const SAME_NODE_DIFFERENCE: f64 = 2e-3;
+/// The IEM unplugged, or both inputs on one node: |1 − H| below this at the median point (an
+/// IEM above 50 times the sense resistor, which the jig's guide rules out).
+const SAME_NODE_DIFFERENCE: f64 = 0.02;
 /// Input 2 carries nothing: |H| below this at the median point (a short across the IEM).
 const SILENT_RATIO: f64 = 1e-4;
+/// The DC resistance is fitted over this span above the lowest reliable point (two octaves).
+const DC_FIT_SPAN: f64 = 4.0;
 /// Too little signal: fewer than this fraction of the 20 Hz–20 kHz points reliable.
 const MIN_RELIABLE_FRACTION: f64 = 0.5;
 
@@ -372,25 +375,34 @@ pub struct UnreliableBand {
 
 impl std::fmt::Display for UnreliableBand {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}–{} Hz ", hz_text(self.start_hz), hz_text(self.stop_hz))?;
+        if self.stop_hz > self.start_hz {
+            write!(f, "{}–{} ", hz_text(self.start_hz), hz_text(self.stop_hz))?;
+        } else {
+            write!(f, "{} ", hz_text(self.start_hz))?;
+        }
         match self.worst_error_percent {
-            Some(e) => write!(f, "(up to ±{e:.2} %)"),
+            Some(e) if e < 10.0 => write!(f, "(up to ±{e:.2} %)"),
+            Some(e) => write!(f, "(up to ±{e:.0} %)"),
             None => write!(f, "(no signal)"),
         }
     }
 }
 
+/// "20 Hz", "31.5 Hz", "1.32 kHz", "20 kHz".
 fn hz_text(hz: f64) -> String {
+    let trim = |text: String| {
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            text
+        }
+    };
     if hz >= 1000.0 {
-        format!("{:.3}k", hz / 1000.0)
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_owned()
+        format!("{} kHz", trim(format!("{:.2}", hz / 1000.0)))
+    } else if hz >= 100.0 {
+        format!("{hz:.0} Hz")
     } else {
-        format!("{hz:.1}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_owned()
+        format!("{} Hz", trim(format!("{hz:.1}")))
     }
 }
 
@@ -412,8 +424,8 @@ pub struct ImpedanceMeasurement {
     /// |Z| smallest and largest over the reliable points of 20 Hz–20 kHz.
     pub minimum: AtFrequency,
     pub maximum: AtFrequency,
-    /// The DC resistance, estimated as Re Z at the lowest reliable point (exact for a driver
-    /// with no resonance below it, which is every balanced armature).
+    /// The DC resistance, extrapolated to 0 Hz from Re Z over the two octaves above the lowest
+    /// reliable point `hz`; a dynamic driver resonating below `hz` is not seen.
     pub dc_resistance: AtFrequency,
     /// Share of the 20 Hz–20 kHz points that are reliable, per cent.
     pub reliable_percent: f64,
@@ -547,10 +559,7 @@ pub fn measure_impedance(
         .iter()
         .max_by(|a, b| a.ohms.total_cmp(&b.ohms))
         .map(|p| at(p));
-    let lowest = reliable.first().map(|p| AtFrequency {
-        hz: p.hz,
-        ohms: p.ohms * p.degrees.to_radians().cos(),
-    });
+    let lowest = dc_resistance(&reliable);
     let (Some(minimum), Some(maximum), Some(dc_resistance)) = (minimum, maximum, lowest) else {
         unreachable!("at least half the band is reliable");
     };
@@ -566,6 +575,59 @@ pub fn measure_impedance(
         reliable_percent,
         unreliable_bands,
         points,
+    })
+}
+
+/// Re Z extrapolated to 0 Hz: a least-squares fit of `R + a·√f + b·f²` to the reliable points
+/// of the lowest two octaves (a balanced armature's eddy currents add the √f term, inductance and
+/// a resonance above the f² term); Re Z itself where there are too few points.
+fn dc_resistance(reliable: &[&MeasuredPoint]) -> Option<AtFrequency> {
+    let re = |p: &MeasuredPoint| p.ohms * p.degrees.to_radians().cos();
+    let low = reliable.first()?;
+    let fit: Vec<&&MeasuredPoint> = reliable
+        .iter()
+        .take_while(|p| p.hz <= DC_FIT_SPAN * low.hz)
+        .collect();
+    let fallback = AtFrequency {
+        hz: low.hz,
+        ohms: re(low),
+    };
+    if fit.len() < 8 {
+        return Some(fallback);
+    }
+    // Normal equations of the three basis functions, scaled to the lowest frequency.
+    let basis = |hz: f64| {
+        let x = hz / low.hz;
+        [1.0, x.sqrt(), x * x]
+    };
+    let mut m = [[0.0f64; 3]; 3];
+    let mut v = [0.0f64; 3];
+    for p in &fit {
+        let b = basis(p.hz);
+        for i in 0..3 {
+            for j in 0..3 {
+                m[i][j] += b[i] * b[j];
+            }
+            v[i] += b[i] * re(p);
+        }
+    }
+    let det = |m: &[[f64; 3]; 3]| {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    };
+    let d = det(&m);
+    if d.abs() < 1e-12 {
+        return Some(fallback);
+    }
+    // Cramer's rule for the constant term.
+    let mut m0 = m;
+    for i in 0..3 {
+        m0[i][0] = v[i];
+    }
+    Some(AtFrequency {
+        hz: low.hz,
+        ohms: det(&m0) / d,
     })
 }
 
@@ -696,6 +758,10 @@ mod tests {
         assert_eq!((bands[0].start_hz, bands[0].stop_hz), (20.0, 21.0));
         assert_eq!(bands[0].worst_error_percent, Some(3.0));
         assert_eq!(bands[1].worst_error_percent, None);
-        assert_eq!(bands[1].to_string(), "23–23 Hz (no signal)");
+        assert_eq!(bands[1].to_string(), "23 Hz (no signal)");
+        assert_eq!(bands[0].to_string(), "20–21 Hz (up to ±3.00 %)");
+        assert_eq!(hz_text(1322.4), "1.32 kHz");
+        assert_eq!(hz_text(20_000.0), "20 kHz");
+        assert_eq!(hz_text(31.5), "31.5 Hz");
     }
 }

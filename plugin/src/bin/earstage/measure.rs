@@ -266,12 +266,12 @@ fn measurement_text(
     );
     let _ = writeln!(
         out,
-        "  DC resistance         ≈ {:.2} Ω (Re Z at {:.0} Hz)",
+        "  DC resistance         ≈ {:.2} Ω (Re Z extrapolated from {:.0} Hz up)",
         m.dc_resistance.ohms, m.dc_resistance.hz
     );
     let _ = writeln!(
         out,
-        "  within ±{RELIABLE_PERCENT} %           {:.0} % of 20 Hz–20 kHz",
+        "  within ±{RELIABLE_PERCENT} %         {:.0} % of 20 Hz–20 kHz",
         m.reliable_percent
     );
     for band in &m.unreliable_bands {
@@ -289,9 +289,17 @@ fn measurement_text(
             c.worst_phase_hz
         );
     }
+    if m.calibration.is_none() {
+        let _ = writeln!(
+            out,
+            "  not calibrated        the inputs' own gain and phase mismatch is in the result; \
+             record both inputs on one node and give it with --calibration"
+        );
+    }
     let _ = writeln!(
         out,
-        "Use it: earstage chain --iem-impedance {} --iem-sensitivity \"…\" (or with --iem NAME)",
+        "Use it: earstage chain --iem NAME --iem-impedance {} (an IEM not in the catalog: \
+         --iem-sensitivity \"112 dB/mW\" instead of --iem)",
         output.display()
     );
     out
