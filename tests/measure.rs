@@ -110,6 +110,7 @@ fn stimulus(dir: &Path, fs: u32) -> Vec<f64> {
         &fs.to_string(),
         "--seconds",
         "8",
+        "--force",
     ]);
     assert!(text.contains("exponential sine sweep"), "{text}");
     let mut reader = hound::WavReader::open(&path).unwrap();
@@ -166,6 +167,7 @@ fn measure(
     fs: u32,
     excitation: Excitation,
     seed: u64,
+    extra: &[&str],
 ) -> (Vec<[f64; 3]>, serde_json::Value) {
     let mut rng = Rng::new(seed);
     let x = match excitation {
@@ -189,7 +191,7 @@ fn measure(
         &record(&x, rate, None, latency / 2, -100.0, &mut rng),
     );
     let zma = dir.join(format!("{name}.zma"));
-    let json = earstage_stdout([
+    let mut args = vec![
         "measure",
         "impedance",
         recording.to_str().unwrap(),
@@ -200,7 +202,10 @@ fn measure(
         "-o",
         zma.to_str().unwrap(),
         "--json",
-    ]);
+        "--force",
+    ];
+    args.extend_from_slice(extra);
+    let json = earstage_stdout(args);
     (read_zma(&zma), serde_json::from_str(&json).unwrap())
 }
 
@@ -274,7 +279,7 @@ fn catalog_impedance(name: &str) -> impl Fn(f64) -> Complex64 {
 fn a_multi_ba_with_crossover_from_the_sweep_at_48k() {
     let dir = TempDir::new("measure-se846");
     let z = catalog_impedance("SE846");
-    let (rows, report) = measure(&dir, "se846", &z, 48_000, Excitation::Sweep, 1);
+    let (rows, report) = measure(&dir, "se846", &z, 48_000, Excitation::Sweep, 1, &[]);
     assert_accurate("SE846, sweep, 48 kHz", &rows, &report, &z);
     // The DC resistance, from the lowest octave, is what an ohmmeter reads (Z at 0.01 Hz).
     let dc = report["dc_resistance"]["ohms"].as_f64().unwrap();
@@ -289,7 +294,7 @@ fn a_multi_ba_with_crossover_from_the_sweep_at_48k() {
 fn a_hybrid_from_pink_noise_at_96k() {
     let dir = TempDir::new("measure-hybrid-96");
     let z = catalog_impedance("Blessing 2");
-    let (rows, report) = measure(&dir, "blessing", &z, 96_000, Excitation::Pink, 2);
+    let (rows, report) = measure(&dir, "blessing", &z, 96_000, Excitation::Pink, 2, &[]);
     assert_accurate("Blessing 2, pink noise, 96 kHz", &rows, &report, &z);
 }
 
@@ -297,7 +302,7 @@ fn a_hybrid_from_pink_noise_at_96k() {
 fn a_hybrid_from_the_sweep_at_44k1() {
     let dir = TempDir::new("measure-hybrid-44");
     let z = catalog_impedance("ZS10");
-    let (rows, report) = measure(&dir, "zs10", &z, 44_100, Excitation::Sweep, 3);
+    let (rows, report) = measure(&dir, "zs10", &z, 44_100, Excitation::Sweep, 3, &[]);
     assert_accurate("ZS10 Pro, sweep, 44.1 kHz", &rows, &report, &z);
 }
 
@@ -306,10 +311,84 @@ fn a_hybrid_from_the_sweep_at_44k1() {
 fn a_resistor_from_pink_noise_at_44k1() {
     let dir = TempDir::new("measure-resistor");
     let z = |_: f64| Complex64::new(33.0, 0.0);
-    let (rows, report) = measure(&dir, "resistor", &z, 44_100, Excitation::Pink, 4);
+    let (rows, report) = measure(&dir, "resistor", &z, 44_100, Excitation::Pink, 4, &[]);
     assert_accurate("33 Ω resistor, pink noise, 44.1 kHz", &rows, &report, &z);
     let dc = report["dc_resistance"]["ohms"].as_f64().unwrap();
     assert!((dc / 33.0 - 1.0).abs() < 0.005, "{dc}");
+}
+
+/// Input 2's own input impedance loads the IEM (10 kΩ here: 0.45 % off a 45 Ω single BA);
+/// `--input-ohms` allows for it.
+#[test]
+fn the_input_load_is_allowed_for() {
+    let dir = TempDir::new("measure-input-load");
+    let z = catalog_impedance("ER4SR");
+    let r_in = 10_000.0;
+    let loaded = |hz: f64| z(hz) * r_in / (z(hz) + r_in);
+    let (rows, _) = measure(&dir, "er4", &loaded, 48_000, Excitation::Sweep, 6, &[]);
+    let at_1k = rows.iter().find(|r| r[0] >= 1000.0).unwrap();
+    let off = 100.0 * (at_1k[1] / z(at_1k[0]).norm() - 1.0);
+    assert!(off < -0.3, "the load shows: {off} %");
+    let (rows, report) = measure(
+        &dir,
+        "er4",
+        &loaded,
+        48_000,
+        Excitation::Sweep,
+        6,
+        &["--input-ohms", "10000"],
+    );
+    assert_accurate("ER4SR on a 10 kΩ input, allowed for", &rows, &report, &z);
+}
+
+/// A unit whose parts are off the catalog's model by ordinary tolerances (the mid branch's
+/// crossover capacitor −10 %, the tweeter's series resistor +20 %, the coils +3 %): the
+/// measurement follows the unit, and the report says how far the model is from it, as the true
+/// difference is. (This test also draws docs/images/measured-impedance.png: run it with
+/// `EARSTAGE_KEEP_TEST_FILES=1` and copy `unit.png`.)
+#[test]
+fn a_unit_off_the_model_is_seen() {
+    use earstage::model::ImpedanceModel;
+    use earstage::model::circuit::Driver;
+    let dir = TempDir::new("measure-unit");
+    let model = Catalog::builtin().iem("SE846").unwrap().clone();
+    let ImpedanceModel::Circuit(mut circuit) = model.impedance.clone() else {
+        panic!("the SE846 is a circuit");
+    };
+    for branch in &mut circuit.branches {
+        match branch.role.as_str() {
+            "mid" => branch.series_uf = branch.series_uf.map(|uf| uf * 0.9),
+            "tweeter" => branch.series_ohms *= 1.2,
+            _ => {}
+        }
+        if let Driver::BalancedArmature { re_ohms, .. } = &mut branch.driver {
+            *re_ohms *= 1.03;
+        }
+    }
+    let unit = move |hz: f64| circuit.impedance(hz);
+    let (rows, report) = measure(
+        &dir,
+        "unit",
+        &unit,
+        48_000,
+        Excitation::Sweep,
+        7,
+        &["--iem", "SE846", "--plot", dir.join("unit.png").to_str().unwrap()],
+    );
+    assert_accurate("SE846 unit off the model", &rows, &report, &unit);
+    let (mut worst, mut worst_hz) = (0.0f64, 0.0);
+    for &[hz, ..] in rows.iter().filter(|r| (20.0..=20_000.0).contains(&r[0])) {
+        let off = 100.0 * (model.impedance(hz).norm() / unit(hz).norm() - 1.0);
+        if off.abs() > worst.abs() {
+            (worst, worst_hz) = (off, hz);
+        }
+    }
+    let reported = report["model"]["worst_magnitude_percent"].as_f64().unwrap();
+    println!("model off the unit by {reported:.2} % (true {worst:.2} % at {worst_hz:.0} Hz)");
+    assert!(worst.abs() > 3.0, "the unit differs visibly: {worst} %");
+    assert!((reported - worst).abs() < MAGNITUDE_PERCENT, "{reported} vs {worst}");
+    let png = std::fs::read(dir.join("unit.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
 }
 
 /// The measured curve, given to `earstage chain` as the IEM's impedance, reproduces the true
@@ -319,7 +398,7 @@ fn a_resistor_from_pink_noise_at_44k1() {
 fn the_chain_follows_the_measurement() {
     let dir = TempDir::new("measure-chain");
     let z = catalog_impedance("SE846");
-    let (_, _) = measure(&dir, "se846", &z, 48_000, Excitation::Sweep, 5);
+    let (_, _) = measure(&dir, "se846", &z, 48_000, Excitation::Sweep, 5, &[]);
     let zma = dir.join("se846.zma");
     let table = |extra: &[&str]| -> Vec<[f64; 2]> {
         let mut args = vec!["chain", "--iem", "SE846", "--source", "47", "--csv"];

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::audio_file::{AudioFile, AudioFileError};
 use crate::model::curve::ImpedanceCurve;
-use crate::model::jig::{SENSE_OHMS, error_gain, impedance_from_ratio};
+use crate::model::jig::{INPUT_OHMS, SENSE_OHMS, error_gain, impedance_from_ratio, unload};
 use crate::model::units::ValueError;
 
 /// The band every figure is judged over, Hz; the curve goes on above it to the recording's band.
@@ -421,6 +421,7 @@ pub struct ImpedanceMeasurement {
     pub sample_rate_hz: u32,
     pub seconds: f64,
     pub sense_ohms: f64,
+    pub input_ohms: Option<f64>,
     /// |Z| smallest and largest over the reliable points of 20 Hz–20 kHz.
     pub minimum: AtFrequency,
     pub maximum: AtFrequency,
@@ -471,14 +472,28 @@ fn median(mut values: Vec<f64>) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// Measures the impedance in `recording` with a sense resistor of `sense_ohms`, dividing out the
-/// inputs' mismatch measured in `calibration`.
+/// How a recording of the jig is to be read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Jig<'a> {
+    /// The sense resistor, Ω.
+    pub sense_ohms: f64,
+    /// Input 2's input impedance, Ω, allowed for when given (`None`: high enough to ignore).
+    pub input_ohms: Option<f64>,
+    /// A recording with both inputs on one node: the inputs' own mismatch, divided out.
+    pub calibration: Option<&'a Path>,
+}
+
+/// Measures the impedance in `recording` taken on `jig`.
 pub fn measure_impedance(
     recording: &Path,
-    sense_ohms: f64,
-    calibration: Option<&Path>,
+    jig: &Jig,
 ) -> Result<ImpedanceMeasurement, MeasureError> {
-    let sense_ohms = SENSE_OHMS.check("--sense-ohms", sense_ohms)?;
+    let sense_ohms = SENSE_OHMS.check("--sense-ohms", jig.sense_ohms)?;
+    let input_ohms = jig
+        .input_ohms
+        .map(|ohms| INPUT_OHMS.check("--input-ohms", ohms))
+        .transpose()?;
+    let calibration = jig.calibration;
     let rec = read_recording(recording)?;
     let cal = calibration.map(read_recording).transpose()?;
     if let Some(cal) = &cal {
@@ -529,7 +544,7 @@ pub fn measure_impedance(
     let points: Vec<MeasuredPoint> = frequencies
         .iter()
         .zip(&ratios)
-        .map(|(&hz, r)| point(hz, sense_ohms, r))
+        .map(|(&hz, r)| point(hz, sense_ohms, input_ohms, r))
         .collect();
     let in_band = |p: &&MeasuredPoint| (BAND_START_HZ..=BAND_STOP_HZ).contains(&p.hz);
     let band_points = points.iter().filter(in_band).count();
@@ -569,6 +584,7 @@ pub fn measure_impedance(
         sample_rate_hz: rec.sample_rate,
         seconds: rec.frames as f64 / f64::from(rec.sample_rate),
         sense_ohms,
+        input_ohms,
         minimum,
         maximum,
         dc_resistance,
@@ -632,8 +648,9 @@ fn dc_resistance(reliable: &[&MeasuredPoint]) -> Option<AtFrequency> {
 }
 
 /// One point of the curve from the ratio there.
-fn point(hz: f64, sense_ohms: f64, r: &RatioPoint) -> MeasuredPoint {
-    let z = impedance_from_ratio(sense_ohms, r.ratio);
+fn point(hz: f64, sense_ohms: f64, input_ohms: Option<f64>, r: &RatioPoint) -> MeasuredPoint {
+    let measured = impedance_from_ratio(sense_ohms, r.ratio);
+    let z = input_ohms.map_or(measured, |ohms| unload(measured, ohms));
     let error = r.relative_error * error_gain(r.ratio) * COVERAGE * 100.0;
     let error_percent = error.is_finite().then_some(error);
     let degrees = z.arg().to_degrees();

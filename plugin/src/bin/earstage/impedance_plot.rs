@@ -16,6 +16,7 @@ use crate::plot::{FAMILY, Figure, GRID_BOLD, GRID_LIGHT, KEY_HZ, hz_label, write
 const MAGNITUDE: RGBColor = RGBColor(214, 39, 40);
 const PHASE: RGBColor = RGBColor(31, 119, 180);
 const MODEL: RGBColor = RGBColor(120, 120, 120);
+const MODEL_PHASE: RGBColor = RGBColor(140, 170, 200);
 const UNRELIABLE: RGBColor = RGBColor(250, 228, 228);
 
 struct Measured<'a> {
@@ -58,14 +59,21 @@ impl Figure for Measured<'_> {
             return Err("no points to plot".into());
         };
         let (start, stop) = (first.hz, last.hz);
-        let model: Option<Vec<(f64, f64)>> = self
-            .model
-            .map(|(_, m)| points.iter().map(|p| (p.hz, m.impedance(p.hz).norm())).collect());
+        // The model's (Hz, |Z|, degrees) at the measured frequencies.
+        let model: Option<Vec<(f64, f64, f64)>> = self.model.map(|(_, m)| {
+            points
+                .iter()
+                .map(|p| {
+                    let z = m.impedance(p.hz);
+                    (p.hz, z.norm(), z.arg().to_degrees())
+                })
+                .collect()
+        });
         let reliable_max = points
             .iter()
             .filter(|p| p.reliable)
             .map(|p| p.ohms)
-            .chain(model.iter().flatten().map(|(_, ohms)| *ohms))
+            .chain(model.iter().flatten().map(|(_, ohms, _)| *ohms))
             .fold(1.0f64, f64::max);
         let z_max = reliable_max * 1.15;
         root.fill(&WHITE).map_err(err)?;
@@ -116,14 +124,22 @@ impl Figure for Measured<'_> {
         if let (Some((label, _)), Some(model)) = (self.model, &model) {
             chart
                 .draw_series(DashedLineSeries::new(
-                    model.iter().copied(),
+                    model.iter().map(|&(hz, ohms, _)| (hz, ohms)),
                     6,
                     4,
                     MODEL.stroke_width(2),
                 ))
                 .map_err(err)?
-                .label(format!("|Z| of {label}"))
+                .label(format!("|Z| and phase of {label}"))
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], MODEL.stroke_width(2)));
+            chart
+                .draw_secondary_series(DashedLineSeries::new(
+                    model.iter().map(|&(hz, _, deg)| (hz, deg)),
+                    6,
+                    4,
+                    MODEL_PHASE.stroke_width(2),
+                ))
+                .map_err(err)?;
         }
         chart
             .draw_series(LineSeries::new(

@@ -10,7 +10,7 @@ use earstage::model::Iem;
 use earstage::model::catalog::Catalog;
 use earstage::model::import::zma_text;
 use earstage::offline::impedance::{
-    BAND_START_HZ, BAND_STOP_HZ, ImpedanceMeasurement, RELIABLE_PERCENT, measure_impedance,
+    BAND_START_HZ, BAND_STOP_HZ, ImpedanceMeasurement, Jig, RELIABLE_PERCENT, measure_impedance,
 };
 use earstage::offline::output::{check_new_file, write_atomically};
 use earstage::offline::stimulus::{
@@ -56,6 +56,10 @@ pub struct ImpedanceArgs {
     /// The sense resistor, Ω (10 to 1000; measure it with a meter for the best result).
     #[arg(long, value_name = "OHMS", allow_hyphen_values = true)]
     pub sense_ohms: f64,
+    /// Input 2's input impedance, Ω (1 k to 10 M; the interface's manual gives it), to allow
+    /// for its load on the IEM: it lowers |Z| by about Z/R_in.
+    #[arg(long, value_name = "OHMS", allow_hyphen_values = true)]
+    pub input_ohms: Option<f64>,
     /// A recording with both inputs on the same node, same rate and channels: divides out the
     /// inputs' own gain and phase mismatch.
     #[arg(long, value_name = "FILE")]
@@ -184,8 +188,11 @@ fn impedance(args: &ImpedanceArgs) -> Result<()> {
         .context("--iem")?;
     let measurement = measure_impedance(
         &args.recording,
-        args.sense_ohms,
-        args.calibration.as_deref(),
+        &Jig {
+            sense_ohms: args.sense_ohms,
+            input_ohms: args.input_ohms,
+            calibration: args.calibration.as_deref(),
+        },
     )?;
     let text = format!("{}{}", zma_header(&measurement), zma_text(&measurement.curve()));
     write_atomically(&args.output, |partial| {
@@ -224,6 +231,9 @@ fn zma_header(m: &ImpedanceMeasurement) -> String {
     );
     if let Some(cal) = &m.calibration {
         let _ = write!(out, ", calibrated with {}", cal.display());
+    }
+    if let Some(ohms) = m.input_ohms {
+        let _ = write!(out, ", input 2's {ohms} Ω load allowed for");
     }
     out.push('\n');
     for band in &m.unreliable_bands {
