@@ -201,6 +201,22 @@ fn catalog_lists_every_entry_with_provenance() {
             && text.contains("spec sheet")
             && text.contains("modeled")
     );
+    // Every IEM says its curve is modeled and how to measure one.
+    let iems = c["iem"].as_array().unwrap().len();
+    assert_eq!(
+        text.matches("(modeled, not measured); measure your own with `earstage measure`")
+            .count(),
+        iems,
+        "{text}"
+    );
+    // Each names the version its figures are for, or that its source does not.
+    for iem in c["iem"].as_array().unwrap() {
+        let provenance = iem["provenance"].as_str().unwrap();
+        assert!(
+            provenance.contains("Figures for") || provenance.contains("revision is not named"),
+            "{provenance}"
+        );
+    }
 }
 
 #[test]

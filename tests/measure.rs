@@ -373,7 +373,12 @@ fn a_unit_off_the_model_is_seen() {
         48_000,
         Excitation::Sweep,
         7,
-        &["--iem", "SE846", "--plot", dir.join("unit.png").to_str().unwrap()],
+        &[
+            "--iem",
+            "SE846",
+            "--plot",
+            dir.join("unit.png").to_str().unwrap(),
+        ],
     );
     assert_accurate("SE846 unit off the model", &rows, &report, &unit);
     let (mut worst, mut worst_hz) = (0.0f64, 0.0);
@@ -386,7 +391,10 @@ fn a_unit_off_the_model_is_seen() {
     let reported = report["model"]["worst_magnitude_percent"].as_f64().unwrap();
     println!("model off the unit by {reported:.2} % (true {worst:.2} % at {worst_hz:.0} Hz)");
     assert!(worst.abs() > 3.0, "the unit differs visibly: {worst} %");
-    assert!((reported - worst).abs() < MAGNITUDE_PERCENT, "{reported} vs {worst}");
+    assert!(
+        (reported - worst).abs() < MAGNITUDE_PERCENT,
+        "{reported} vs {worst}"
+    );
     let png = std::fs::read(dir.join("unit.png")).unwrap();
     assert!(png.starts_with(b"\x89PNG"));
 }
@@ -506,11 +514,17 @@ fn bad_recordings_are_refused_by_name() {
 
     let mono = write("mono.wav", fs, &good[..1]);
     let err = refused(&mono, &[]);
-    assert!(err.contains("mono.wav") && err.contains("has 1 channel"), "{err}");
+    assert!(
+        err.contains("mono.wav") && err.contains("has 1 channel"),
+        "{err}"
+    );
 
     let swapped = write("swapped.wav", fs, &[good[1].clone(), good[0].clone()]);
     let err = refused(&swapped, &[]);
-    assert!(err.contains("swapped.wav") && err.contains("swapped"), "{err}");
+    assert!(
+        err.contains("swapped.wav") && err.contains("swapped"),
+        "{err}"
+    );
 
     // Input 1 driven into full scale from 1.5 s on.
     let mut hot = good.clone();
@@ -519,7 +533,10 @@ fn bad_recordings_are_refused_by_name() {
     }
     let clipped = write("clipped.wav", fs, &hot);
     let err = refused(&clipped, &[]);
-    assert!(err.contains("clipped.wav") && err.contains("input 1 clips at 1.5"), "{err}");
+    assert!(
+        err.contains("clipped.wav") && err.contains("input 1 clips at 1.5"),
+        "{err}"
+    );
 
     let quiet: Vec<Vec<f32>> = good
         .iter()
@@ -527,7 +544,10 @@ fn bad_recordings_are_refused_by_name() {
         .collect();
     let quiet = write("quiet.wav", fs, &quiet);
     let err = refused(&quiet, &[]);
-    assert!(err.contains("quiet.wav") && err.contains("too little signal"), "{err}");
+    assert!(
+        err.contains("quiet.wav") && err.contains("too little signal"),
+        "{err}"
+    );
 
     let err = refused(&recording, &["--sense-ohms", "5"]);
     assert!(err.contains("--sense-ohms") && err.contains("10"), "{err}");
@@ -536,10 +556,16 @@ fn bad_recordings_are_refused_by_name() {
     let same = write("same.wav", fs, &same);
     // Uncalibrated, the inputs' own 3 % mismatch is all there is: nothing reliable is left.
     let err = refused(&same, &[]);
-    assert!(err.contains("same.wav") && err.contains("too little signal"), "{err}");
+    assert!(
+        err.contains("same.wav") && err.contains("too little signal"),
+        "{err}"
+    );
     // Calibrated by itself: the IEM is not there.
     let err = refused(&same, &["--calibration", &same]);
-    assert!(err.contains("same.wav") && err.contains("input 2 equals input 1"), "{err}");
+    assert!(
+        err.contains("same.wav") && err.contains("input 2 equals input 1"),
+        "{err}"
+    );
 
     let other_rate = write("cal-44k.wav", 44_100, &good);
     let err = refused(&recording, &["--calibration", &other_rate]);
@@ -547,21 +573,44 @@ fn bad_recordings_are_refused_by_name() {
         err.contains("cal-44k.wav") && err.contains("44100 Hz") && err.contains("48000 Hz"),
         "{err}"
     );
-    let three = write("cal-3ch.wav", fs, &[good[0].clone(), good[1].clone(), good[1].clone()]);
+    let three = write(
+        "cal-3ch.wav",
+        fs,
+        &[good[0].clone(), good[1].clone(), good[1].clone()],
+    );
     let err = refused(&recording, &["--calibration", &three]);
-    assert!(err.contains("cal-3ch.wav") && err.contains("has 3 channel"), "{err}");
+    assert!(
+        err.contains("cal-3ch.wav") && err.contains("has 3 channel"),
+        "{err}"
+    );
 
     // A curve that exists is kept unless --force.
     std::fs::write(out, "mine").unwrap();
     let err = earstage_fails(&[
-        "measure", "impedance", &recording, "--sense-ohms", "100", "-o", out,
+        "measure",
+        "impedance",
+        &recording,
+        "--sense-ohms",
+        "100",
+        "-o",
+        out,
     ]);
     assert!(err.contains("--force"), "{err}");
     assert_eq!(std::fs::read_to_string(out).unwrap(), "mine");
     let text = earstage_stdout([
-        "measure", "impedance", &recording, "--sense-ohms", "100", "-o", out, "--force",
+        "measure",
+        "impedance",
+        &recording,
+        "--sense-ohms",
+        "100",
+        "-o",
+        out,
+        "--force",
     ]);
-    assert!(text.contains("|Z| minimum") && text.contains("not calibrated"), "{text}");
+    assert!(
+        text.contains("|Z| minimum") && text.contains("not calibrated"),
+        "{text}"
+    );
     assert_eq!(read_zma(Path::new(out)).len(), rows_expected(fs));
 }
 
@@ -579,15 +628,30 @@ fn the_stimulus_refuses_what_it_cannot_write() {
     let dir = TempDir::new("measure-stimulus");
     let path = dir.join("sweep.wav");
     let p = path.to_str().unwrap();
-    for (option, value) in [("--rate", "22050"), ("--seconds", "0.5"), ("--level-dbfs", "3")] {
+    for (option, value) in [
+        ("--rate", "22050"),
+        ("--seconds", "0.5"),
+        ("--level-dbfs", "3"),
+    ] {
         let err = earstage_fails(&["measure", "stimulus", p, option, value]);
         assert!(err.contains(option), "{err}");
         assert!(!path.exists());
     }
     let err = earstage_fails(&["measure", "stimulus", dir.join("s.mp3").to_str().unwrap()]);
     assert!(err.contains(".wav"), "{err}");
-    let text = earstage_stdout(["measure", "stimulus", p, "--rate", "96000", "--seconds", "2"]);
-    assert!(text.contains("96000 Hz") && text.contains("10 Hz–40.0 kHz"), "{text}");
+    let text = earstage_stdout([
+        "measure",
+        "stimulus",
+        p,
+        "--rate",
+        "96000",
+        "--seconds",
+        "2",
+    ]);
+    assert!(
+        text.contains("96000 Hz") && text.contains("10 Hz–40.0 kHz"),
+        "{text}"
+    );
     let err = earstage_fails(&["measure", "stimulus", p]);
     assert!(err.contains("--force"), "{err}");
 }

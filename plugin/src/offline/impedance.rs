@@ -155,7 +155,7 @@ impl Spectra {
         let half = 2f64.powf(0.5 / POINTS_PER_OCTAVE);
         let first = (position / half).ceil() as usize;
         let last = ((position * half).floor() as usize).min(self.sxx.len() - 1);
-        let mut terms: Vec<(usize, f64)> = if last >= first + 1 {
+        let mut terms: Vec<(usize, f64)> = if last > first {
             (first..=last).map(|k| (k, 1.0)).collect()
         } else {
             let below = (position.floor() as usize).min(self.sxx.len() - 2);
@@ -548,7 +548,11 @@ pub fn measure_impedance(
         .collect();
     let in_band = |p: &&MeasuredPoint| (BAND_START_HZ..=BAND_STOP_HZ).contains(&p.hz);
     let band_points = points.iter().filter(in_band).count();
-    let reliable: Vec<&MeasuredPoint> = points.iter().filter(in_band).filter(|p| p.reliable).collect();
+    let reliable: Vec<&MeasuredPoint> = points
+        .iter()
+        .filter(in_band)
+        .filter(|p| p.reliable)
+        .collect();
     let reliable_percent = 100.0 * reliable.len() as f64 / band_points.max(1) as f64;
     let unreliable_bands = unreliable_bands(&points);
     if reliable_percent < 100.0 * MIN_RELIABLE_FRACTION {
@@ -683,7 +687,11 @@ fn check_wiring(
             .map(|(_, r)| r.ratio)
     };
     let ratio = median(in_band().map(|h| h.norm()).collect());
-    let difference = median(in_band().map(|h| (Complex64::new(1.0, 0.0) - h).norm()).collect());
+    let difference = median(
+        in_band()
+            .map(|h| (Complex64::new(1.0, 0.0) - h).norm())
+            .collect(),
+    );
     let path = path.to_owned();
     if ratio < SILENT_RATIO {
         return Err(MeasureError::Silent { path, ratio });
@@ -776,7 +784,7 @@ mod tests {
         assert_eq!(bands[0].worst_error_percent, Some(3.0));
         assert_eq!(bands[1].worst_error_percent, None);
         assert_eq!(bands[1].to_string(), "23 Hz (no signal)");
-        assert_eq!(bands[0].to_string(), "20–21 Hz (up to ±3.00 %)");
+        assert_eq!(bands[0].to_string(), "20 Hz–21 Hz (up to ±3.00 %)");
         assert_eq!(hz_text(1322.4), "1.32 kHz");
         assert_eq!(hz_text(20_000.0), "20 kHz");
         assert_eq!(hz_text(31.5), "31.5 Hz");

@@ -105,7 +105,11 @@ mod tests {
         assert!(matches!(nowhere, OutputError::NoFolder { .. }));
         let failed = write_atomically(&wav, |_| Err("disk full".into())).unwrap_err();
         assert!(failed.to_string().contains("disk full"));
-        assert_eq!(std::fs::read(&wav).unwrap(), b"x", "the old file is untouched");
+        assert_eq!(
+            std::fs::read(&wav).unwrap(),
+            b"x",
+            "the old file is untouched"
+        );
         write_atomically(&wav, |p| std::fs::write(p, b"y").map_err(|e| e.to_string())).unwrap();
         assert_eq!(std::fs::read(&wav).unwrap(), b"y");
         std::fs::remove_dir_all(&dir).ok();

@@ -135,7 +135,10 @@ mod tests {
             .filter(|w| w[0] < 0.0 && w[1] >= 0.0)
             .count() as f64;
         let expected = at(2.005) * 0.01;
-        assert!((crossings - expected).abs() <= 1.0, "{crossings} vs {expected}");
+        assert!(
+            (crossings - expected).abs() <= 1.0,
+            "{crossings} vs {expected}"
+        );
         assert!(s[..lead].iter().all(|&v| v == 0.0));
         assert_eq!(s.len(), lead + 4 * 48_000 + (TAIL_S * 48_000.0) as usize);
     }

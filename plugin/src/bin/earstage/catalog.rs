@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use anyhow::Result;
+use earstage::model::ImpedanceModel;
 use earstage::model::catalog::Catalog;
 use earstage::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
 
@@ -14,6 +15,18 @@ pub fn run(json: bool) -> Result<()> {
         print!("{}", text(&catalog));
     }
     Ok(())
+}
+
+/// Where an IEM's curve comes from, and for a modeled one how to replace it by a measurement.
+fn impedance_origin(model: &ImpedanceModel) -> String {
+    match model {
+        ImpedanceModel::Measured { .. } => model.describe(),
+        _ => format!(
+            "{} (modeled, not measured); measure your own with `earstage measure` \
+             (docs/measure.md) and use it with --iem-impedance",
+            model.describe()
+        ),
+    }
 }
 
 fn text(catalog: &Catalog) -> String {
@@ -43,6 +56,7 @@ fn text(catalog: &Catalog) -> String {
             hi
         );
         let _ = writeln!(o, "      {}", iem.provenance);
+        let _ = writeln!(o, "      impedance: {}", impedance_origin(&iem.impedance));
     }
     let _ = writeln!(o, "\nSources ({})", catalog.sources.len());
     let _ = writeln!(

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use earstage::model::{Chain, Iem};
 use earstage::model::catalog::Catalog;
 use earstage::model::overrides::{ChainOverrides, OverrideError};
+use earstage::model::{Chain, Iem};
 
 #[derive(Args, Debug, Default, Clone)]
 pub struct ChainArgs {

@@ -95,7 +95,10 @@ impl Figure for Measured<'_> {
         for band in &self.measurement.unreliable_bands {
             chart
                 .draw_series([Rectangle::new(
-                    [(band.start_hz, 0.0), (band.stop_hz.max(band.start_hz * 1.01), z_max)],
+                    [
+                        (band.start_hz, 0.0),
+                        (band.stop_hz.max(band.start_hz * 1.01), z_max),
+                    ],
                     UNRELIABLE.filled(),
                 )])
                 .map_err(err)?;
@@ -165,7 +168,9 @@ impl Figure for Measured<'_> {
                     "not within ±{} %",
                     earstage::offline::impedance::RELIABLE_PERCENT
                 ))
-                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], UNRELIABLE.filled()));
+                .legend(|(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 20, y + 5)], UNRELIABLE.filled())
+                });
         }
         chart
             .configure_series_labels()

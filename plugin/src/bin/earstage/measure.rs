@@ -194,14 +194,21 @@ fn impedance(args: &ImpedanceArgs) -> Result<()> {
             calibration: args.calibration.as_deref(),
         },
     )?;
-    let text = format!("{}{}", zma_header(&measurement), zma_text(&measurement.curve()));
+    let text = format!(
+        "{}{}",
+        zma_header(&measurement),
+        zma_text(&measurement.curve())
+    );
     write_atomically(&args.output, |partial| {
         std::fs::write(partial, &text).map_err(|e| e.to_string())
     })?;
     let comparison = iem.as_ref().map(|iem| compare(&measurement, iem));
     if let Some(plot) = &args.plot {
         let label = iem.as_ref().map(|i| format!("{} (catalog model)", i.name));
-        let model = iem.as_ref().zip(label.as_deref()).map(|(i, l)| (l, &i.impedance));
+        let model = iem
+            .as_ref()
+            .zip(label.as_deref())
+            .map(|(i, l)| (l, &i.impedance));
         write_impedance_plot(plot, &measurement, model, args.force)?;
         eprintln!("earstage: drew the plot into {}", plot.display());
     }

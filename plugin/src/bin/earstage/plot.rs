@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Once;
 
 use anyhow::{Result, anyhow, bail};
-use earstage::model::{Chain, ImpedanceModel};
 use earstage::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
+use earstage::model::{Chain, ImpedanceModel};
 use plotters::coord::Shift;
 use plotters::coord::combinators::BindKeyPoints;
 use plotters::prelude::*;
