@@ -4,7 +4,7 @@
 
 use crate::model::catalog::Catalog;
 use crate::model::chain::ChainReport;
-use crate::model::{Attenuator, Chain, source};
+use crate::model::{Attenuator, Chain, ImpedanceModel, source};
 use crate::persist::Stored;
 
 use super::widgets::response_plot::{self, Curves};
@@ -19,18 +19,19 @@ pub struct ChainView {
 
 impl ChainView {
     pub fn new(chain: &Chain) -> Self {
+        let catalog = Catalog::builtin();
         Self {
-            catalog: Catalog::builtin(),
+            curves: Curves::new(chain, catalog_model(&catalog, chain)),
+            catalog,
             chain: chain.clone(),
             report: chain.report(&[], 0.0),
-            curves: Curves::new(chain),
         }
     }
 
     fn derive(&mut self, chain: &Chain) {
         self.chain = chain.clone();
         self.report = chain.report(&[], 0.0);
-        self.curves = Curves::new(chain);
+        self.curves = Curves::new(chain, catalog_model(&self.catalog, chain));
     }
 
     /// Follows the stored chain (a project load can replace it).
@@ -39,6 +40,20 @@ impl ChainView {
             self.derive(stored);
         }
     }
+}
+
+/// The catalog's model of the chain's IEM when its curve is a measurement (an import keeps the
+/// catalog IEM's name).
+fn catalog_model<'a>(catalog: &'a Catalog, chain: &Chain) -> Option<&'a ImpedanceModel> {
+    if !matches!(chain.iem.impedance, ImpedanceModel::Measured { .. }) {
+        return None;
+    }
+    catalog
+        .iems
+        .iter()
+        .find(|iem| iem.name == chain.iem.name)
+        .map(|iem| &iem.impedance)
+        .filter(|model| !matches!(model, ImpedanceModel::Measured { .. }))
 }
 
 /// A catalog picker: the entry whose name matches is selected; picking one returns it.
@@ -141,4 +156,29 @@ pub fn show(ui: &mut egui::Ui, stored: &Stored<Chain>, view: &mut ChainView) {
             .small()
             .weak(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::curve::ImpedanceCurve;
+
+    /// A measured curve on a catalog IEM shows the catalog's model beside it; a catalog curve, or
+    /// a measured IEM the catalog does not know, shows none.
+    #[test]
+    fn the_model_is_shown_beside_a_measurement() {
+        let catalog = Catalog::builtin();
+        let mut chain = Chain {
+            iem: catalog.iem("SE846").unwrap().clone(),
+            ..catalog.default_chain().unwrap()
+        };
+        assert!(catalog_model(&catalog, &chain).is_none());
+        let model = chain.iem.impedance.clone();
+        chain.iem.impedance = ImpedanceModel::Measured {
+            points: ImpedanceCurve::new(vec![[20.0, 5.0, 0.0], [20_000.0, 12.0, 40.0]]).unwrap(),
+        };
+        assert_eq!(catalog_model(&catalog, &chain), Some(&model));
+        chain.iem.name = "my own".into();
+        assert!(catalog_model(&catalog, &chain).is_none());
+    }
 }

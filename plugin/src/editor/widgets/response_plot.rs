@@ -1,13 +1,16 @@
 //! A small log-frequency plot of a chain: its coloration (dB, relative to 1 kHz) and, dashed, the
-//! IEM's impedance magnitude on its own scale.
+//! IEM's impedance magnitude on its own scale, with the catalog's model of a measured IEM beside
+//! it.
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Vec2};
 
-use crate::model::Chain;
+use crate::model::{Chain, ImpedanceModel};
 use crate::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
 
 const COLORATION: Color32 = Color32::from_rgb(240, 120, 80);
 const IMPEDANCE: Color32 = Color32::from_rgb(150, 150, 150);
+/// The catalog model of an IEM whose curve is measured.
+const MODEL: Color32 = Color32::from_rgb(90, 140, 200);
 const GRID: Color32 = Color32::from_rgb(60, 60, 60);
 
 /// The curves a plot draws, computed once per chain (not per frame).
@@ -16,14 +19,19 @@ pub struct Curves {
     hz: Vec<f64>,
     coloration_db: Vec<f64>,
     impedance_ohms: Vec<f64>,
+    model_ohms: Option<Vec<f64>>,
 }
 
 impl Curves {
-    pub fn new(chain: &Chain) -> Self {
+    /// The curves of `chain`; `model` is the catalog's impedance of its IEM when the chain's is
+    /// a measurement.
+    pub fn new(chain: &Chain, model: Option<&ImpedanceModel>) -> Self {
         let hz = log_grid(BAND_START_HZ, BAND_STOP_HZ, 24.0);
+        let magnitude = |z: &ImpedanceModel| hz.iter().map(|&f| z.impedance(f).norm()).collect();
         Self {
             coloration_db: chain.coloration_db(&hz),
-            impedance_ohms: hz.iter().map(|&f| chain.iem.impedance(f).norm()).collect(),
+            impedance_ohms: magnitude(&chain.iem.impedance),
+            model_ohms: model.map(magnitude),
             hz,
         }
     }
@@ -99,7 +107,12 @@ pub fn show(ui: &mut egui::Ui, curves: &Curves, size: Vec2) {
     let font = FontId::proportional(10.0);
     let span_db = span_db(&curves.coloration_db);
     let y_of = |db: f64| y_of(rect, db, span_db);
-    let z_max = curves.impedance_ohms.iter().fold(1.0f64, |m, v| m.max(*v)) * 1.1;
+    let z_max = curves
+        .impedance_ohms
+        .iter()
+        .chain(curves.model_ohms.iter().flatten())
+        .fold(1.0f64, |m, v| m.max(*v))
+        * 1.1;
     let yz_of = |ohms: f64| rect.bottom() - (ohms / z_max) as f32 * rect.height();
 
     frequency_grid(&painter, rect);
@@ -111,14 +124,31 @@ pub fn show(ui: &mut egui::Ui, curves: &Curves, size: Vec2) {
         font,
         IMPEDANCE,
     );
-    let impedance: Vec<Pos2> = curves
-        .hz
-        .iter()
-        .zip(&curves.impedance_ohms)
-        .map(|(&f, &z)| Pos2::new(x_of(rect, f), yz_of(z)))
-        .collect();
+    let impedance_line = |ohms: &[f64]| -> Vec<Pos2> {
+        curves
+            .hz
+            .iter()
+            .zip(ohms)
+            .map(|(&f, &z)| Pos2::new(x_of(rect, f), yz_of(z)))
+            .collect()
+    };
+    if let Some(model) = &curves.model_ohms {
+        painter.extend(Shape::dashed_line(
+            &impedance_line(model),
+            Stroke::new(1.0, MODEL),
+            2.0,
+            3.0,
+        ));
+        painter.text(
+            rect.right_top() + Vec2::new(-2.0, 14.0),
+            Align2::RIGHT_TOP,
+            "catalog model",
+            FontId::proportional(10.0),
+            MODEL,
+        );
+    }
     painter.extend(Shape::dashed_line(
-        &impedance,
+        &impedance_line(&curves.impedance_ohms),
         Stroke::new(1.0, IMPEDANCE),
         4.0,
         3.0,
