@@ -580,3 +580,143 @@ fn text_formatting() {
     let catalog = text(&["catalog"]);
     assert!(catalog.contains("clip Vrms"), "{catalog}");
 }
+
+/// `--measured-vrms`: a multimeter reading of the calibration tone sets the full scale. The SPL
+/// at full scale then equals the closed form `S_V + 20·log10(V_fs·g·|H(1 kHz)|)` for the true
+/// full scale, within 0.02 dB, at either probe point and any tone level and frequency (read
+/// across the IEM, the reading is carried to 1 kHz through the divider `Z/(Zo + Ra + Rc + Z)`,
+/// built here from the catalog IEM's impedance).
+mod calibrated_level {
+    use super::*;
+    use earstage::model::catalog::Catalog;
+
+    const TRUE_VFS: f64 = 0.7;
+
+    #[test]
+    fn spl_at_full_scale_follows_the_reading() {
+        let base = [
+            "chain",
+            "--iem",
+            "SE846",
+            "--source",
+            "10 Ω",
+            "--adapter",
+            "33",
+        ];
+        let spec = json(&[&base[..], &["--json"]].concat());
+        let parts = &spec["source_parts"];
+        let g = 10f64.powf(parts["volume_db"].as_f64().unwrap() / 20.0);
+        let zo = parts["output_impedance_ohms"].as_f64().unwrap();
+        let rc = spec["cable_ohms"].as_f64().unwrap();
+        let s_v = spec["sensitivity_db_per_v"].as_f64().unwrap();
+        assert_eq!(spec["level"]["calibrated"], false);
+        let iem = Catalog::builtin().iem("SE846").unwrap().clone();
+        let h = |hz: f64| {
+            let z = iem.impedance(hz);
+            (z / (z + zo + 33.0 + rc)).norm()
+        };
+        let expected = s_v + 20.0 * (TRUE_VFS * g * h(1000.0)).log10();
+        for at in ["open", "iem"] {
+            for tone_dbfs in [-45.0, -20.0, -6.0] {
+                for tone_hz in [60.0, 400.0, 1000.0, 5000.0] {
+                    let tone = TRUE_VFS * g * 10f64.powf(tone_dbfs / 20.0);
+                    let reading = if at == "iem" { tone * h(tone_hz) } else { tone };
+                    let (v, l, f) = (
+                        reading.to_string(),
+                        tone_dbfs.to_string(),
+                        tone_hz.to_string(),
+                    );
+                    let extra = [
+                        "--measured-vrms",
+                        &v,
+                        "--measured-at",
+                        at,
+                        "--tone-dbfs",
+                        &l,
+                        "--tone-hz",
+                        &f,
+                        "--json",
+                    ];
+                    let r = json(&[&base[..], &extra[..]].concat());
+                    let spl = r["spl_at_full_scale_db"].as_f64().unwrap();
+                    assert!(
+                        (spl - expected).abs() < 0.02,
+                        "{at} {tone_dbfs} dBFS {tone_hz} Hz: {spl} vs {expected}"
+                    );
+                    assert_eq!(r["level"]["calibrated"], true);
+                    assert_eq!(r["level"]["reading"]["at"], at);
+                    assert_eq!(r["level"]["stale"], false);
+                }
+            }
+        }
+    }
+
+    /// The same reading reaches `analyze`'s SPL: a calibrated chain and one whose full scale is
+    /// typed in as the true value meter the same LAeq.
+    #[test]
+    fn analyze_uses_the_calibration() {
+        let dir = TempDir::new("calibrated-analyze");
+        let wav = dir.join("tone.wav");
+        let tone = support::tone_1k(48_000.0, -20.0, 2.0);
+        support::write_wav(
+            &wav,
+            48_000,
+            support::WavFormat::Float32,
+            &support::stereo(&tone),
+        );
+        let w = wav.to_str().unwrap();
+        let laeq = |extra: &[&str]| {
+            let mut args = vec![
+                "analyze",
+                w,
+                "--iem",
+                "SE846",
+                "--source-volume",
+                "0",
+                "--json",
+            ];
+            args.extend_from_slice(extra);
+            let r = json(&args);
+            (r["laeq_dba"][0].as_f64().unwrap(), r["level"].clone())
+        };
+        let reading = (TRUE_VFS * 0.1).to_string();
+        let (calibrated, level) = laeq(&["--measured-vrms", &reading]);
+        let (typed, _) = laeq(&["--source-vfs", &TRUE_VFS.to_string()]);
+        assert!((calibrated - typed).abs() < 1e-6, "{calibrated} vs {typed}");
+        assert_eq!(level["calibrated"], true);
+    }
+
+    #[test]
+    fn bad_readings_are_refused() {
+        for (extra, says) in [
+            (&["--measured-vrms", "0"][..], "--measured-vrms"),
+            (&["--measured-vrms", "-0.1"][..], "--measured-vrms"),
+            (
+                &["--measured-vrms", "0.1", "--tone-dbfs", "1"][..],
+                "--tone-dbfs",
+            ),
+            (
+                &["--measured-vrms", "0.1", "--tone-dbfs", "-61"][..],
+                "--tone-dbfs",
+            ),
+            (
+                &["--measured-vrms", "0.1", "--tone-hz", "19"][..],
+                "--tone-hz",
+            ),
+            (
+                &["--measured-vrms", "0.1", "--tone-hz", "20001"][..],
+                "--tone-hz",
+            ),
+            (
+                &["--measured-vrms", "0.1", "--measured-at", "ear"][..],
+                "--measured-at",
+            ),
+            (&["--tone-hz", "400"][..], "--measured-vrms"),
+        ] {
+            let out = earstage(&[&["chain"][..], extra].concat());
+            assert!(!out.status.success(), "{extra:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(says), "{extra:?}: {err}");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 use crate::dsp::exposure::{EarReadings, ExposureStore};
 use crate::dsp::spl::SplReadings;
 use crate::model::spl::SILENCE_DB;
+use crate::model::units::format_utc;
 
 /// Levels below this show as a dash (below any IEM's hiss).
 const FLOOR_DB: f64 = 0.0;
@@ -45,27 +46,6 @@ pub fn format_time_left(seconds: f64) -> String {
     } else {
         format!("{} min", (seconds / 60.0).ceil() as u64)
     }
-}
-
-/// A Unix time as "YYYY-MM-DD hh:mm UTC" (the proleptic Gregorian calendar, from the day count).
-pub fn format_utc(unix_s: f64) -> String {
-    let secs = unix_s.max(0.0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil, inverted).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem / 60 % 60
-    )
 }
 
 pub fn show(ui: &mut egui::Ui, spl: &SplReadings, store: &ExposureStore, confirm: &mut bool) {
@@ -184,14 +164,6 @@ pub fn show(ui: &mut egui::Ui, spl: &SplReadings, store: &ExposureStore, confirm
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Known instants: the epoch, a leap day, and 2026-11-22 12:34 UTC (1795350840 s).
-    #[test]
-    fn utc_dates() {
-        assert_eq!(format_utc(0.0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_utc(951_782_400.0), "2000-02-29 00:00 UTC");
-        assert_eq!(format_utc(1_795_350_840.0), "2026-11-22 12:34 UTC");
-    }
 
     #[test]
     fn time_left() {

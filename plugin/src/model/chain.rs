@@ -1,6 +1,7 @@
 //! The whole chain: source → attenuator → cable → IEM, its transfer function
 //! `H(f) = V_iem / V_EMF` and the report built on it (docs/chain.md).
 
+use super::calibration::LevelBasis;
 use serde::{Deserialize, Serialize};
 
 use super::source::SourceParts;
@@ -315,6 +316,7 @@ impl Chain {
             iem_voltage_at_full_scale_volts: v_iem,
             iem_power_at_full_scale_mw: 1e3 * v_iem * v_iem * z_iem.re / z_iem.norm_sqr(),
             iem_current_at_full_scale_ma: 1e3 * v_iem / z_iem.norm(),
+            level: self.level_basis(),
             response: self.response(frequencies),
         }
     }
@@ -367,6 +369,8 @@ pub struct ChainReport {
     pub iem_voltage_at_full_scale_volts: f64,
     pub iem_power_at_full_scale_mw: f64,
     pub iem_current_at_full_scale_ma: f64,
+    /// Whether the levels rest on a multimeter reading (`calibrated`) or the spec sheet.
+    pub level: LevelBasis,
     pub response: Vec<ResponsePoint>,
 }
 

@@ -9,6 +9,7 @@
 pub mod advisor;
 pub mod attenuator;
 pub mod audition;
+pub mod calibration;
 pub mod catalog;
 pub mod chain;
 pub mod circuit;

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use super::attenuator::{self, Network};
+use super::calibration::{DEFAULT_TONE_DBFS, DEFAULT_TONE_HZ, LevelReading, ProbePoint};
 use super::catalog::{Catalog, DEFAULT_IEM, DEFAULT_SOURCE, LookupError};
 use super::chain::CABLE_OHMS;
 use super::import::{ImportError, read_impedance};
 use super::preset::{Preset, PresetError};
-use super::units::{ValueError, parse_volts};
+use super::units::{ValueError, parse_volts, today_utc};
 use super::{Attenuator, Cable, Chain, Iem, ImpedanceModel, Sensitivity, Source, iem, source};
 
 /// Why the requested chain cannot be built.
@@ -64,6 +65,18 @@ pub struct ChainOverrides {
     pub adapter: Option<f64>,
     pub adapter_cap: Option<f64>,
     pub cable_ohms: Option<f64>,
+    /// A multimeter reading of the calibration tone, with where and how it was taken.
+    pub level_reading: Option<ReadingOverrides>,
+}
+
+/// A level reading as the command line gives it; the tone's level and frequency default to
+/// [`DEFAULT_TONE_DBFS`] and [`DEFAULT_TONE_HZ`], the probe point to the open jack.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ReadingOverrides {
+    pub vrms: f64,
+    pub at: Option<ProbePoint>,
+    pub tone_dbfs: Option<f64>,
+    pub tone_hz: Option<f64>,
 }
 
 impl ChainOverrides {
@@ -90,7 +103,18 @@ impl ChainOverrides {
             },
         };
         chain.validate()?;
-        Ok(chain)
+        match &self.level_reading {
+            Some(r) => Ok(chain.calibrated(&LevelReading {
+                vrms: r.vrms,
+                at: r.at.unwrap_or(ProbePoint::Open),
+                tone_dbfs: r.tone_dbfs.unwrap_or(DEFAULT_TONE_DBFS),
+                tone_hz: r.tone_hz.unwrap_or(DEFAULT_TONE_HZ),
+                volume_db: chain.source.volume_db,
+                date: today_utc(),
+                spec_vfs_volts: chain.source.vfs_volts,
+            })?),
+            None => Ok(chain),
+        }
     }
 
     fn resolve_iem(&self, catalog: &Catalog, preset: Option<Iem>) -> Result<Iem, OverrideError> {

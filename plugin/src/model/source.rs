@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::calibration::LevelReading;
 use super::units::{Range, ValueError};
 use super::{Complex64, capacitor, from_db};
 
@@ -78,6 +79,9 @@ pub struct Source {
     /// Where the figures come from.
     #[serde(default)]
     pub provenance: String,
+    /// The multimeter reading `vfs_volts` was set from, when the level is calibrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<LevelReading>,
 }
 
 impl Source {
@@ -93,6 +97,7 @@ impl Source {
             clip_volts: None,
             noise_uv: 0.0,
             provenance: "ideal voltage source".into(),
+            calibration: None,
         }
     }
 
@@ -128,6 +133,9 @@ impl Source {
             CLIP_VOLTS.check(&field("clip_volts"), v)?;
         }
         NOISE_UV.check(&field("noise_uv"), self.noise_uv)?;
+        if let Some(reading) = &self.calibration {
+            reading.validate()?;
+        }
         Ok(())
     }
 }

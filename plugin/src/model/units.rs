@@ -128,6 +128,40 @@ pub fn parse_volts(what: &str, text: &str) -> Result<f64, ValueError> {
     check_range(what, text, volts, 1e-6, 1000.0)
 }
 
+/// A Unix time as "YYYY-MM-DD hh:mm UTC" (the proleptic Gregorian calendar, from the day count).
+pub fn format_utc(unix_s: f64) -> String {
+    let secs = unix_s.max(0.0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil, inverted).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem / 60 % 60
+    )
+}
+
+/// A Unix time's UTC date, "YYYY-MM-DD".
+pub fn utc_date(unix_s: f64) -> String {
+    format_utc(unix_s)[..10].to_owned()
+}
+
+/// The date now, UTC ("YYYY-MM-DD"), or `None` if the clock is before 1970.
+pub fn today_utc() -> Option<String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(utc_date(now.as_secs_f64()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,5 +217,14 @@ mod tests {
             assert_eq!(number_and_unit("-3.5e-1 dBu"), Some((-0.35, "dbu".into())));
             assert_eq!(number_and_unit("1e3"), Some((1000.0, String::new())));
         }
+    }
+
+    /// Known instants: the epoch, a leap day, and 2026-11-22 12:34 UTC (1795350840 s).
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc_date(1_795_350_840.0), "2026-11-22");
+        assert_eq!(format_utc(0.0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_utc(951_782_400.0), "2000-02-29 00:00 UTC");
+        assert_eq!(format_utc(1_795_350_840.0), "2026-11-22 12:34 UTC");
     }
 }

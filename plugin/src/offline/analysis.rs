@@ -20,6 +20,7 @@ use crate::dsp::loudness::GatedBlocks;
 use crate::dsp::spl::SplStage;
 use crate::dsp::{Collector, Engine, EngineSettings, MeterFrame, OverEvent};
 use crate::model::Chain;
+use crate::model::calibration::LevelBasis;
 
 /// One over in a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,6 +131,8 @@ pub struct SplReport {
     pub chain_iem: String,
     pub chain_source: String,
     pub chain_attenuator: String,
+    /// Whether the levels rest on a multimeter reading or the spec sheet.
+    pub level: LevelBasis,
     /// LAeq at the eardrum, dBA.
     pub laeq_dba: Vec<f64>,
     /// LAeq, diffuse-field equivalent, dBA (what exposure limits are written for).
@@ -184,6 +187,7 @@ impl SplAnalyzer {
             chain_iem: self.chain.iem.name.clone(),
             chain_source: self.chain.source.name.clone(),
             chain_attenuator: self.chain.attenuator.name.clone(),
+            level: self.chain.level_basis(),
             laeq_dba: each(|e| e.laeq_db),
             laeq_df_dba: each(|e| e.laeq_df_db),
             lcpeak_dbc: each(|e| e.lcpeak_db),
@@ -539,6 +543,7 @@ pub fn album_spl(files: &[&FileAnalysis]) -> Option<SplReport> {
         chain_iem: first.chain_iem.clone(),
         chain_source: first.chain_source.clone(),
         chain_attenuator: first.chain_attenuator.clone(),
+        level: first.level.clone(),
         laeq_dba: per_ear(&|e| mean_level(|s| &s.laeq_dba, e)),
         laeq_df_dba: per_ear(&|e| mean_level(|s| &s.laeq_df_dba, e)),
         lcpeak_dbc: per_ear(&|e| fold(|s| &s.lcpeak_dbc, e, f64::max, f64::NEG_INFINITY)),

@@ -251,6 +251,10 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
         r.source_load_at_1k_ohms, r.source_load_min_ohms, r.source_load_min_hz
     );
     let _ = writeln!(o, "\nLevel (0 dBFS sine at 1 kHz)");
+    let _ = writeln!(o, "  level                   {}", r.level.describe());
+    for flag in &r.level.flags {
+        let _ = writeln!(o, "  WARNING                 {flag}");
+    }
     let _ = writeln!(
         o,
         "  SPL at full scale       {:.1} dB SPL",

@@ -3,10 +3,20 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+use earstage::model::calibration::ProbePoint;
 use earstage::model::catalog::Catalog;
-use earstage::model::overrides::{ChainOverrides, OverrideError};
+use earstage::model::overrides::{ChainOverrides, OverrideError, ReadingOverrides};
 use earstage::model::{Chain, Iem};
+
+/// Where a level reading was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProbeArg {
+    /// At the source's jack, nothing plugged in (the open-circuit voltage).
+    Open,
+    /// Across the IEM's terminals (through an adapter), the chain connected.
+    Iem,
+}
 
 #[derive(Args, Debug, Default, Clone)]
 pub struct ChainArgs {
@@ -128,6 +138,44 @@ pub struct ChainArgs {
     )]
     pub adapter_cap: Option<f64>,
 
+    /// A multimeter's reading of the calibration tone, Vrms: sets the source's full scale at
+    /// the volume setting, so every level is calibrated instead of estimated from the spec sheet.
+    #[arg(
+        long,
+        value_name = "VRMS",
+        allow_hyphen_values = true,
+        help_heading = "Calibrated level"
+    )]
+    pub measured_vrms: Option<f64>,
+    /// Where the reading was taken: at the source's jack with nothing plugged in, or across the
+    /// IEM's terminals with the chain connected [default: open].
+    #[arg(
+        long,
+        value_enum,
+        value_name = "POINT",
+        requires = "measured_vrms",
+        help_heading = "Calibrated level"
+    )]
+    pub measured_at: Option<ProbeArg>,
+    /// The tone's level, dBFS (−60 to 0) [default: −20].
+    #[arg(
+        long,
+        value_name = "DBFS",
+        allow_hyphen_values = true,
+        requires = "measured_vrms",
+        help_heading = "Calibrated level"
+    )]
+    pub tone_dbfs: Option<f64>,
+    /// The tone's frequency, Hz (20 to 20000) [default: 400].
+    #[arg(
+        long,
+        value_name = "HZ",
+        allow_hyphen_values = true,
+        requires = "measured_vrms",
+        help_heading = "Calibrated level"
+    )]
+    pub tone_hz: Option<f64>,
+
     /// Cable loop resistance, Ω.
     #[arg(
         long,
@@ -159,6 +207,15 @@ impl ChainArgs {
             adapter: self.adapter,
             adapter_cap: self.adapter_cap,
             cable_ohms: self.cable_ohms,
+            level_reading: self.measured_vrms.map(|vrms| ReadingOverrides {
+                vrms,
+                at: self.measured_at.map(|a| match a {
+                    ProbeArg::Open => ProbePoint::Open,
+                    ProbeArg::Iem => ProbePoint::Iem,
+                }),
+                tone_dbfs: self.tone_dbfs,
+                tone_hz: self.tone_hz,
+            }),
         }
     }
 

@@ -79,6 +79,10 @@ pub fn print_spl(report: &SplReport) {
             format!(" via {}", report.chain_attenuator)
         }
     );
+    println!("  level                 {}", report.level.describe());
+    for flag in &report.level.flags {
+        println!("  WARNING               {flag}");
+    }
     println!("  LAeq at the eardrum   {} dBA", list(&report.laeq_dba, 1));
     println!(
         "  LAeq diffuse-field    {} dBA",

@@ -4,8 +4,8 @@
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Vec2};
 
-use crate::model::{Chain, ImpedanceModel};
 use crate::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
+use crate::model::{Chain, ImpedanceModel};
 
 const COLORATION: Color32 = Color32::from_rgb(240, 120, 80);
 const IMPEDANCE: Color32 = Color32::from_rgb(150, 150, 150);
