@@ -477,3 +477,69 @@ fn pink_reference_level_on_a_flat_chain() {
         c.pink_reference_laeq_dba()
     );
 }
+
+/// The digital path's dither floor on a flat chain (0 dBFS sine = 100 dB SPL): TPDF-dithered
+/// N-bit requantisation is white noise of `2^(1−2N)` of a full-scale sine's power over 0–24 kHz
+/// (the 48 kHz the floor is figured at); A-weighted over 20 Hz–20 kHz it is that power times
+/// `∫|A(f)|² df / 24 kHz`, the integral taken here from IEC 61672-1's closed-form A-weighting
+/// (the poles 20.6, 107.7, 737.9 and 12194 Hz, normalised to 0 dB at 1 kHz), by a fine
+/// trapezoid. 0.05 dB: the chain integrates on a 1/96-octave grid.
+#[test]
+fn dither_floor_on_a_flat_chain() {
+    let mut c = chain(
+        source(1.0, 0.0, 0.0),
+        Attenuator::none(),
+        Iem::resistive(16.0, Sensitivity::DbPerV(100.0)),
+    );
+    let a2 = |f: f64| {
+        let f2 = f * f;
+        let ra = 12194f64.powi(2) * f2 * f2
+            / ((f2 + 20.6f64.powi(2))
+                * ((f2 + 107.7f64.powi(2)) * (f2 + 737.9f64.powi(2))).sqrt()
+                * (f2 + 12194f64.powi(2)));
+        (ra * 10f64.powf(2.0 / 20.0)).powi(2)
+    };
+    let steps = 200_000;
+    let (lo, hi) = (20f64.ln(), 20_000f64.ln());
+    let integral: f64 = (0..steps)
+        .map(|i| {
+            let (x0, x1) = (
+                lo + (hi - lo) * i as f64 / steps as f64,
+                lo + (hi - lo) * (i + 1) as f64 / steps as f64,
+            );
+            let (f0, f1) = (x0.exp(), x1.exp());
+            0.5 * (a2(f0) + a2(f1)) * (f1 - f0)
+        })
+        .sum();
+    for bits in [16u32, 24] {
+        c.source.path_bits = Some(bits);
+        let expected =
+            100.0 + 10.0 * (2f64.powf(1.0 - 2.0 * f64::from(bits)) * integral / 24_000.0).log10();
+        let got = c.dither_noise_spl_dba();
+        assert!(
+            (got - expected).abs() < 0.05,
+            "{bits} bits: {got} vs {expected}"
+        );
+    }
+    // Digital-first on a 16-bit path with a sensitive IEM: the floor is audible and said.
+    let catalog = Catalog::builtin();
+    let mut phone = catalog.default_chain().unwrap();
+    phone.source = catalog
+        .source("Phone dongle, USB-C (1 Vrms)")
+        .unwrap()
+        .clone();
+    phone.iem = catalog.iem("SE846").unwrap().clone();
+    assert_eq!(phone.source.path_bits(), 16);
+    let advice = earstage::model::advisor::advise(
+        &phone,
+        earstage::model::advisor::Target::Laeq(80.0),
+        &catalog,
+    );
+    let c = &advice.approaches[2];
+    assert!(c.dither_noise_spl_dba > 0.0, "{}", c.dither_noise_spl_dba);
+    assert!(
+        c.limits.iter().any(|l| l.contains("16-bit dither floor")),
+        "{:?}",
+        c.limits
+    );
+}

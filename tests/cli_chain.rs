@@ -720,3 +720,18 @@ mod calibrated_level {
         }
     }
 }
+
+/// `--path-bits`: 8 bits more is 48.16 dB (8 × 6.02) less dither floor; other depths are refused.
+#[test]
+fn path_bits_set_the_dither_floor() {
+    let floor = |bits: &str| {
+        json(&["chain", "--path-bits", bits, "--json"])["dither_noise_spl_dba"]
+            .as_f64()
+            .unwrap()
+    };
+    let step = floor("16") - floor("24");
+    assert!((step - 160.0 * 2f64.log10()).abs() < 1e-9, "{step}");
+    let out = earstage(&["chain", "--path-bits", "20"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--path-bits"));
+}

@@ -72,6 +72,9 @@ pub struct Approach {
     pub level_db: f64,
     pub reaches_target: bool,
     pub hiss_spl_dba: f64,
+    /// The digital path's dithered noise floor at the eardrum, dBA (the path's bit depth at this
+    /// analog setting; digital attenuation does not lower it).
+    pub dither_noise_spl_dba: f64,
     /// Headroom of the source's output stage for programme peaking at 0 dBTP.
     pub headroom_db: f64,
     pub coloration_pp_db: f64,
@@ -116,6 +119,18 @@ fn evaluate(
     if report.hiss_spl_dba > HISS_AUDIBLE_DBA {
         limits.push(format!("audible hiss ({:.1} dBA)", report.hiss_spl_dba));
     }
+    let dither = report.dither_noise_spl_dba;
+    if dither > HISS_AUDIBLE_DBA {
+        limits.push(format!(
+            "audible {}-bit dither floor ({dither:.1} dBA)",
+            report.path_bits
+        ));
+    } else if digital_db > 0.0 && dither > report.hiss_spl_dba {
+        limits.push(format!(
+            "the {}-bit dither floor ({dither:.1} dBA) is above the analog hiss",
+            report.path_bits
+        ));
+    }
     if report.coloration_pp_db > COLORATION_AUDIBLE_DB {
         limits.push(format!(
             "audible coloration ({:.1} dB p-p)",
@@ -142,6 +157,7 @@ fn evaluate(
         level_db: level,
         reaches_target: reaches,
         hiss_spl_dba: report.hiss_spl_dba,
+        dither_noise_spl_dba: dither,
         headroom_db: report.headroom_db,
         coloration_pp_db: report.coloration_pp_db,
         limits,
@@ -224,6 +240,7 @@ pub fn advise(chain: &Chain, target: Target, catalog: &Catalog) -> Advice {
             !x.reaches_target,
             x.headroom_db < 0.0,
             usize::from(x.hiss_spl_dba > HISS_AUDIBLE_DBA)
+                + usize::from(x.dither_noise_spl_dba > HISS_AUDIBLE_DBA)
                 + usize::from(x.coloration_pp_db > COLORATION_AUDIBLE_DB),
         )
     };

@@ -24,6 +24,9 @@ pub const EIGHTH_RULE_RATIO: f64 = 8.0;
 /// Level of the reference pink noise: −20 dBFS RMS, where a full-scale sine is 0 dBFS RMS
 /// (AES17), so its RMS EMF is 1/10 of the full-scale sine's.
 pub const PINK_REFERENCE_DBFS: f64 = -20.0;
+/// The sample rate the digital path's noise floor is figured at, Hz (its white noise spreads
+/// over half of it; at 44.1 kHz the floor is 0.37 dB higher, at 96 kHz 3 dB lower).
+pub const DITHER_RATE_HZ: f64 = 48_000.0;
 
 /// Frequencies `start·2^(i/per_octave)` up to `stop`, with `stop` itself last.
 pub fn log_grid(start_hz: f64, stop_hz: f64, per_octave: f64) -> Vec<f64> {
@@ -224,6 +227,20 @@ impl Chain {
             + 10.0 * shaping.log10()
     }
 
+    /// The digital path's noise floor at the eardrum, dBA: TPDF-dithered requantisation to the
+    /// source's path bit depth N leaves white noise of variance `Δ²/12 + Δ²/6 = Δ²/4` with
+    /// `Δ = 2^(1−N)` of full scale, `2^(1−2N)` of a full-scale sine's power, spread over
+    /// 0–[`DITHER_RATE_HZ`]/2; A-weighted over 20 Hz–20 kHz through the chain's `|H(f)/H(1 kHz)|`.
+    /// Digital attenuation lowers the programme, not this floor; the analog volume lowers both.
+    pub fn dither_noise_spl_dba(&self) -> f64 {
+        let bits = f64::from(self.source.path_bits());
+        let white = |_| 1.0;
+        let band = (BAND_START_HZ, BAND_STOP_HZ);
+        let a_weighted_hz = self.band_power(band, white, true, true);
+        let noise_re_sine = 2f64.powf(1.0 - 2.0 * bits) * a_weighted_hz / (DITHER_RATE_HZ / 2.0);
+        self.spl_at_full_scale_db() + 10.0 * noise_re_sine.log10()
+    }
+
     /// LAeq at the eardrum of −20 dBFS RMS pink noise (20 Hz–20 kHz) through this chain, the IEM
     /// taken as flat at its 1 kHz sensitivity, dBA.
     pub fn pink_reference_laeq_dba(&self) -> f64 {
@@ -316,6 +333,8 @@ impl Chain {
             iem_voltage_at_full_scale_volts: v_iem,
             iem_power_at_full_scale_mw: 1e3 * v_iem * v_iem * z_iem.re / z_iem.norm_sqr(),
             iem_current_at_full_scale_ma: 1e3 * v_iem / z_iem.norm(),
+            path_bits: self.source.path_bits(),
+            dither_noise_spl_dba: self.dither_noise_spl_dba(),
             level: self.level_basis(),
             response: self.response(frequencies),
         }
@@ -369,6 +388,9 @@ pub struct ChainReport {
     pub iem_voltage_at_full_scale_volts: f64,
     pub iem_power_at_full_scale_mw: f64,
     pub iem_current_at_full_scale_ma: f64,
+    /// Bit depth of the digital path, and its dithered noise floor at the eardrum, dBA.
+    pub path_bits: u32,
+    pub dither_noise_spl_dba: f64,
     /// Whether the levels rest on a multimeter reading (`calibrated`) or the spec sheet.
     pub level: LevelBasis,
     pub response: Vec<ResponsePoint>,

@@ -59,6 +59,8 @@ pub struct ChainOverrides {
     pub source_coupling_cap: Option<f64>,
     pub source_noise: Option<f64>,
     pub source_clip: Option<f64>,
+    /// Bit depth of the digital path (16, 24 or 32).
+    pub source_path_bits: Option<u32>,
     pub attenuator: Option<String>,
     /// An L-pad: series and shunt resistors, Ω.
     pub pad: Option<(f64, f64)>,
@@ -189,6 +191,7 @@ impl ChainOverrides {
             (self.source_coupling_cap.is_some(), "coupling capacitor"),
             (self.source_noise.is_some(), "noise"),
             (self.source_clip.is_some(), "clip point"),
+            (self.source_path_bits.is_some(), "path bit depth"),
         ]
         .iter()
         .filter_map(|&(given, what)| given.then_some(what))
@@ -223,6 +226,10 @@ impl ChainOverrides {
         }
         if let Some(v) = self.source_clip {
             source.clip_volts = Some(source::CLIP_VOLTS.check("--source-clip", v)?);
+        }
+        if let Some(bits) = self.source_path_bits {
+            source.path_bits = Some(bits);
+            source.validate()?;
         }
         Ok(source)
     }

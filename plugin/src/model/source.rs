@@ -18,6 +18,10 @@ pub const COUPLING_UF: Range = Range::new(0.01, 1e6);
 pub const CLIP_VOLTS: Range = Range::new(1e-6, 1000.0);
 /// A-weighted output noise, µV.
 pub const NOISE_UV: Range = Range::new(0.0, 1e5);
+/// Bit depths of the digital path to the DAC.
+pub const PATH_BITS: [u32; 3] = [16, 24, 32];
+/// The path's bit depth where a source does not say: an audio interface's.
+pub const DEFAULT_PATH_BITS: u32 = 24;
 
 /// A source's values as a report shows them, with their units in the keys.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -79,6 +83,9 @@ pub struct Source {
     /// Where the figures come from.
     #[serde(default)]
     pub provenance: String,
+    /// Bit depth of the digital path to the DAC (16, 24 or 32; `None`: 24, an interface's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_bits: Option<u32>,
     /// The multimeter reading `vfs_volts` was set from, when the level is calibrated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<LevelReading>,
@@ -97,6 +104,7 @@ impl Source {
             clip_volts: None,
             noise_uv: 0.0,
             provenance: "ideal voltage source".into(),
+            path_bits: None,
             calibration: None,
         }
     }
@@ -113,6 +121,11 @@ impl Source {
     /// EMF of a 0 dBFS sine at the current volume, Vrms.
     pub fn emf_at_full_scale_volts(&self) -> f64 {
         self.vfs_volts * from_db(self.volume_db)
+    }
+
+    /// Bit depth of the digital path.
+    pub fn path_bits(&self) -> u32 {
+        self.path_bits.unwrap_or(DEFAULT_PATH_BITS)
     }
 
     /// Largest undistorted EMF, Vrms.
@@ -133,6 +146,15 @@ impl Source {
             CLIP_VOLTS.check(&field("clip_volts"), v)?;
         }
         NOISE_UV.check(&field("noise_uv"), self.noise_uv)?;
+        if let Some(bits) = self.path_bits
+            && !PATH_BITS.contains(&bits)
+        {
+            return Err(ValueError::new(
+                &field("path_bits"),
+                &bits.to_string(),
+                "the digital path is 16, 24 or 32 bits",
+            ));
+        }
         if let Some(reading) = &self.calibration {
             reading.validate()?;
         }

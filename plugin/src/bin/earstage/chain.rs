@@ -261,6 +261,11 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
         r.spl_at_full_scale_db
     );
     let _ = writeln!(o, "  hiss                    {:.1} dBA SPL", r.hiss_spl_dba);
+    let _ = writeln!(
+        o,
+        "  dither floor            {:.1} dBA SPL ({}-bit path)",
+        r.dither_noise_spl_dba, r.path_bits
+    );
     let _ = writeln!(o, "  signal to hiss          {:.1} dB", r.signal_to_hiss_db);
     let _ = writeln!(
         o,
@@ -309,8 +314,8 @@ pub fn advice_text(advice: &Advice) -> String {
     let _ = writeln!(o, "\nGain-staging advisor (target: {target})");
     let _ = writeln!(
         o,
-        "  {:<24} {:>10} {:>10} {:>11} {:>11}  setting",
-        "approach", "hiss dBA", "headroom", "coloration", "digital dB"
+        "  {:<24} {:>10} {:>10} {:>10} {:>11} {:>11}  setting",
+        "approach", "hiss dBA", "dither dBA", "headroom", "coloration", "digital dB"
     );
     for a in &advice.approaches {
         let mark = if a.label == advice.recommended {
@@ -320,9 +325,10 @@ pub fn advice_text(advice: &Advice) -> String {
         };
         let _ = writeln!(
             o,
-            "{mark} {:<24} {:>10.1} {:>+10.1} {:>11.2} {:>11.1}  {}{}",
+            "{mark} {:<24} {:>10.1} {:>10.1} {:>+10.1} {:>11.2} {:>11.1}  {}{}",
             format!("{} {}", a.label, a.name),
             a.hiss_spl_dba,
+            a.dither_noise_spl_dba,
             a.headroom_db,
             a.coloration_pp_db,
             0.0 - a.digital_attenuation_db,

@@ -76,6 +76,18 @@ pub struct ChainArgs {
         allow_hyphen_values = true
     )]
     pub source_volume: Option<f64>,
+    /// Bit depth of the digital path to the source's DAC (16, 24 or 32; the catalog gives 16 for
+    /// phone dongles, 24 otherwise): sets the dither floor at the eardrum.
+    #[arg(
+        long,
+        value_name = "BITS",
+        help_heading = "Source",
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::PossibleValuesParser::new(["16", "24", "32"]),
+            |s: String| s.parse::<u32>().expect("one of the listed values")
+        )
+    )]
+    pub path_bits: Option<u32>,
     /// Series output coupling capacitor, µF.
     #[arg(
         long,
@@ -202,6 +214,7 @@ impl ChainArgs {
             source_coupling_cap: self.source_coupling_cap,
             source_noise: self.source_noise,
             source_clip: self.source_clip,
+            source_path_bits: self.path_bits,
             attenuator: self.attenuator.clone(),
             pad: self.pad_series.zip(self.pad_shunt),
             adapter: self.adapter,
