@@ -4,6 +4,7 @@
 
 mod support;
 
+use earstage::dsp::tone::ToneSettings;
 use earstage::dsp::{Engine, EngineSettings, meter_link};
 use support::Rng;
 
@@ -80,6 +81,19 @@ fn everything_on_does_not_allocate() {
                     0 => None,
                     1 => Some(PinkBand::Full),
                     _ => Some(PinkBand::Mid),
+                };
+                // The calibration tone, on and off and at another frequency, also allocates
+                // nothing.
+                settings.tone = match round % 4 {
+                    1 => Some(ToneSettings {
+                        hz: 400.0,
+                        dbfs: -20.0,
+                    }),
+                    2 => Some(ToneSettings {
+                        hz: 60.0,
+                        dbfs: -6.0,
+                    }),
+                    _ => None,
                 };
                 if round == 2 {
                     store.restore(&ExposureTotals {

@@ -274,3 +274,50 @@ fn calibration_noise_level_slope_and_reading() {
         }
     }
 }
+
+/// The calibration tone through the engine: it replaces the output after the audition and the
+/// trim (a −6 dB trim and a loud feed change nothing of it), its RMS is the level asked for
+/// (AES17), and the live meter reads what a 1 kHz sine at that level plays on the rig: the SPL
+/// at full scale plus the tone's level (A-weighting is 0 dB at 1 kHz), within 0.05 dB.
+#[test]
+fn calibration_tone_replaces_the_output() {
+    use earstage::dsp::tone::ToneSettings;
+    let fs = 48_000.0;
+    let rig = resistive_chain();
+    let tone = ToneSettings {
+        hz: 1000.0,
+        dbfs: -20.0,
+    };
+    let settings = EngineSettings {
+        tone: Some(tone),
+        trim_db: -6.0,
+        ..EngineSettings::default()
+    };
+    let (mut engine, _store) = engine(&rig, fs, settings);
+    let mut collector = Collector::default();
+    let loud = sine_1k(fs, 0.9);
+    let mut out = Vec::new();
+    // Eight of LAS's 1 s time constants: it has risen to within 0.002 dB of the steady level.
+    let total = fs as usize * 8;
+    let mut n = 0;
+    while n < total {
+        let m = BLOCK.min(total - n);
+        let mut l: Vec<f32> = (n..n + m).map(|i| loud(i) * 0.3).collect();
+        let mut r = l.clone();
+        engine.process(&mut [&mut l, &mut r], &mut collector);
+        out.extend_from_slice(&l);
+        n += m;
+    }
+    let steady = &out[fs as usize..];
+    let rms =
+        (steady.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / steady.len() as f64).sqrt();
+    let dbfs = 20.0 * (rms * 2f64.sqrt()).log10();
+    assert!((dbfs - tone.dbfs).abs() < 0.01, "{dbfs} dBFS");
+    let ear = collector.frame.spl.ear_readings()[0];
+    let expected = rig.spl_at_full_scale_db() + tone.dbfs;
+    assert!(
+        (ear.las_db - expected).abs() < 0.05,
+        "{} vs {expected}",
+        ear.las_db
+    );
+}

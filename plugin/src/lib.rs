@@ -107,6 +107,7 @@ impl Earstage {
             audition: self.params.audition_settings(),
             bypass: self.params.bypass.value(),
             generator: self.params.monitoring.generator(),
+            tone: self.params.monitoring.tone(),
             stage: self.params.stage_settings(),
             timeline_s: None,
         }

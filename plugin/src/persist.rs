@@ -9,7 +9,10 @@ use std::sync::{Arc, RwLock};
 use nice_plug::params::persist::PersistentField;
 use serde::{Deserialize, Serialize};
 
+use atomic_float::AtomicF32;
+
 use crate::dsp::exposure::{ExposureStore, ExposureTotals};
+use crate::dsp::tone::ToneSettings;
 use crate::model::Chain;
 use crate::model::audition::AuditionChain;
 use crate::model::catalog::Catalog;
@@ -140,13 +143,20 @@ pub fn default_chain() -> Chain {
 }
 
 /// The monitoring state outside the parameters: the exposure store shared with the audio thread,
-/// and the calibration noise's switch.
+/// and the switch of the calibration noise or tone (one at a time).
 #[derive(Debug, Default)]
 pub struct Monitoring {
     pub exposure: Arc<ExposureStore>,
-    /// 0: off, 1: full band, 2: 500 Hz–2 kHz. Written by the editor, read by the audio thread.
+    /// 0: off, 1: pink full band, 2: pink 500 Hz–2 kHz, 3: the tone. Written by the editor, read
+    /// by the audio thread.
     generator: AtomicU8,
+    /// The tone's frequency (Hz) and level (dBFS), read when the switch says tone.
+    tone_hz: AtomicF32,
+    tone_dbfs: AtomicF32,
 }
+
+/// The switch's code for the tone.
+const TONE: u8 = 3;
 
 impl Monitoring {
     /// The calibration noise that replaces the feed, if on.
@@ -158,6 +168,7 @@ impl Monitoring {
         }
     }
 
+    /// Switch the noise (the tone goes off).
     pub fn set_generator(&self, band: Option<PinkBand>) {
         let code = match band {
             None => 0,
@@ -165,6 +176,30 @@ impl Monitoring {
             Some(PinkBand::Mid) => 2,
         };
         self.generator.store(code, Ordering::Relaxed);
+    }
+
+    /// The calibration tone that replaces the output, if on.
+    pub fn tone(&self) -> Option<ToneSettings> {
+        (self.generator.load(Ordering::Acquire) == TONE).then(|| ToneSettings {
+            hz: f64::from(self.tone_hz.load(Ordering::Relaxed)),
+            dbfs: f64::from(self.tone_dbfs.load(Ordering::Relaxed)),
+        })
+    }
+
+    /// Switch the tone (the noise goes off); `None` switches off only a tone.
+    pub fn set_tone(&self, tone: Option<ToneSettings>) {
+        match tone {
+            Some(t) => {
+                self.tone_hz.store(t.hz as f32, Ordering::Relaxed);
+                self.tone_dbfs.store(t.dbfs as f32, Ordering::Relaxed);
+                self.generator.store(TONE, Ordering::Release);
+            }
+            None => {
+                let _ =
+                    self.generator
+                        .compare_exchange(TONE, 0, Ordering::Relaxed, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -185,5 +220,31 @@ impl<'a> PersistentField<'a, ExposureTotals> for Monitoring {
         F: Fn(&ExposureTotals) -> R,
     {
         f(&self.exposure.saved())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The noise and the tone are one switch: turning one on turns the other off, and switching
+    /// the tone off leaves a noise alone.
+    #[test]
+    fn noise_and_tone_are_one_switch() {
+        let m = Monitoring::default();
+        let tone = ToneSettings {
+            hz: 400.0,
+            dbfs: -20.0,
+        };
+        m.set_generator(Some(PinkBand::Full));
+        m.set_tone(None);
+        assert_eq!(m.generator(), Some(PinkBand::Full));
+        m.set_tone(Some(tone));
+        assert_eq!((m.generator(), m.tone()), (None, Some(tone)));
+        m.set_generator(Some(PinkBand::Mid));
+        assert_eq!((m.generator(), m.tone()), (Some(PinkBand::Mid), None));
+        m.set_tone(Some(tone));
+        m.set_tone(None);
+        assert_eq!((m.generator(), m.tone()), (None, None));
     }
 }

@@ -13,6 +13,7 @@ use super::loudness;
 use super::meter::Meter;
 use super::pink::PinkNoise;
 use super::spl::SplStage;
+use super::tone::{Tone, ToneSettings};
 use crate::design::handoff::AuditionLink;
 use crate::model::spl::{PinkBand, Stage};
 
@@ -35,6 +36,8 @@ pub struct EngineSettings {
     pub bypass: bool,
     /// The calibration noise that replaces the feed (`None`: off).
     pub generator: Option<PinkBand>,
+    /// The calibration tone that replaces the output (`None`: off).
+    pub tone: Option<ToneSettings>,
     /// Stage mode (`None`: off).
     pub stage: Option<StageSettings>,
     /// The host's playhead at the block's first sample, seconds, when it is known (only to say
@@ -61,6 +64,7 @@ impl Default for EngineSettings {
             audition: AuditionSettings::default(),
             bypass: false,
             generator: None,
+            tone: None,
             stage: None,
             timeline_s: None,
         }
@@ -74,6 +78,7 @@ impl Default for EngineSettings {
 pub struct Engine {
     sample_rate_hz: f32,
     pink: PinkNoise,
+    tone: Tone,
     audition: AuditionStage,
     spl: SplStage,
     /// Where the exposure totals are kept across project saves and loads (the plugin's state).
@@ -145,6 +150,7 @@ impl Engine {
         Self {
             sample_rate_hz,
             pink: PinkNoise::new(f64::from(sample_rate_hz)),
+            tone: Tone::new(f64::from(sample_rate_hz)),
             audition: AuditionStage::new(f64::from(sample_rate_hz)),
             spl: SplStage::new(f64::from(sample_rate_hz)),
             exposure: None,
@@ -197,6 +203,7 @@ impl Engine {
         self.meter.clear_history();
         self.spl.clear_history();
         self.pink.silence();
+        self.tone.silence();
     }
 
     /// Process one block in place, with no designer for the audition (it stays as it is).
@@ -244,8 +251,8 @@ impl Engine {
                 self.audition.keep_warm(channels);
                 self.trim.settle(settings.trim_db);
             }
-            Some(false) => self.shape(channels, settings.generator),
-            None => self.crossfade(channels, len, settings.generator),
+            Some(false) => self.shape(channels, settings.generator, settings.tone),
+            None => self.crossfade(channels, len, settings.generator, settings.tone),
         }
         guard::clean_output(channels);
 
@@ -286,15 +293,27 @@ impl Engine {
     }
 
     /// What the plugin does to the feed: the calibration noise in place of the feed when on, the
-    /// audition, then the trim.
-    fn shape(&mut self, channels: &mut [&mut [f32]], generator: Option<PinkBand>) {
+    /// audition, the trim, then the calibration tone in place of all of it when on.
+    fn shape(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        generator: Option<PinkBand>,
+        tone: Option<ToneSettings>,
+    ) {
         self.pink.process(channels, generator);
         self.audition.process(channels);
         self.trim.apply(channels);
+        self.tone.process(channels, tone);
     }
 
     /// Piece by piece, the processed feed crossfaded with the dry one.
-    fn crossfade(&mut self, channels: &mut [&mut [f32]], len: usize, generator: Option<PinkBand>) {
+    fn crossfade(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        len: usize,
+        generator: Option<PinkBand>,
+        tone: Option<ToneSettings>,
+    ) {
         let n = channels.len().min(MAX_CHANNELS);
         for start in (0..len).step_by(CHUNK) {
             let end = (start + CHUNK).min(len);
@@ -307,7 +326,7 @@ impl Engine {
                 *view = &mut channel[start..end];
                 dry[..end - start].copy_from_slice(view);
             }
-            self.shape(&mut views[..n], generator);
+            self.shape(&mut views[..n], generator, tone);
             self.bypass.mix(&mut views[..n], &self.dry[..n]);
         }
     }

@@ -17,6 +17,7 @@ use crate::dsp::{MeterReceiver, OverEvent};
 use crate::params::EarstageParams;
 
 mod audition;
+mod calibration;
 mod chain;
 mod ears;
 mod header;
@@ -70,6 +71,7 @@ pub fn create(
             over_log: VecDeque::with_capacity(OVER_LOG_LEN),
             chain_view: None,
             reference_view: reference::ReferenceView::new(),
+            calibration_view: calibration::CalibrationView::new(),
             confirm_reset: false,
             gui: None,
         },
@@ -90,6 +92,7 @@ pub struct EditorApp {
     chain_view: Option<chain::ChainView>,
     /// The reference panel's derived figures.
     reference_view: reference::ReferenceView,
+    calibration_view: calibration::CalibrationView,
     /// Whether the exposure reset is waiting for its confirmation.
     confirm_reset: bool,
     /// Set when the window opens; needed to write parameters.
@@ -138,6 +141,24 @@ impl NiceEguiApp for EditorApp {
                 });
             });
         }
+        if let Some(tone) = self.params.monitoring.tone() {
+            egui::Panel::top("tone").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(
+                        egui::RichText::new(format!(
+                            "CALIBRATION TONE ON ({} Hz, {:+} dBFS): the output is replaced",
+                            tone.hz, tone.dbfs
+                        ))
+                        .size(18.0)
+                        .strong()
+                        .color(reference::NOISE_ON),
+                    );
+                    if ui.button("Stop the tone").clicked() {
+                        self.params.monitoring.set_tone(None);
+                    }
+                });
+            });
+        }
         if PersistentField::map(&self.params.load_report, |r| !r.is_empty()) {
             egui::Panel::top("loaded").show(ui, |ui| loaded::show(ui, &self.params.load_report));
         }
@@ -176,6 +197,8 @@ impl NiceEguiApp for EditorApp {
                         &frame.spl,
                         &mut self.reference_view,
                     );
+                    ui.add_space(8.0);
+                    calibration::show(ui, &self.params, &mut self.calibration_view);
                 })
             });
         egui::Panel::left("peaks")
