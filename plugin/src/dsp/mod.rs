@@ -29,6 +29,7 @@ pub mod pink;
 pub mod pressure;
 pub mod simd;
 pub mod spl;
+pub mod takeover;
 pub mod tone;
 pub mod true_peak;
 pub mod weighting;

@@ -10,6 +10,7 @@
 use realfft::RealFftPlanner;
 use realfft::num_complex::Complex32;
 
+use super::takeover::Takeover;
 use crate::model::spl::PinkBand;
 
 /// Samples in one period of the noise.
@@ -67,10 +68,8 @@ pub struct PinkNoise {
     full: Box<[f32]>,
     mid: Box<[f32]>,
     position: usize,
-    /// The band playing (or fading), and how far the noise has replaced the feed (0 … 1).
-    playing: Option<PinkBand>,
-    mix: f32,
-    step: f32,
+    /// The band playing (or fading), and how far the noise has replaced the feed.
+    switch: Takeover<PinkBand>,
 }
 
 impl PinkNoise {
@@ -80,55 +79,35 @@ impl PinkNoise {
             full: pink_period(PinkBand::Full, sample_rate_hz, 1).into_boxed_slice(),
             mid: pink_period(PinkBand::Mid, sample_rate_hz, 2).into_boxed_slice(),
             position: 0,
-            playing: None,
-            mix: 0.0,
-            step: (1.0 / (FADE_MS / 1000.0 * sample_rate_hz)).min(1.0) as f32,
+            switch: Takeover::new(sample_rate_hz, FADE_MS),
         }
     }
 
     /// Whether the noise is sounding (fully or fading).
     pub fn is_sounding(&self) -> bool {
-        self.mix > 0.0
+        self.switch.is_sounding()
     }
 
     /// Off at once (a new stream).
     pub fn silence(&mut self) {
-        self.playing = None;
-        self.mix = 0.0;
+        self.switch.silence();
     }
 
     /// Replace the feed with the noise of `wanted` (`None`: the feed), gliding on changes.
     pub fn process(&mut self, channels: &mut [&mut [f32]], wanted: Option<PinkBand>) {
-        if wanted.is_none() && self.mix == 0.0 {
-            self.playing = None;
+        if self.switch.idle(wanted) {
             return;
         }
         let len = channels.first().map_or(0, |c| c.len());
         for i in 0..len {
-            // Fade out whatever plays that is not wanted; once silent, take the wanted band.
-            if self.playing != wanted {
-                if self.mix > 0.0 {
-                    self.mix = (self.mix - self.step).max(0.0);
-                } else {
-                    self.playing = wanted;
-                }
-            } else if self.playing.is_some() && self.mix < 1.0 {
-                self.mix = (self.mix + self.step).min(1.0);
-            }
-            let noise = match self.playing {
+            let noise = match self.switch.advance(wanted).0 {
                 Some(PinkBand::Full) => self.full[self.position],
                 Some(PinkBand::Mid) => self.mid[self.position],
                 None => 0.0,
             };
             self.position = (self.position + 1) % PERIOD;
-            let t = self.mix;
             for channel in channels.iter_mut() {
-                let x = &mut channel[i];
-                *x = if t == 1.0 {
-                    noise
-                } else {
-                    *x + t * (noise - *x)
-                };
+                channel[i] = self.switch.blend(channel[i], noise);
             }
         }
     }

@@ -6,6 +6,7 @@
 //! other values glides over 10 ms. The phase is kept in f64 cycles, so the frequency is exact for
 //! hours. Nothing allocates.
 
+use super::takeover::Takeover;
 use crate::model::calibration::{TONE_DBFS, TONE_HZ};
 
 /// How long switching takes, milliseconds.
@@ -32,12 +33,11 @@ impl ToneSettings {
 #[derive(Debug, Clone)]
 pub struct Tone {
     sample_rate_hz: f64,
-    /// Position in the cycle, 0 … 1.
+    /// Position in the cycle, 0 … 1, and the peak of what plays.
     phase: f64,
-    /// What plays (or fades), and how far it has replaced the output (0 … 1).
-    playing: Option<ToneSettings>,
-    mix: f32,
-    step: f32,
+    amplitude: f64,
+    /// What plays (or fades), and how far it has replaced the output.
+    switch: Takeover<ToneSettings>,
 }
 
 impl Tone {
@@ -45,59 +45,44 @@ impl Tone {
         Self {
             sample_rate_hz,
             phase: 0.0,
-            playing: None,
-            mix: 0.0,
-            step: (1.0 / (FADE_MS / 1000.0 * sample_rate_hz)).min(1.0) as f32,
+            amplitude: 0.0,
+            switch: Takeover::new(sample_rate_hz, FADE_MS),
         }
     }
 
     /// Whether the tone is sounding (fully or fading).
     pub fn is_sounding(&self) -> bool {
-        self.mix > 0.0
+        self.switch.is_sounding()
     }
 
     /// Off at once (a new stream).
     pub fn silence(&mut self) {
-        self.playing = None;
-        self.mix = 0.0;
+        self.switch.silence();
     }
 
     /// Replace the output with the tone `wanted` (`None`: leave it), gliding on changes.
     pub fn process(&mut self, channels: &mut [&mut [f32]], wanted: Option<ToneSettings>) {
         let wanted = wanted.map(ToneSettings::clamped);
-        if wanted.is_none() && self.mix == 0.0 {
-            self.playing = None;
+        if self.switch.idle(wanted) {
             return;
         }
         let len = channels.first().map_or(0, |c| c.len());
         for i in 0..len {
-            if self.playing != wanted {
-                if self.mix > 0.0 {
-                    self.mix = (self.mix - self.step).max(0.0);
-                } else {
-                    self.playing = wanted;
-                    self.phase = 0.0;
-                }
-            } else if self.playing.is_some() && self.mix < 1.0 {
-                self.mix = (self.mix + self.step).min(1.0);
-            }
-            let value = match self.playing {
-                Some(t) => {
-                    let v = 10f64.powf(t.dbfs / 20.0) * (std::f64::consts::TAU * self.phase).sin();
+            let value = match self.switch.advance(wanted) {
+                (Some(t), started) => {
+                    if started {
+                        self.phase = 0.0;
+                        self.amplitude = 10f64.powf(t.dbfs / 20.0);
+                    }
+                    let v = self.amplitude * (std::f64::consts::TAU * self.phase).sin();
                     self.phase += t.hz / self.sample_rate_hz;
                     self.phase -= self.phase.floor();
                     v as f32
                 }
-                None => 0.0,
+                (None, _) => 0.0,
             };
-            let t = self.mix;
             for channel in channels.iter_mut() {
-                let x = &mut channel[i];
-                *x = if t == 1.0 {
-                    value
-                } else {
-                    *x + t * (value - *x)
-                };
+                channel[i] = self.switch.blend(channel[i], value);
             }
         }
     }

@@ -125,7 +125,7 @@ fn evaluate(
             "audible {}-bit dither floor ({dither:.1} dBA)",
             report.path_bits
         ));
-    } else if digital_db > 0.0 && dither > report.hiss_spl_dba {
+    } else if digital_db > 0.0 && report.hiss_spl_dba.is_finite() && dither > report.hiss_spl_dba {
         limits.push(format!(
             "the {}-bit dither floor ({dither:.1} dBA) is above the analog hiss",
             report.path_bits
