@@ -10,7 +10,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Chain;
 use super::units::{Range, ValueError};
 use super::{db, from_db};
 
@@ -115,47 +114,25 @@ impl LevelBasis {
     }
 }
 
-impl Chain {
-    /// The chain with its full scale set by `reading` (taken at the chain's volume setting).
-    pub fn calibrated(&self, reading: &LevelReading) -> Result<Chain, ValueError> {
-        reading.validate()?;
-        let h = match reading.at {
+impl LevelReading {
+    /// The source's full scale at maximum volume this reading implies, Vrms: the tone's EMF
+    /// (the reading itself at the open jack, the reading over `h_at_tone = |H(f)|` across the
+    /// IEM) over the tone's gain and the volume's.
+    pub fn full_scale_volts(&self, h_at_tone: f64, volume_db: f64) -> f64 {
+        let h = match self.at {
             ProbePoint::Open => 1.0,
-            ProbePoint::Iem => self.transfer(reading.tone_hz).norm(),
+            ProbePoint::Iem => h_at_tone,
         };
-        let tone_emf = reading.vrms / h;
-        let full_scale_emf = tone_emf / from_db(reading.tone_dbfs);
-        let vfs = full_scale_emf / from_db(self.source.volume_db);
-        let mut chain = self.clone();
-        chain.source.vfs_volts =
-            super::source::VFS_VOLTS.check("the calibrated full scale", vfs)?;
-        chain.source.calibration = Some(LevelReading {
-            volume_db: self.source.volume_db,
-            spec_vfs_volts: self
-                .source
-                .calibration
-                .as_ref()
-                .map_or(self.source.vfs_volts, |c| c.spec_vfs_volts),
-            ..reading.clone()
-        });
-        Ok(chain)
+        self.vrms / h / from_db(self.tone_dbfs) / from_db(volume_db)
     }
 
-    /// Whether the level is calibrated, and what is odd about the reading.
-    pub fn level_basis(&self) -> LevelBasis {
-        let Some(reading) = &self.source.calibration else {
-            return LevelBasis {
-                calibrated: false,
-                reading: None,
-                stale: false,
-                off_spec_db: None,
-                flags: Vec::new(),
-            };
-        };
-        let off_spec_db = db(self.source.vfs_volts / reading.spec_vfs_volts);
+    /// What the reading says of a source now at `vfs_volts` and `volume_db`, with a clip point
+    /// `clip_volts` (`None`: its full scale).
+    pub fn basis(&self, vfs_volts: f64, volume_db: f64, clip_volts: Option<f64>) -> LevelBasis {
+        let off_spec_db = db(vfs_volts / self.spec_vfs_volts);
         let mut flags = Vec::new();
-        let tone_emf = self.source.emf_at_full_scale_volts() * from_db(reading.tone_dbfs);
-        if let Some(clip) = self.source.clip_volts
+        let tone_emf = vfs_volts * from_db(volume_db) * from_db(self.tone_dbfs);
+        if let Some(clip) = clip_volts
             && tone_emf > clip * (1.0 + 1e-9)
         {
             flags.push(format!(
@@ -171,10 +148,23 @@ impl Chain {
         }
         LevelBasis {
             calibrated: true,
-            stale: (self.source.volume_db - reading.volume_db).abs() > 1e-9,
-            reading: Some(reading.clone()),
+            stale: (volume_db - self.volume_db).abs() > 1e-9,
+            reading: Some(self.clone()),
             off_spec_db: Some(off_spec_db),
             flags,
+        }
+    }
+}
+
+impl LevelBasis {
+    /// No reading: the spec sheet's figures.
+    pub fn estimated() -> Self {
+        Self {
+            calibrated: false,
+            reading: None,
+            stale: false,
+            off_spec_db: None,
+            flags: Vec::new(),
         }
     }
 }
@@ -183,6 +173,7 @@ impl Chain {
 mod tests {
     use super::*;
     use crate::model::catalog::Catalog;
+    use crate::model::from_db;
 
     fn reading(vrms: f64, at: ProbePoint, tone_dbfs: f64, tone_hz: f64) -> LevelReading {
         LevelReading {

@@ -1,10 +1,10 @@
 //! The whole chain: source → attenuator → cable → IEM, its transfer function
 //! `H(f) = V_iem / V_EMF` and the report built on it (docs/chain.md).
 
-use super::calibration::LevelBasis;
 use serde::{Deserialize, Serialize};
 
-use super::source::SourceParts;
+use super::calibration::{LevelBasis, LevelReading};
+use super::source::{SourceParts, VFS_VOLTS};
 use super::units::{Range, ValueError};
 use super::weighting::a_weighting_db;
 use super::{Attenuator, Complex64, Iem, Source, db, from_db};
@@ -394,6 +394,40 @@ pub struct ChainReport {
     /// Whether the levels rest on a multimeter reading (`calibrated`) or the spec sheet.
     pub level: LevelBasis,
     pub response: Vec<ResponsePoint>,
+}
+
+/// A calibrated level (`model::calibration`, docs/spl.md).
+impl Chain {
+    /// The chain with its full scale set by `reading` (taken at the chain's volume setting).
+    pub fn calibrated(&self, reading: &LevelReading) -> Result<Chain, ValueError> {
+        reading.validate()?;
+        let vfs =
+            reading.full_scale_volts(self.transfer(reading.tone_hz).norm(), self.source.volume_db);
+        let mut chain = self.clone();
+        chain.source.vfs_volts = VFS_VOLTS.check("the calibrated full scale", vfs)?;
+        chain.source.calibration = Some(LevelReading {
+            volume_db: self.source.volume_db,
+            spec_vfs_volts: self
+                .source
+                .calibration
+                .as_ref()
+                .map_or(self.source.vfs_volts, |c| c.spec_vfs_volts),
+            ..reading.clone()
+        });
+        Ok(chain)
+    }
+
+    /// Whether the level is calibrated, and what is odd about the reading.
+    pub fn level_basis(&self) -> LevelBasis {
+        match &self.source.calibration {
+            Some(reading) => reading.basis(
+                self.source.vfs_volts,
+                self.source.volume_db,
+                self.source.clip_volts,
+            ),
+            None => LevelBasis::estimated(),
+        }
+    }
 }
 
 #[cfg(test)]

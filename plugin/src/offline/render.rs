@@ -10,6 +10,7 @@ use thiserror::Error;
 use super::analysis::{MeterReport, Progress, report_opened};
 use super::audio_file::{AudioFile, AudioFileError};
 use super::engine::OfflineEngine;
+use super::output::{OutputError, check_new_file};
 use crate::design::handoff::{AuditionChains, AuditionValues};
 use crate::dsp::audition::{AuditionSettings, Selection};
 use crate::dsp::{Collector, EngineSettings};
@@ -25,12 +26,8 @@ pub enum RenderError {
     Input(#[from] AudioFileError),
     #[error("{path}: the output would overwrite the input; name another file")]
     OverwritesInput { path: PathBuf },
-    #[error("{path} exists; add --force to replace it")]
-    Exists { path: PathBuf },
-    #[error("{path} is a folder; name the file to write")]
-    IsFolder { path: PathBuf },
-    #[error("{path}: render writes 32-bit float WAV; name a .wav file")]
-    NotWav { path: PathBuf },
+    #[error(transparent)]
+    Output(#[from] OutputError),
     #[error("{path}: cannot write: {source}")]
     Write {
         path: PathBuf,
@@ -114,23 +111,10 @@ fn audition_engine(
     OfflineEngine::new(f64::from(sample_rate_hz), channels, settings, chains)
 }
 
-/// Refuses to overwrite the input, or an existing file unless `force`, a folder, and a name whose
-/// extension says another format than the WAV written.
+/// Refuses to overwrite the input, then what [`check_new_file`] refuses: a folder, a name whose
+/// extension says another format than the WAV written, a missing folder, an existing file unless
+/// `force`.
 fn check_output(input: &Path, output: &Path, force: bool) -> Result<(), RenderError> {
-    if output.is_dir() {
-        return Err(RenderError::IsFolder {
-            path: output.to_owned(),
-        });
-    }
-    let wav = output
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"));
-    if !wav {
-        return Err(RenderError::NotWav {
-            path: output.to_owned(),
-        });
-    }
     if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize())
         && a == b
     {
@@ -138,12 +122,12 @@ fn check_output(input: &Path, output: &Path, force: bool) -> Result<(), RenderEr
             path: output.to_owned(),
         });
     }
-    if output.exists() && !force {
-        return Err(RenderError::Exists {
-            path: output.to_owned(),
-        });
-    }
-    Ok(())
+    Ok(check_new_file(
+        output,
+        force,
+        &["wav", "wave"],
+        "32-bit float WAV",
+    )?)
 }
 
 /// `output` with ".partial" appended: where a render is written before it is complete.
