@@ -152,7 +152,7 @@ impl Source {
             return Err(ValueError::new(
                 &field("path_bits"),
                 &bits.to_string(),
-                "the digital path is 16, 24 or 32 bits",
+                "allowed: 16, 24 or 32 (the bit depth of the digital path)",
             ));
         }
         if let Some(reading) = &self.calibration {
