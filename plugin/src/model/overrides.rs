@@ -227,9 +227,9 @@ impl ChainOverrides {
         if let Some(v) = self.source_clip {
             source.clip_volts = Some(source::CLIP_VOLTS.check("--source-clip", v)?);
         }
+        // Checked with the rest of the chain in `resolve`.
         if let Some(bits) = self.source_path_bits {
             source.path_bits = Some(bits);
-            source.validate()?;
         }
         Ok(source)
     }
