@@ -118,7 +118,7 @@ fn rates_and_blocks(c: &mut Criterion) {
             bench.iter(|| run_meter(fs, std::hint::black_box(&input), block))
         });
         let mut bank = BankFilter::new(rate, 480);
-        bank.settle(&b.coefficients);
+        bank.settle(&[b.coefficients; earstage::model::iem::EARS]);
         group.bench_function(BenchmarkId::new("simulation", "bank"), |bench| {
             bench.iter(|| run_filter_in(&mut bank, std::hint::black_box(&input), &mut work, block))
         });
@@ -144,7 +144,7 @@ fn audition(c: &mut Criterion) {
     let mut group = c.benchmark_group("audition_48k_stereo_64");
     group.throughput(Throughput::Elements(input[0].len() as u64));
     let mut bank = BankFilter::new(fs, 480);
-    bank.settle(&b.coefficients);
+    bank.settle(&[b.coefficients; earstage::model::iem::EARS]);
     group.bench_function(BenchmarkId::new("simulation", "bank"), |bench| {
         bench.iter(|| run_filter(&mut bank, std::hint::black_box(&input), &mut work))
     });

@@ -16,13 +16,15 @@ use super::handoff::{
 use super::spl::{SplDesign, design_spl};
 use crate::model::Chain;
 use crate::model::audition::Audition;
+use crate::model::iem::{EARS, Ear};
 
 /// Designs the filters for requests; keeps the last design of each chain so an unchanged one
 /// costs nothing.
 pub struct Designer {
     sender: DesignSender,
     status: Arc<AuditionStatus>,
-    last: [Option<(SlotKey, Design)>; 2],
+    /// Per chain (A, B), per ear.
+    last: [[Option<(SlotKey, Design)>; EARS]; 2],
     /// The rig's SPL design and what it was made for.
     last_spl: Option<(Chain, f64, SplDesign)>,
 }
@@ -39,12 +41,13 @@ impl Designer {
         Self {
             sender,
             status,
-            last: [None, None],
+            last: Default::default(),
             last_spl: None,
         }
     }
 
-    /// The audition `request` describes for one chain, from the stored `chains`.
+    /// The audition `request` describes for one chain, from the stored `chains` (both earpieces
+    /// in the rig; [`Audition::ear`] takes one).
     pub fn audition(request: &AuditionRequest, chains: &AuditionChains, slot: usize) -> Audition {
         let v = &request.values;
         let (stored, values) = if slot == 0 {
@@ -64,19 +67,31 @@ impl Designer {
     /// Design both chains for `request` and publish them.
     pub fn run(&mut self, request: &AuditionRequest, chains: &AuditionChains) {
         let start = std::time::Instant::now();
-        let designs: [Design; 2] = std::array::from_fn(|slot| {
-            let key = SlotKey {
-                audition: Self::audition(request, chains, slot),
-                sample_rate_hz: request.sample_rate_hz,
-            };
-            match &self.last[slot] {
-                Some((last_key, last)) if *last_key == key => *last,
-                _ => {
-                    let made = design(&key.audition, key.sample_rate_hz);
-                    self.last[slot] = Some((key, made));
-                    made
+        let ears_differ = chains.rig.iem.ears_differ();
+        let designs: [[Design; EARS]; 2] = std::array::from_fn(|slot| {
+            let audition = Self::audition(request, chains, slot);
+            let mut ear_design = |ear: Ear| {
+                let key = SlotKey {
+                    audition: audition.ear(ear),
+                    sample_rate_hz: request.sample_rate_hz,
+                };
+                let last = &mut self.last[slot][ear.index()];
+                match last {
+                    Some((last_key, made)) if *last_key == key => *made,
+                    _ => {
+                        let made = design(&key.audition, key.sample_rate_hz);
+                        *last = Some((key, made));
+                        made
+                    }
                 }
-            }
+            };
+            let left = ear_design(Ear::Left);
+            let right = if ears_differ {
+                ear_design(Ear::Right)
+            } else {
+                left
+            };
+            [left, right]
         });
         let fs = request.sample_rate_hz;
         let spl_current = self
@@ -87,8 +102,8 @@ impl Designer {
         let mut pair = DesignPair {
             request_id: request.id,
             sample_rate_hz: fs,
-            a: designs[0].coefficients,
-            b: designs[1].coefficients,
+            a: designs[0].map(|d| d.coefficients),
+            b: designs[1].map(|d| d.coefficients),
             spl: spl_current,
         };
         if spl_current.is_none() {
@@ -106,13 +121,16 @@ impl Designer {
         }
         self.sender.publish(pair);
         let status = &self.status;
-        for (slot, d) in designs.iter().enumerate() {
+        for (slot, [left, right]) in designs.iter().enumerate() {
+            // The gains are the left ear's (the same where the earpieces are); what was held
+            // back and the fit's error are the larger of the two.
             let put = |a: &AtomicF32, v: f64| a.store(v as f32, Ordering::Relaxed);
-            put(&status.held_back_db[slot], d.gain.held_back_db);
-            put(&status.gain_db[slot], d.gain.gain_db);
-            put(&status.level_at_1k_db[slot], d.gain.level_at_1k_db);
-            put(&status.fit_error_db[slot], d.fit_error_db);
-            put(&status.fit_error_deg[slot], d.fit_error_deg);
+            let worse = |f: fn(&Design) -> f64| f(left).max(f(right));
+            put(&status.held_back_db[slot], worse(|d| d.gain.held_back_db));
+            put(&status.gain_db[slot], left.gain.gain_db);
+            put(&status.level_at_1k_db[slot], left.gain.level_at_1k_db);
+            put(&status.fit_error_db[slot], worse(|d| d.fit_error_db));
+            put(&status.fit_error_deg[slot], worse(|d| d.fit_error_deg));
         }
         let micros = start.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
         status.design_us.store(micros, Ordering::Relaxed);

@@ -11,6 +11,7 @@ use super::bank::Coefficients;
 use super::spl::SplDesign;
 use crate::model::Chain;
 use crate::model::audition::{AuditionChain, ChainValues, DEFAULT_CEILING_DB, LevelMatch, Mode};
+use crate::model::iem::EARS;
 
 /// The live values the designs depend on (everything but the switch).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,8 +78,9 @@ pub struct DesignPair {
     /// The request answered (0: none yet).
     pub request_id: u64,
     pub sample_rate_hz: f64,
-    pub a: Coefficients,
-    pub b: Coefficients,
+    /// Chain A's filter per ear (left, right).
+    pub a: [Coefficients; EARS],
+    pub b: [Coefficients; EARS],
     /// `None` until the rig's filters have been designed at this rate.
     pub spl: Option<SplDesign>,
 }
@@ -88,8 +90,8 @@ impl Default for DesignPair {
         Self {
             request_id: 0,
             sample_rate_hz: 0.0,
-            a: Coefficients::IDENTITY,
-            b: Coefficients::IDENTITY,
+            a: [Coefficients::IDENTITY; EARS],
+            b: [Coefficients::IDENTITY; EARS],
             spl: None,
         }
     }

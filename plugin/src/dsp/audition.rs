@@ -7,7 +7,7 @@
 //! design. Nothing here allocates or locks.
 
 use super::bank::BankFilter;
-use super::limits::MAX_CHANNELS;
+use super::limits::{EARS, MAX_CHANNELS};
 use crate::design::bank::Coefficients;
 use crate::design::handoff::{AuditionLink, AuditionRequest, AuditionValues, DesignPair};
 use crate::design::spl::SplDesign;
@@ -105,7 +105,7 @@ impl AuditionStage {
             self.next_id += 1;
         }
         let target = match settings.selection {
-            Selection::Rig => Coefficients::IDENTITY,
+            Selection::Rig => [Coefficients::IDENTITY; EARS],
             Selection::A => self.designs.a,
             Selection::B => self.designs.b,
         };
@@ -179,7 +179,7 @@ mod tests {
         DesignPair {
             request_id,
             sample_rate_hz,
-            a,
+            a: [a; EARS],
             ..DesignPair::default()
         }
     }

@@ -20,9 +20,10 @@
 //! State and coefficients are f64: a numerical study of these chains found f32 gave only
 //! 84–97 dB SNR on a Q≈3 impedance peak (docs/audition.md, "How the filter is built"). Nothing here allocates.
 
-use super::limits::MAX_CHANNELS;
+use super::limits::{EARS, MAX_CHANNELS};
+use crate::model::iem::Ear;
 
-use super::simd::flush_tiny;
+use super::simd::{F64x4, Isa, flush_tiny, kernel_per_isa};
 use crate::design::bank::{Coefficients, PoleSet, SECTIONS};
 
 /// Section count in lanes of four (the kernel's vector width).
@@ -43,22 +44,22 @@ struct ChannelState {
     v2: f64,
 }
 
-/// The bank with its state, for up to [`MAX_CHANNELS`] channels.
+/// The bank with its state, for up to [`MAX_CHANNELS`] channels, and weights per ear: channel 1
+/// takes the right ear's, every other channel the left's (a mono feed is the left ear's).
 #[derive(Debug, Clone)]
 pub struct BankFilter {
     a1: [[f64; LANES]; GROUPS],
     a2: [[f64; LANES]; GROUPS],
-    current: Coefficients,
-    target: Coefficients,
+    current: [Coefficients; EARS],
+    target: [Coefficients; EARS],
     /// Ramp from `start` to `target`: `samples_left` of `ramp_len` remain.
-    start: Coefficients,
+    start: [Coefficients; EARS],
     ramp_len: u32,
     samples_left: u32,
     ramp_samples: u32,
     channels: [ChannelState; MAX_CHANNELS],
     kernel: Kernel,
-    /// The kernel for [`BankFilter::advance`]: the recursion without the output where the CPU
-    /// allows (the FMA kernel), else the full kernel on a scratch copy.
+    /// The kernel for [`BankFilter::advance`]: the recursion without the output.
     warm: Kernel,
 }
 
@@ -75,20 +76,20 @@ impl BankFilter {
         Self {
             a1: lanes(&poles.a1),
             a2: lanes(&poles.a2),
-            current: Coefficients::IDENTITY,
-            target: Coefficients::IDENTITY,
-            start: Coefficients::IDENTITY,
+            current: [Coefficients::IDENTITY; EARS],
+            target: [Coefficients::IDENTITY; EARS],
+            start: [Coefficients::IDENTITY; EARS],
             ramp_len: 1,
             samples_left: 0,
             ramp_samples: ramp_samples.max(1),
             channels: [ChannelState::default(); MAX_CHANNELS],
-            kernel: kernel(),
-            warm: warm_kernel(),
+            kernel: filter_kernel(Isa::detect()),
+            warm: warm_kernel(Isa::detect()),
         }
     }
 
-    /// Glide from wherever the weights are now to `target` over the ramp time.
-    pub fn set_target(&mut self, target: &Coefficients) {
+    /// Glide from wherever the weights are now to `target` (per ear) over the ramp time.
+    pub fn set_target(&mut self, target: &[Coefficients; EARS]) {
         if *target == self.target {
             return;
         }
@@ -98,8 +99,8 @@ impl BankFilter {
         self.samples_left = self.ramp_samples;
     }
 
-    /// Take `coefficients` at once (no glide): for a new stream.
-    pub fn settle(&mut self, coefficients: &Coefficients) {
+    /// Take `coefficients` (per ear) at once (no glide): for a new stream.
+    pub fn settle(&mut self, coefficients: &[Coefficients; EARS]) {
         self.current = *coefficients;
         self.target = *coefficients;
         self.samples_left = 0;
@@ -117,56 +118,84 @@ impl BankFilter {
 
     /// Whether the filter is settled on the identity: its output would equal its input.
     pub fn is_settled_identity(&self) -> bool {
-        !self.is_ramping() && self.current == Coefficients::IDENTITY
+        !self.is_ramping() && self.current == [Coefficients::IDENTITY; EARS]
     }
 
     /// Filter every channel in place; all channels see the same glide.
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
-        let (left_before, current_before) = (self.samples_left, self.current);
+        let left_before = self.samples_left;
         for (index, channel) in channels.iter_mut().enumerate().take(MAX_CHANNELS) {
-            self.samples_left = left_before;
-            self.current = current_before;
+            self.rewind(index, left_before);
             (self.kernel)(self, channel, index);
         }
+        self.catch_up();
     }
 
     /// Run the state on `channels` without changing them: the filter stays warm while its output
     /// is not used (bypass, or the rig selected), so a switch back starts with no transient.
     pub fn advance(&mut self, channels: &[&[f32]], scratch: &mut [f32]) {
-        let (left_before, current_before) = (self.samples_left, self.current);
+        let left_before = self.samples_left;
         for (index, channel) in channels.iter().enumerate().take(MAX_CHANNELS) {
-            self.samples_left = left_before;
-            self.current = current_before;
+            self.rewind(index, left_before);
             for chunk in channel.chunks(scratch.len().max(1)) {
                 let buf = &mut scratch[..chunk.len()];
                 buf.copy_from_slice(chunk);
                 (self.warm)(self, buf, index);
             }
         }
+        self.catch_up();
     }
 
-    /// The weights for the sample about to be processed, then a step along the ramp.
+    /// Back to the block's start for channel `index`: every channel walks the same glide.
+    fn rewind(&mut self, index: usize, samples_left: u32) {
+        self.samples_left = samples_left;
+        let ear = Ear::of_channel(index).index();
+        self.current[ear] = self.glide_at(ear);
+    }
+
+    /// Every ear's weights where the glide now is (an ear no channel fed this block included).
+    fn catch_up(&mut self) {
+        self.current = std::array::from_fn(|ear| self.glide_at(ear));
+    }
+
+    /// The weights of `ear` with `samples_left` of the glide to go.
     #[inline(always)]
-    fn step(&mut self) {
+    fn glide_at(&self, ear: usize) -> Coefficients {
+        if self.samples_left == 0 {
+            self.target[ear]
+        } else {
+            let t = 1.0 - f64::from(self.samples_left) / f64::from(self.ramp_len);
+            self.start[ear].lerp(&self.target[ear], t)
+        }
+    }
+
+    /// The weights of `ear` for the sample about to be processed, then a step along the ramp.
+    #[inline(always)]
+    fn step(&mut self, ear: usize) {
         if self.samples_left > 0 {
             self.samples_left -= 1;
-            self.current = if self.samples_left == 0 {
-                self.target
-            } else {
-                let t = 1.0 - f64::from(self.samples_left) / f64::from(self.ramp_len);
-                self.start.lerp(&self.target, t)
-            };
+            self.current[ear] = self.glide_at(ear);
         }
     }
 }
 
-/// The portable kernel. [`kernel_wide`] is the same recursion hand-written in 256-bit registers
-/// (unfused: the same arithmetic in the same order, so the same bits; fused: within rounding).
+/// The recursion and (with `OUTPUT`) the filtered samples, written once on the SIMD surface: each
+/// group of four sections in one vector, each group's share of the output in parallel, then a sum
+/// tree (a short dependency chain). Without `OUTPUT` it only keeps the state warm and leaves the
+/// samples as they are: the state is the same, bit for bit (it never depends on the weights).
 #[inline(always)]
-fn kernel_generic(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
-    let a1 = bank.a1;
-    let a2 = bank.a2;
+fn kernel<S: F64x4, const OUTPUT: bool>(
+    simd: S,
+    bank: &mut BankFilter,
+    samples: &mut [f32],
+    channel: usize,
+) {
+    let a1: [S::V; GROUPS] = std::array::from_fn(|g| simd.load(&bank.a1[g]));
+    let a2: [S::V; GROUPS] = std::array::from_fn(|g| simd.load(&bank.a2[g]));
+    let ear = Ear::of_channel(channel).index();
     let mut st = bank.channels[channel];
+    let mut s1: [S::V; GROUPS] = std::array::from_fn(|g| simd.load(&st.s1[g]));
+    let mut s2: [S::V; GROUPS] = std::array::from_fn(|g| simd.load(&st.s2[g]));
     let mut i = 0;
     while i < samples.len() {
         // While ramping the weights change every sample; settled, they are loaded once.
@@ -175,37 +204,47 @@ fn kernel_generic(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
         } else {
             samples.len() - i
         };
-        let c = bank.current;
-        let b0: [[f64; LANES]; GROUPS] =
-            std::array::from_fn(|g| std::array::from_fn(|l| c.b0[g * LANES + l]));
-        let b1: [[f64; LANES]; GROUPS] =
-            std::array::from_fn(|g| std::array::from_fn(|l| c.b1[g * LANES + l]));
+        let c = bank.current[ear];
+        let lanes = |w: &[f64; SECTIONS], g: usize| -> [f64; LANES] {
+            std::array::from_fn(|l| w[g * LANES + l])
+        };
+        let b0: [S::V; GROUPS] = std::array::from_fn(|g| simd.load(&lanes(&c.b0, g)));
+        let b1: [S::V; GROUPS] = std::array::from_fn(|g| simd.load(&lanes(&c.b1, g)));
         for x in &mut samples[i..i + run] {
             // A NaN or infinity would poison the state for good: it enters as silence.
             let input = if x.is_finite() { f64::from(*x) } else { 0.0 };
-            let u = input + c.dc_pole * st.u1;
+            let u = simd.mul_add_scalar(c.dc_pole, st.u1, input);
             let v = u - c.dc_zero * st.u1;
             st.u1 = u;
-            let mut acc = [0.0f64; LANES];
-            for g in 0..GROUPS {
-                for l in 0..LANES {
-                    // The s[n−2] term first: only one multiply and one subtraction stand between
-                    // s[n−1] and s[n] (the recursion's latency is what limits the speed).
-                    let s = v - a2[g][l] * st.s2[g][l] - a1[g][l] * st.s1[g][l];
-                    acc[l] += b0[g][l] * s + b1[g][l] * st.s1[g][l];
-                    st.s2[g][l] = st.s1[g][l];
-                    st.s1[g][l] = s;
-                }
-            }
+            let vv = simd.splat(v);
+            let share: [S::V; GROUPS] = std::array::from_fn(|g| {
+                // The s[n−2] term first: only one multiply and one subtraction stand between
+                // s[n−1] and s[n] (the recursion's latency is what limits the speed).
+                let s = simd.neg_mul_add(a1[g], s1[g], simd.neg_mul_add(a2[g], s2[g], vv));
+                let share = if OUTPUT {
+                    simd.mul_add(b0[g], s, simd.mul(b1[g], s1[g]))
+                } else {
+                    s
+                };
+                s2[g] = s1[g];
+                s1[g] = s;
+                share
+            });
             let fir = c.fir[0] * v + c.fir[1] * st.v1 + c.fir[2] * st.v2;
             st.v2 = st.v1;
             st.v1 = v;
-            *x = ((acc[0] + acc[1]) + (acc[2] + acc[3]) + fir) as f32;
+            if OUTPUT {
+                *x = (simd.horizontal_sum(simd.sum_tree(share)) + fir) as f32;
+            }
         }
         i += run;
         if run == 1 {
-            bank.step();
+            bank.step(ear);
         }
+    }
+    for g in 0..GROUPS {
+        simd.store(s1[g], &mut st.s1[g]);
+        simd.store(s2[g], &mut st.s2[g]);
     }
     flush(&mut st);
     bank.channels[channel] = st;
@@ -225,181 +264,24 @@ fn flush(st: &mut ChannelState) {
     tiny(&mut st.v2);
 }
 
-/// The kernel with each group of four sections in one 256-bit register (LLVM vectorises the
-/// portable loop only to 128 bits). Unfused, it is [`kernel_generic`]'s arithmetic operation for
-/// operation and in the same order, so the same bits; fused (FMA), it does each multiply-add in
-/// one rounding: half the operations, and results within f32 rounding of the others.
-///
-/// # Safety
-/// Only from a function compiled with AVX (and FMA when `FUSED`), on a CPU that has them.
-#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn kernel_wide<const FUSED: bool, const OUTPUT: bool>(
-    bank: &mut BankFilter,
-    samples: &mut [f32],
-    channel: usize,
-) {
-    use super::simd::{horizontal_sum, sum_tree};
-    use std::arch::x86_64::{
-        __m256d, _mm256_add_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd, _mm256_mul_pd,
-        _mm256_set1_pd, _mm256_storeu_pd, _mm256_sub_pd,
-    };
-    // SAFETY (all the loads and stores below): each pointer is to a `[f64; 4]` (LANES = 4), and
-    // the unaligned forms are used.
-    let load = |a: &[f64; LANES]| unsafe { _mm256_loadu_pd(a.as_ptr()) };
-    let store = |v: __m256d, a: &mut [f64; LANES]| unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) };
-    let a1: [__m256d; GROUPS] = std::array::from_fn(|g| load(&bank.a1[g]));
-    let a2: [__m256d; GROUPS] = std::array::from_fn(|g| load(&bank.a2[g]));
-    let mut st = bank.channels[channel];
-    let mut s1: [__m256d; GROUPS] = std::array::from_fn(|g| load(&st.s1[g]));
-    let mut s2: [__m256d; GROUPS] = std::array::from_fn(|g| load(&st.s2[g]));
-    let mut i = 0;
-    while i < samples.len() {
-        let run = if bank.samples_left > 0 {
-            1
-        } else {
-            samples.len() - i
-        };
-        let c = bank.current;
-        let lanes = |w: &[f64; SECTIONS], g: usize| -> [f64; LANES] {
-            std::array::from_fn(|l| w[g * LANES + l])
-        };
-        let b0: [__m256d; GROUPS] = std::array::from_fn(|g| load(&lanes(&c.b0, g)));
-        let b1: [__m256d; GROUPS] = std::array::from_fn(|g| load(&lanes(&c.b1, g)));
-        for x in &mut samples[i..i + run] {
-            let input = if x.is_finite() { f64::from(*x) } else { 0.0 };
-            let u = if FUSED {
-                c.dc_pole.mul_add(st.u1, input)
-            } else {
-                input + c.dc_pole * st.u1
-            };
-            let v = u - c.dc_zero * st.u1;
-            st.u1 = u;
-            // SAFETY: the caller guarantees the CPU features.
-            let vv = unsafe { _mm256_set1_pd(v) };
-            if !OUTPUT {
-                // Kept warm only: the recursion, no output.
-                for g in 0..GROUPS {
-                    unsafe {
-                        let s = _mm256_fnmadd_pd(a1[g], s1[g], _mm256_fnmadd_pd(a2[g], s2[g], vv));
-                        s2[g] = s1[g];
-                        s1[g] = s;
-                    }
-                }
-                st.v2 = st.v1;
-                st.v1 = v;
-                continue;
-            }
-            let acc = if FUSED {
-                // Each group's share in parallel, then a sum tree: a short dependency chain.
-                let share: [__m256d; GROUPS] = std::array::from_fn(|g| unsafe {
-                    let s = _mm256_fnmadd_pd(a1[g], s1[g], _mm256_fnmadd_pd(a2[g], s2[g], vv));
-                    let share = _mm256_fmadd_pd(b0[g], s, _mm256_mul_pd(b1[g], s1[g]));
-                    s2[g] = s1[g];
-                    s1[g] = s;
-                    share
-                });
-                // SAFETY: the caller guarantees AVX.
-                unsafe { sum_tree(share) }
-            } else {
-                let mut acc = unsafe { _mm256_set1_pd(0.0) };
-                for g in 0..GROUPS {
-                    unsafe {
-                        let s = _mm256_sub_pd(
-                            _mm256_sub_pd(vv, _mm256_mul_pd(a2[g], s2[g])),
-                            _mm256_mul_pd(a1[g], s1[g]),
-                        );
-                        acc = _mm256_add_pd(
-                            acc,
-                            _mm256_add_pd(_mm256_mul_pd(b0[g], s), _mm256_mul_pd(b1[g], s1[g])),
-                        );
-                        s2[g] = s1[g];
-                        s1[g] = s;
-                    }
-                }
-                acc
-            };
-            let fir = c.fir[0] * v + c.fir[1] * st.v1 + c.fir[2] * st.v2;
-            st.v2 = st.v1;
-            st.v1 = v;
-            let bank_sum = if FUSED {
-                // SAFETY: the caller guarantees AVX.
-                unsafe { horizontal_sum(acc) }
-            } else {
-                let mut sum = [0.0f64; LANES];
-                store(acc, &mut sum);
-                (sum[0] + sum[1]) + (sum[2] + sum[3])
-            };
-            *x = (bank_sum + fir) as f32;
-        }
-        i += run;
-        if run == 1 {
-            bank.step();
-        }
-    }
-    for g in 0..GROUPS {
-        store(s1[g], &mut st.s1[g]);
-        store(s2[g], &mut st.s2[g]);
-    }
-    flush(&mut st);
-    bank.channels[channel] = st;
+fn filter<S: F64x4>(simd: S, bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
+    kernel::<S, true>(simd, bank, samples, channel)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn kernel_avx(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
-    // SAFETY: compiled with AVX, and chosen only on a CPU that has it.
-    unsafe { kernel_wide::<false, true>(bank, samples, channel) }
+#[inline(always)]
+fn keep_warm<S: F64x4>(simd: S, bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
+    kernel::<S, false>(simd, bank, samples, channel)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx,fma")]
-fn kernel_fma(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
-    // SAFETY: compiled with AVX and FMA, and chosen only on a CPU that has them.
-    unsafe { kernel_wide::<true, true>(bank, samples, channel) }
+kernel_per_isa! {
+    /// The filter for an instruction set.
+    fn filter_kernel(bank: &mut BankFilter, samples: &mut [f32], channel: usize) = filter;
 }
 
-/// [`kernel_fma`]'s recursion alone, for keeping the filter warm: the state is the same, bit for
-/// bit (the state never depends on the weights), and the samples are left as they are.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx,fma")]
-fn kernel_fma_warm(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
-    // SAFETY: compiled with AVX and FMA, and chosen only on a CPU that has them.
-    unsafe { kernel_wide::<true, false>(bank, samples, channel) }
-}
-
-fn kernel_portable(bank: &mut BankFilter, samples: &mut [f32], channel: usize) {
-    kernel_generic(bank, samples, channel)
-}
-
-/// The fastest way to keep the filter warm on this CPU.
-fn warm_kernel() -> Kernel {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has just been found to support AVX and FMA.
-            return |bank, samples, channel| unsafe { kernel_fma_warm(bank, samples, channel) };
-        }
-    }
-    kernel()
-}
-
-/// The fastest kernel this CPU runs (chosen once, at construction).
-fn kernel() -> Kernel {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has just been found to support AVX and FMA.
-            return |bank, samples, channel| unsafe { kernel_fma(bank, samples, channel) };
-        }
-        if std::arch::is_x86_feature_detected!("avx") {
-            // SAFETY: the CPU has just been found to support AVX.
-            return |bank, samples, channel| unsafe { kernel_avx(bank, samples, channel) };
-        }
-    }
-    kernel_portable
+kernel_per_isa! {
+    /// The recursion alone, for keeping the filter warm.
+    fn warm_kernel(bank: &mut BankFilter, samples: &mut [f32], channel: usize) = keep_warm;
 }
 
 #[cfg(test)]
@@ -440,7 +322,7 @@ mod tests {
             let mut c = Coefficients::IDENTITY;
             c.fir = [0.0; FIR_TAPS];
             c.b0[5] = 1.0;
-            bank.settle(&c);
+            bank.settle(&[c; EARS]);
             let h = impulse_response(&mut bank, 200);
             let poles = PoleSet::new(fs);
             let r = poles.a2[5].sqrt();
@@ -458,7 +340,7 @@ mod tests {
             let mut c = Coefficients::IDENTITY;
             c.dc_zero = 1.0;
             c.dc_pole = 0.99;
-            bank.settle(&c);
+            bank.settle(&[c; EARS]);
             let mut x = vec![1.0f32; 5000];
             bank.process(&mut [&mut x]);
             assert!(x[4999].abs() < 1e-12, "{}", x[4999]);
@@ -481,18 +363,18 @@ mod tests {
             let input: Vec<f32> = (0..4000).map(|i| ((i as f32) * 0.05).sin()).collect();
             let run = |c: &Coefficients| {
                 let mut bank = BankFilter::new(fs, 1000);
-                bank.settle(c);
+                bank.settle(&[*c; EARS]);
                 let mut x = input.clone();
                 bank.process(&mut [&mut x]);
                 x
             };
             let (ya, yb) = (run(&a), run(&b));
             let mut bank = BankFilter::new(fs, 1000);
-            bank.settle(&a);
+            bank.settle(&[a; EARS]);
             let mut x = input.clone();
             let (head, tail) = x.split_at_mut(1500);
             bank.process(&mut [head]);
-            bank.set_target(&b);
+            bank.set_target(&[b; EARS]);
             bank.process(&mut [tail]);
             for n in 0..4000usize {
                 // Sample 1500 still gets a's weights; the glide reaches b at sample 2500.
@@ -508,6 +390,46 @@ mod tests {
             }
         }
 
+        /// Each ear gets its own weights: in a stereo block, the left channel (and a third one)
+        /// comes out as a bank with the left design alone makes it, the right as one with the
+        /// right design alone, bit for bit, through a glide from one pair to another.
+        #[test]
+        fn each_ear_its_own_design() {
+            let design = |k0: f64| {
+                let mut c = Coefficients::IDENTITY;
+                for k in 0..SECTIONS {
+                    c.b0[k] = k0 * (k as f64 + 1.0).sqrt();
+                }
+                c.fir = [0.3, 0.0, 0.1];
+                c
+            };
+            let (left, right) = ([design(0.01), design(-0.02)], [design(0.005), design(0.03)]);
+            let input: Vec<f32> = (0..2000).map(|i| ((i as f32) * 0.11).sin()).collect();
+            let run = |start: [Coefficients; EARS], end: [Coefficients; EARS], channels: usize| {
+                let mut bank = BankFilter::new(48_000.0, 300);
+                bank.settle(&start);
+                let mut x: Vec<Vec<f32>> = vec![input.clone(); channels];
+                for (n, block) in (0..input.len()).step_by(128).enumerate() {
+                    if n == 3 {
+                        bank.set_target(&end);
+                    }
+                    let end_sample = (block + 128).min(input.len());
+                    let mut blocks: Vec<&mut [f32]> =
+                        x.iter_mut().map(|c| &mut c[block..end_sample]).collect();
+                    bank.process(&mut blocks);
+                }
+                x
+            };
+            let both = run([left[0], right[0]], [left[1], right[1]], 3);
+            let only_left = run([left[0]; EARS], [left[1]; EARS], 1);
+            let only_right = run([right[0]; EARS], [right[1]; EARS], 1);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&both[0]), bits(&only_left[0]));
+            assert_eq!(bits(&both[1]), bits(&only_right[0]));
+            assert_eq!(bits(&both[2]), bits(&only_left[0]));
+            assert_ne!(bits(&both[0]), bits(&both[1]));
+        }
+
         /// Kept warm (the recursion alone) the state is the same as when filtering: the next
         /// output is the same, bit for bit.
         #[test]
@@ -521,7 +443,7 @@ mod tests {
             let head: Vec<f32> = (0..3000).map(|i| ((i as f32) * 0.17).sin()).collect();
             let tail: Vec<f32> = (0..500).map(|i| ((i as f32) * 0.05).cos()).collect();
             let mut filtered = BankFilter::new(48_000.0, 16);
-            filtered.settle(&c);
+            filtered.settle(&[c; EARS]);
             let mut warm = filtered.clone();
             let mut x = head.clone();
             filtered.process(&mut [&mut x]);
@@ -533,8 +455,9 @@ mod tests {
             assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()));
         }
 
-        /// The AVX kernel gives the portable kernel's bits; the fused (FMA) one agrees within the
-        /// f32 rounding of the output.
+        /// Every instruction set the CPU runs against the portable one: unfused, the same bits;
+        /// fused, within the f32 rounding of the output. Kept warm, the state is the filter's
+        /// state, bit for bit, on each set.
         #[test]
         fn kernels_agree() {
             let mut c = Coefficients::IDENTITY;
@@ -545,34 +468,41 @@ mod tests {
             c.dc_zero = 1.0;
             c.dc_pole = 0.999;
             let input: Vec<f32> = (0..3000).map(|i| ((i as f32) * 0.31).sin()).collect();
-            let run = |kernel: Kernel| {
+            let run = |isa: Isa| {
                 let mut bank = BankFilter::new(44_100.0, 100);
-                bank.kernel = kernel;
-                bank.settle(&Coefficients::IDENTITY);
-                bank.set_target(&c);
+                bank.kernel = filter_kernel(isa);
+                bank.warm = warm_kernel(isa);
+                bank.settle(&[Coefficients::IDENTITY; EARS]);
+                bank.set_target(&[c; EARS]);
+                let mut warm = bank.clone();
                 let mut x = input.clone();
                 bank.process(&mut [&mut x]);
-                x
+                warm.advance(&[&input], &mut [0.0; 64]);
+                let states_equal = bank.channels[0].s1 == warm.channels[0].s1
+                    && bank.channels[0].s2 == warm.channels[0].s2
+                    && bank.channels[0].u1 == warm.channels[0].u1;
+                (x, states_equal)
             };
-            let portable = run(kernel_portable);
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx") {
-                // SAFETY: the CPU has AVX.
-                let avx = run(|b, s, c| unsafe { kernel_avx(b, s, c) });
-                assert!(
-                    portable
-                        .iter()
-                        .zip(&avx)
-                        .all(|(a, b)| a.to_bits() == b.to_bits())
-                );
-            }
-            let fastest = run(kernel());
+            let (portable, _) = run(Isa::available()[0]);
             let scale = portable.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            for (n, (a, b)) in portable.iter().zip(&fastest).enumerate() {
-                assert!(
-                    (a - b).abs() <= 4.0 * f32::EPSILON * scale,
-                    "{n}: {a} vs {b}"
-                );
+            for isa in Isa::available() {
+                let (y, warm_matches) = run(isa);
+                assert!(warm_matches, "{isa:?}");
+                if !isa.fused() {
+                    assert!(
+                        portable
+                            .iter()
+                            .zip(&y)
+                            .all(|(a, b)| a.to_bits() == b.to_bits()),
+                        "{isa:?}"
+                    );
+                }
+                for (n, (a, b)) in portable.iter().zip(&y).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 4.0 * f32::EPSILON * scale,
+                        "{isa:?} {n}: {a} vs {b}"
+                    );
+                }
             }
         }
     }

@@ -3,5 +3,6 @@
 
 /// Most channels the engine takes (7.1).
 pub const MAX_CHANNELS: usize = 8;
-/// Ears metered for delivered SPL: the first two channels (a mono feed is one ear's).
-pub const EARS: usize = 2;
+/// Ears metered for delivered SPL and given their own earpiece's filters: the first two channels
+/// (a mono feed is the left ear's).
+pub use crate::model::iem::EARS;

@@ -7,119 +7,125 @@
 //! (four sections × two channels), and both pressure outputs are weighted sums of the same
 //! states. The state is f64 as in the audio path: in f32 the direct-form coefficients cannot hold
 //! the lowest poles at high rates (at 192 kHz the 20 Hz pole's angle lives in the 7th digit of
-//! `a1`), which moved a reading by 0.025 dB in the test below. The six weighted signals (A at the eardrum, A diffuse-field, C at the eardrum, two ears each) then
-//! run through one vector of three weighting sections, f64. Two kernels: the portable one, and the
-//! same passes hand-written with 256-bit FMA intrinsics (chosen at run time on AVX2 + FMA; within
-//! rounding of the portable one, tested). Nothing allocates.
+//! `a1`), which moved a reading by 0.025 dB in the test below. The six weighted signals (A at
+//! the eardrum, A diffuse-field, C at the eardrum, two ears each) then run through two vectors of
+//! three weighting sections, f64. The kernel is written once on the SIMD surface (`simd`) and
+//! compiled for each instruction set; every set the CPU runs is tested against the portable one.
+//! Nothing allocates.
 
 use super::exposure::{EarTotals, FAST_S, NIOSH_INTERVAL_S, SLOW_S};
 use super::limits::EARS;
-use super::simd::flush_tiny;
+use super::simd::{F64x4, Isa, flush_tiny, kernel_per_isa};
 use super::weighting::{Curve, Weighting};
 use crate::design::bank::{Coefficients, FIR_TAPS, PoleSet, SECTIONS};
 use crate::model::spl::{level_db, niosh_percent_per_s};
 
-/// Recursion lanes: four sections of each of the two channels.
-const LANES: usize = 8;
-const PER_CHANNEL: usize = LANES / EARS;
-const GROUPS: usize = SECTIONS / PER_CHANNEL;
-const _: () = assert!(SECTIONS.is_multiple_of(PER_CHANNEL));
+/// Vector width: four sections of one channel, or four of the weighting lanes.
+const LANES: usize = 4;
+const GROUPS: usize = SECTIONS / LANES;
+const _: () = assert!(SECTIONS.is_multiple_of(LANES));
 /// Weighting lanes: A at the eardrum (L, R), A diffuse-field (L, R), C at the eardrum (L, R), two
-/// unused.
+/// unused; in [`HALVES`] vectors.
 const W: usize = 8;
+const HALVES: usize = W / LANES;
 const A_EARDRUM: usize = 0;
 const A_DIFFUSE: usize = 2;
 const C_EARDRUM: usize = 4;
 /// While the weights glide they are updated every this many samples.
 const GLIDE_STEP: usize = 32;
 
-/// One design's output weights in lane layout.
+/// Section groups of four: `[group][lane]`, section `group·4 + lane`.
+type Groups = [[f64; LANES]; GROUPS];
+/// The eight weighting lanes as two vectors.
+type Wide = [[f64; LANES]; HALVES];
+
+/// Lane `l` of the weighting lanes.
+fn lane(v: &Wide, l: usize) -> f64 {
+    v[l / LANES][l % LANES]
+}
+
+/// One design's output weights, per channel, in groups of four sections.
 #[derive(Debug, Clone, Copy, Default)]
 struct Weights {
-    eardrum_b0: [[f64; LANES]; GROUPS],
-    eardrum_b1: [[f64; LANES]; GROUPS],
-    diffuse_b0: [[f64; LANES]; GROUPS],
-    diffuse_b1: [[f64; LANES]; GROUPS],
-    eardrum_fir: [f64; FIR_TAPS],
-    diffuse_fir: [f64; FIR_TAPS],
-    dc_zero: f64,
-    dc_pole: f64,
+    eardrum_b0: [Groups; EARS],
+    eardrum_b1: [Groups; EARS],
+    diffuse_b0: [Groups; EARS],
+    diffuse_b1: [Groups; EARS],
+    eardrum_fir: [[f64; FIR_TAPS]; EARS],
+    diffuse_fir: [[f64; FIR_TAPS]; EARS],
+    dc_zero: [f64; EARS],
+    dc_pole: [f64; EARS],
 }
 
-/// Section `k` of channel `c` sits in group `k / 4`, lane `c·4 + k % 4`.
-fn lanes(per_section: &[f64; SECTIONS]) -> [[f64; LANES]; GROUPS] {
-    std::array::from_fn(|g| std::array::from_fn(|l| per_section[g * PER_CHANNEL + l % PER_CHANNEL]))
+/// Section `k` sits in group `k / 4`, lane `k % 4`.
+fn groups(per_section: &[f64; SECTIONS]) -> Groups {
+    std::array::from_fn(|g| std::array::from_fn(|l| per_section[g * LANES + l]))
 }
+
+/// A design per ear: (eardrum, diffuse-field).
+type EarDesigns = ([Coefficients; EARS], [Coefficients; EARS]);
 
 impl Weights {
-    /// Both outputs share the DC section (the rig's coupling capacitor is in both).
-    fn new(eardrum: &Coefficients, diffuse: &Coefficients) -> Self {
+    /// Per ear; both outputs share the ear's DC section (the rig's coupling capacitor is in both).
+    fn new((eardrum, diffuse): &EarDesigns) -> Self {
         Self {
-            eardrum_b0: lanes(&eardrum.b0),
-            eardrum_b1: lanes(&eardrum.b1),
-            diffuse_b0: lanes(&diffuse.b0),
-            diffuse_b1: lanes(&diffuse.b1),
-            eardrum_fir: eardrum.fir,
-            diffuse_fir: diffuse.fir,
-            dc_zero: eardrum.dc_zero,
-            dc_pole: eardrum.dc_pole,
+            eardrum_b0: eardrum.map(|c| groups(&c.b0)),
+            eardrum_b1: eardrum.map(|c| groups(&c.b1)),
+            diffuse_b0: diffuse.map(|c| groups(&c.b0)),
+            diffuse_b1: diffuse.map(|c| groups(&c.b1)),
+            eardrum_fir: eardrum.map(|c| c.fir),
+            diffuse_fir: diffuse.map(|c| c.fir),
+            dc_zero: eardrum.map(|c| c.dc_zero),
+            dc_pole: eardrum.map(|c| c.dc_pole),
         }
     }
 }
 
+/// The designs a fraction `t` of the way from `a` to `b`.
+fn lerp((ae, ad): &EarDesigns, (be, bd): &EarDesigns, t: f64) -> EarDesigns {
+    (
+        std::array::from_fn(|e| ae[e].lerp(&be[e], t)),
+        std::array::from_fn(|e| ad[e].lerp(&bd[e], t)),
+    )
+}
+
 /// The meter's memory, both ears.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct State {
-    s1: [[f64; LANES]; GROUPS],
-    s2: [[f64; LANES]; GROUPS],
+    s1: [Groups; EARS],
+    s2: [Groups; EARS],
     /// DC section u[n−1] and FIR inputs v[n−1], v[n−2], per channel.
     u1: [f64; EARS],
     v1: [f64; EARS],
     v2: [f64; EARS],
     /// Weighting sections' states.
-    w1: [[f64; W]; 3],
-    w2: [[f64; W]; 3],
+    w1: [Wide; 3],
+    w2: [Wide; 3],
     /// Exponential averages of the squares: `fast` holds LAF (A eardrum), LAS diffuse and LCS;
     /// `slow` holds LAS at the eardrum (lanes 0, 1).
-    fast: [f64; W],
-    slow: [f64; W],
-}
-
-impl Default for State {
-    fn default() -> Self {
-        Self {
-            s1: [[0.0; LANES]; GROUPS],
-            s2: [[0.0; LANES]; GROUPS],
-            u1: [0.0; EARS],
-            v1: [0.0; EARS],
-            v2: [0.0; EARS],
-            w1: [[0.0; W]; 3],
-            w2: [[0.0; W]; 3],
-            fast: [0.0; W],
-            slow: [0.0; W],
-        }
-    }
+    fast: Wide,
+    slow: Wide,
 }
 
 /// What one run of samples adds up to.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct RunSums {
     /// Σ square, lanes 0–3 (A eardrum, A diffuse).
-    squares: [f64; W],
+    squares: Wide,
     /// max |p_C|, lanes 4–5; max LAF mean square, lanes 0–1.
-    peak: [f64; W],
-    laf_max: [f64; W],
+    peak: Wide,
+    laf_max: Wide,
 }
 
 /// Constant inputs of the kernel.
 #[derive(Debug, Clone, Copy)]
 struct Fixed {
-    a1: [[f64; LANES]; GROUPS],
-    a2: [[f64; LANES]; GROUPS],
+    a1: Groups,
+    a2: Groups,
     /// Weighting sections `[b0, b1, b2, a1, a2]` per lane.
-    weighting: [[[f64; W]; 5]; 3],
-    fast_coef: [f64; W],
-    slow_coef: [f64; W],
+    weighting: [[Wide; 5]; 3],
+    fast_coef: Wide,
+    slow_coef: Wide,
 }
 
 type Kernel = fn(&Fixed, &Weights, &mut State, [&[f32]; EARS], &mut RunSums);
@@ -131,9 +137,9 @@ pub struct PressureMeter {
     fixed: Fixed,
     state: State,
     weights: Weights,
-    /// The glide between designs: (eardrum, diffuse) at its start and end.
-    start: (Coefficients, Coefficients),
-    target: (Coefficients, Coefficients),
+    /// The glide between designs: (eardrum, diffuse) per ear at its start and end.
+    start: EarDesigns,
+    target: EarDesigns,
     ramp_len: u32,
     samples_left: u32,
     totals: [EarTotals; EARS],
@@ -153,11 +159,13 @@ impl PressureMeter {
         let c = Weighting::new(Curve::C, sample_rate_hz).cascade();
         let weighting = std::array::from_fn(|k| {
             std::array::from_fn(|i| {
-                std::array::from_fn(|l| match l {
-                    0..4 => a[k][i],
-                    4..6 => c[k][i],
-                    // Unused lanes: silence through an identity.
-                    _ => [1.0, 0.0, 0.0, 0.0, 0.0][i],
+                std::array::from_fn(|h| {
+                    std::array::from_fn(|l| match h * LANES + l {
+                        0..4 => a[k][i],
+                        4..6 => c[k][i],
+                        // Unused lanes: silence through an identity.
+                        _ => [1.0, 0.0, 0.0, 0.0, 0.0][i],
+                    })
                 })
             })
         });
@@ -170,41 +178,38 @@ impl PressureMeter {
         Self {
             sample_period_s: 1.0 / sample_rate_hz,
             fixed: Fixed {
-                a1: lanes(&poles.a1),
-                a2: lanes(&poles.a2),
+                a1: groups(&poles.a1),
+                a2: groups(&poles.a2),
                 weighting,
-                fast_coef: [fast, fast, slow, slow, slow, slow, 0.0, 0.0],
-                slow_coef: [slow, slow, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+                fast_coef: [[fast, fast, slow, slow], [slow, slow, 0.0, 0.0]],
+                slow_coef: [[slow, slow, 0.0, 0.0], [0.0; LANES]],
             },
             state: State::default(),
-            weights: Weights::new(&silent, &silent),
-            start: (silent, silent),
-            target: (silent, silent),
+            weights: Weights::new(&([silent; EARS], [silent; EARS])),
+            start: ([silent; EARS], [silent; EARS]),
+            target: ([silent; EARS], [silent; EARS]),
             ramp_len: ramp_samples.max(1),
             samples_left: 0,
             totals: [EarTotals::default(); EARS],
             interval_pa2s: [0.0; EARS],
             interval_samples: 0,
             interval_len: (NIOSH_INTERVAL_S * sample_rate_hz).round().max(1.0) as u32,
-            kernel: kernel(),
+            kernel: select_kernel(Isa::detect()),
         }
     }
 
-    /// Take these filters at once (pascals per unit of the input).
-    pub fn settle(&mut self, eardrum: &Coefficients, diffuse: &Coefficients) {
+    /// Take these filters at once, per ear (pascals per unit of the input).
+    pub fn settle(&mut self, eardrum: &[Coefficients; EARS], diffuse: &[Coefficients; EARS]) {
         self.target = (*eardrum, *diffuse);
         self.start = self.target;
         self.samples_left = 0;
-        self.weights = Weights::new(eardrum, diffuse);
+        self.weights = Weights::new(&self.target);
     }
 
-    /// Glide to these filters.
-    pub fn set_target(&mut self, eardrum: &Coefficients, diffuse: &Coefficients) {
+    /// Glide to these filters, per ear.
+    pub fn set_target(&mut self, eardrum: &[Coefficients; EARS], diffuse: &[Coefficients; EARS]) {
         let t = 1.0 - f64::from(self.samples_left) / f64::from(self.ramp_len);
-        self.start = (
-            self.start.0.lerp(&self.target.0, t),
-            self.start.1.lerp(&self.target.1, t),
-        );
+        self.start = lerp(&self.start, &self.target, t);
         self.target = (*eardrum, *diffuse);
         self.samples_left = self.ramp_len;
     }
@@ -242,10 +247,10 @@ impl PressureMeter {
     pub fn mean_squares(&self, ear: usize) -> [f64; 4] {
         let s = &self.state;
         [
-            s.fast[A_EARDRUM + ear],
-            s.slow[A_EARDRUM + ear],
-            s.fast[C_EARDRUM + ear],
-            s.fast[A_DIFFUSE + ear],
+            lane(&s.fast, A_EARDRUM + ear),
+            lane(&s.slow, A_EARDRUM + ear),
+            lane(&s.fast, C_EARDRUM + ear),
+            lane(&s.fast, A_DIFFUSE + ear),
         ]
     }
 
@@ -263,10 +268,7 @@ impl PressureMeter {
                 let step = (end - start) as u32;
                 self.samples_left = self.samples_left.saturating_sub(step);
                 let t = 1.0 - f64::from(self.samples_left) / f64::from(self.ramp_len);
-                self.weights = Weights::new(
-                    &self.start.0.lerp(&self.target.0, t),
-                    &self.start.1.lerp(&self.target.1, t),
-                );
+                self.weights = Weights::new(&lerp(&self.start, &self.target, t));
             }
             let silence = [0.0f32; 0];
             let run = |e: usize| ears.get(e).map_or(&silence[..], |c| &c[start..end]);
@@ -289,11 +291,11 @@ impl PressureMeter {
         let dt = self.sample_period_s;
         let seconds = n as f64 * dt;
         for (e, t) in self.totals.iter_mut().enumerate() {
-            let diffuse = sums.squares[A_DIFFUSE + e] * dt + leak_pa2 * seconds;
-            t.eardrum_pa2s += sums.squares[A_EARDRUM + e] * dt;
+            let diffuse = lane(&sums.squares, A_DIFFUSE + e) * dt + leak_pa2 * seconds;
+            t.eardrum_pa2s += lane(&sums.squares, A_EARDRUM + e) * dt;
             t.diffuse_pa2s += diffuse;
-            t.peak_c_pa = t.peak_c_pa.max(sums.peak[C_EARDRUM + e]);
-            t.laf_max_pa2 = t.laf_max_pa2.max(sums.laf_max[A_EARDRUM + e]);
+            t.peak_c_pa = t.peak_c_pa.max(lane(&sums.peak, C_EARDRUM + e));
+            t.laf_max_pa2 = t.laf_max_pa2.max(lane(&sums.laf_max, A_EARDRUM + e));
             self.interval_pa2s[e] += diffuse;
         }
         self.interval_samples += n as u32;
@@ -311,9 +313,23 @@ impl PressureMeter {
 /// Tiny states to zero (`simd::FLUSH_BELOW`); once a block.
 fn flush(st: &mut State) {
     let tiny = flush_tiny;
-    st.s1.iter_mut().chain(&mut st.s2).flatten().for_each(tiny);
-    st.w1.iter_mut().chain(&mut st.w2).flatten().for_each(tiny);
-    st.fast.iter_mut().chain(&mut st.slow).for_each(tiny);
+    st.s1
+        .iter_mut()
+        .chain(&mut st.s2)
+        .flatten()
+        .flatten()
+        .for_each(tiny);
+    st.w1
+        .iter_mut()
+        .chain(&mut st.w2)
+        .flatten()
+        .flatten()
+        .for_each(tiny);
+    st.fast
+        .iter_mut()
+        .chain(&mut st.slow)
+        .flatten()
+        .for_each(tiny);
     st.u1
         .iter_mut()
         .chain(&mut st.v1)
@@ -321,9 +337,10 @@ fn flush(st: &mut State) {
         .for_each(tiny);
 }
 
-/// Both passes over a run, by the portable code or the hand-written AVX2 code (`WIDE`).
+/// Both passes over a run, written once on the SIMD surface.
 #[inline(always)]
-fn kernel_generic<const WIDE: bool>(
+fn kernel<S: F64x4>(
+    simd: S,
     fixed: &Fixed,
     weights: &Weights,
     st: &mut State,
@@ -334,276 +351,117 @@ fn kernel_generic<const WIDE: bool>(
     let mut start = 0;
     // Two passes per piece: the pressures first, then the weightings; each loop stays small
     // enough for the processor to overlap successive samples.
-    let mut pressure = [[0.0f64; W]; PIECE];
+    let mut pressure = [[[0.0f64; LANES]; HALVES]; PIECE];
     while start < n {
         let m = (n - start).min(PIECE);
-        #[cfg(target_arch = "x86_64")]
-        if WIDE {
-            // SAFETY: `WIDE` is only set by `kernel_avx2`, chosen on a CPU with AVX2 and FMA.
-            unsafe {
-                pressures_wide(fixed, weights, st, ears, start, &mut pressure[..m]);
-                weigh_wide(fixed, st, &pressure[..m], sums);
-            }
-            start += m;
-            continue;
-        }
-        pressures(fixed, weights, st, ears, start, &mut pressure[..m]);
-        weigh(fixed, st, &mut pressure[..m], sums);
+        pressures(simd, fixed, weights, st, ears, start, &mut pressure[..m]);
+        weigh(simd, fixed, st, &pressure[..m], sums);
         start += m;
     }
 }
 
-/// Samples per pass of [`kernel_generic`].
+/// Samples per pass of [`kernel`].
 const PIECE: usize = 64;
 
-/// The rig's pressures for samples `start..start + out.len()`, into the weighting lanes.
+/// The rig's pressures for samples `start..start + out.len()`, into the weighting lanes: each
+/// group of four sections of a channel in one vector, both outputs per sample (the audio path's
+/// bank arithmetic).
 #[inline(always)]
-fn pressures(
+fn pressures<S: F64x4>(
+    simd: S,
     fixed: &Fixed,
     weights: &Weights,
     st: &mut State,
     ears: [&[f32]; EARS],
     start: usize,
-    out: &mut [[f64; W]],
+    out: &mut [Wide],
 ) {
-    let (q, p) = (weights.dc_zero, weights.dc_pole);
-    for (i, y) in out.iter_mut().enumerate() {
-        let mut v = [0.0f64; EARS];
-        for c in 0..EARS {
-            let x = ears[c].get(start + i).copied().unwrap_or(0.0);
-            // A NaN or infinity enters as silence (it would poison every sum for good).
-            let x = if x.is_finite() { f64::from(x) } else { 0.0 };
-            let u = x + p * st.u1[c];
-            v[c] = u - q * st.u1[c];
-            st.u1[c] = u;
-        }
-        let input: [f64; LANES] = std::array::from_fn(|l| v[l / PER_CHANNEL]);
-        let mut eardrum = [0.0f64; LANES];
-        let mut diffuse = [0.0f64; LANES];
-        for g in 0..GROUPS {
-            for l in 0..LANES {
-                // The s[n−2] term first: the recursion's latency is what limits the speed.
-                let s = input[l] - fixed.a2[g][l] * st.s2[g][l] - fixed.a1[g][l] * st.s1[g][l];
-                eardrum[l] += weights.eardrum_b0[g][l] * s + weights.eardrum_b1[g][l] * st.s1[g][l];
-                diffuse[l] += weights.diffuse_b0[g][l] * s + weights.diffuse_b1[g][l] * st.s1[g][l];
-                st.s2[g][l] = st.s1[g][l];
-                st.s1[g][l] = s;
-            }
-        }
-        *y = [0.0f64; W];
-        for c in 0..EARS {
-            let lanes = c * PER_CHANNEL..(c + 1) * PER_CHANNEL;
-            let fir =
-                |taps: &[f64; FIR_TAPS]| taps[0] * v[c] + taps[1] * st.v1[c] + taps[2] * st.v2[c];
-            let e = eardrum[lanes.clone()].iter().sum::<f64>() + fir(&weights.eardrum_fir);
-            let d = diffuse[lanes].iter().sum::<f64>() + fir(&weights.diffuse_fir);
-            y[A_EARDRUM + c] = e;
-            y[A_DIFFUSE + c] = d;
-            y[C_EARDRUM + c] = e;
-            st.v2[c] = st.v1[c];
-            st.v1[c] = v[c];
-        }
-    }
-}
-
-/// The weightings, the time weightings and the sums over a piece of pressures.
-#[inline(always)]
-fn weigh(fixed: &Fixed, st: &mut State, pressure: &mut [[f64; W]], sums: &mut RunSums) {
-    let (mut w1, mut w2) = (st.w1, st.w2);
-    let (mut fast, mut slow) = (st.fast, st.slow);
-    let mut acc = *sums;
-    for y in pressure.iter_mut() {
-        for k in 0..3 {
-            let [b0, b1, b2, a1, a2] = &fixed.weighting[k];
-            for l in 0..W {
-                let out = b0[l] * y[l] + w1[k][l];
-                w1[k][l] = b1[l] * y[l] - a1[l] * out + w2[k][l];
-                w2[k][l] = b2[l] * y[l] - a2[l] * out;
-                y[l] = out;
-            }
-        }
-        for l in 0..W {
-            let sq = y[l] * y[l];
-            fast[l] += (sq - fast[l]) * fixed.fast_coef[l];
-            slow[l] += (sq - slow[l]) * fixed.slow_coef[l];
-            acc.squares[l] += sq;
-            let a = y[l].abs();
-            acc.peak[l] = if a > acc.peak[l] { a } else { acc.peak[l] };
-            acc.laf_max[l] = if fast[l] > acc.laf_max[l] {
-                fast[l]
-            } else {
-                acc.laf_max[l]
-            };
-        }
-    }
-    (st.w1, st.w2, st.fast, st.slow) = (w1, w2, fast, slow);
-    *sums = acc;
-}
-
-fn kernel_portable(
-    fixed: &Fixed,
-    weights: &Weights,
-    st: &mut State,
-    ears: [&[f32]; EARS],
-    sums: &mut RunSums,
-) {
-    kernel_generic::<false>(fixed, weights, st, ears, sums)
-}
-
-/// The same kernel where LLVM may use 256-bit vectors (and fused multiply-adds where it chooses).
-///
-/// # Safety
-/// Only on a CPU with AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn kernel_avx2(
-    fixed: &Fixed,
-    weights: &Weights,
-    st: &mut State,
-    ears: [&[f32]; EARS],
-    sums: &mut RunSums,
-) {
-    kernel_generic::<true>(fixed, weights, st, ears, sums)
-}
-
-/// [`pressures`] with each group of four sections of a channel in one 256-bit register and fused
-/// multiply-adds: the same arithmetic as the audio path's bank kernel, both channels and both
-/// outputs per sample.
-///
-/// # Safety
-/// Only from a function compiled with AVX2 and FMA, on a CPU that has them.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn pressures_wide(
-    fixed: &Fixed,
-    weights: &Weights,
-    st: &mut State,
-    ears: [&[f32]; EARS],
-    start: usize,
-    out: &mut [[f64; W]],
-) {
-    use std::arch::x86_64::{
-        __m256d, _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd,
-        _mm256_storeu_pd,
+    let a1: [S::V; GROUPS] = std::array::from_fn(|g| simd.load(&fixed.a1[g]));
+    let a2: [S::V; GROUPS] = std::array::from_fn(|g| simd.load(&fixed.a2[g]));
+    let load = |a: &[Groups; EARS]| -> [[S::V; GROUPS]; EARS] {
+        std::array::from_fn(|c| std::array::from_fn(|g| simd.load(&a[c][g])))
     };
-    // SAFETY (every load and store below): the pointers are to `[f64; LANES]` arrays, read or
-    // written four at a time at offset 0 (channel 0) or 4 (channel 1), unaligned forms.
-    let load = |a: &[f64; LANES], c: usize| unsafe { _mm256_loadu_pd(a.as_ptr().add(4 * c)) };
-    let a1: [__m256d; GROUPS] = std::array::from_fn(|g| load(&fixed.a1[g], 0));
-    let a2: [__m256d; GROUPS] = std::array::from_fn(|g| load(&fixed.a2[g], 0));
-    let mut s1: [[__m256d; GROUPS]; EARS] =
-        std::array::from_fn(|c| std::array::from_fn(|g| load(&st.s1[g], c)));
-    let mut s2: [[__m256d; GROUPS]; EARS] =
-        std::array::from_fn(|c| std::array::from_fn(|g| load(&st.s2[g], c)));
-    // SAFETY (both): the caller guarantees AVX.
-    let hsum = |v: __m256d| unsafe { super::simd::horizontal_sum(v) };
-    let tree = |level: [__m256d; GROUPS]| unsafe { super::simd::sum_tree(level) };
-    let (q, p) = (weights.dc_zero, weights.dc_pole);
+    let (mut s1, mut s2) = (load(&st.s1), load(&st.s2));
     for (i, y) in out.iter_mut().enumerate() {
-        *y = [0.0f64; W];
+        *y = [[0.0; LANES]; HALVES];
         for c in 0..EARS {
+            let (q, p) = (weights.dc_zero[c], weights.dc_pole[c]);
             let x = ears[c].get(start + i).copied().unwrap_or(0.0);
             // A NaN or infinity enters as silence (it would poison every sum for good).
             let x = if x.is_finite() { f64::from(x) } else { 0.0 };
-            let u = p.mul_add(st.u1[c], x);
+            let u = simd.mul_add_scalar(p, st.u1[c], x);
             let v = u - q * st.u1[c];
             st.u1[c] = u;
-            let vv = unsafe { _mm256_set1_pd(v) };
-            let mut eardrum = [unsafe { _mm256_set1_pd(0.0) }; GROUPS];
-            let mut diffuse = eardrum;
+            let vv = simd.splat(v);
+            let mut eardrum = [vv; GROUPS];
+            let mut diffuse = [vv; GROUPS];
             for g in 0..GROUPS {
-                unsafe {
-                    let s =
-                        _mm256_fnmadd_pd(a1[g], s1[c][g], _mm256_fnmadd_pd(a2[g], s2[c][g], vv));
-                    eardrum[g] = _mm256_fmadd_pd(
-                        load(&weights.eardrum_b0[g], c),
-                        s,
-                        _mm256_mul_pd(load(&weights.eardrum_b1[g], c), s1[c][g]),
-                    );
-                    diffuse[g] = _mm256_fmadd_pd(
-                        load(&weights.diffuse_b0[g], c),
-                        s,
-                        _mm256_mul_pd(load(&weights.diffuse_b1[g], c), s1[c][g]),
-                    );
-                    s2[c][g] = s1[c][g];
-                    s1[c][g] = s;
-                }
+                // The s[n−2] term first: the recursion's latency is what limits the speed.
+                let s = simd.neg_mul_add(a1[g], s1[c][g], simd.neg_mul_add(a2[g], s2[c][g], vv));
+                let share = |b0: &[Groups; EARS], b1: &[Groups; EARS]| {
+                    let b1s = simd.mul(simd.load(&b1[c][g]), s1[c][g]);
+                    simd.mul_add(simd.load(&b0[c][g]), s, b1s)
+                };
+                eardrum[g] = share(&weights.eardrum_b0, &weights.eardrum_b1);
+                diffuse[g] = share(&weights.diffuse_b0, &weights.diffuse_b1);
+                s2[c][g] = s1[c][g];
+                s1[c][g] = s;
             }
             let fir = |t: &[f64; FIR_TAPS]| t[0] * v + t[1] * st.v1[c] + t[2] * st.v2[c];
-            let e = hsum(tree(eardrum)) + fir(&weights.eardrum_fir);
-            let d = hsum(tree(diffuse)) + fir(&weights.diffuse_fir);
-            y[A_EARDRUM + c] = e;
-            y[A_DIFFUSE + c] = d;
-            y[C_EARDRUM + c] = e;
+            let sum = |v: [S::V; GROUPS]| simd.horizontal_sum(simd.sum_tree(v));
+            let e = sum(eardrum) + fir(&weights.eardrum_fir[c]);
+            let d = sum(diffuse) + fir(&weights.diffuse_fir[c]);
+            for (l, value) in [(A_EARDRUM + c, e), (A_DIFFUSE + c, d), (C_EARDRUM + c, e)] {
+                y[l / LANES][l % LANES] = value;
+            }
             st.v2[c] = st.v1[c];
             st.v1[c] = v;
         }
     }
     for c in 0..EARS {
         for g in 0..GROUPS {
-            // SAFETY: as for the loads.
-            unsafe {
-                _mm256_storeu_pd(st.s1[g].as_mut_ptr().add(4 * c), s1[c][g]);
-                _mm256_storeu_pd(st.s2[g].as_mut_ptr().add(4 * c), s2[c][g]);
-            }
+            simd.store(s1[c][g], &mut st.s1[c][g]);
+            simd.store(s2[c][g], &mut st.s2[c][g]);
         }
     }
 }
 
-/// [`weigh`] with the eight lanes in two 256-bit registers and fused multiply-adds (LLVM does not
-/// vectorise the portable loop across the lanes).
-///
-/// # Safety
-/// Only from a function compiled with AVX2 and FMA, on a CPU that has them.
-#[cfg(target_arch = "x86_64")]
+/// The weightings, the time weightings and the sums over a piece of pressures, the eight lanes in
+/// two vectors.
 #[inline(always)]
-unsafe fn weigh_wide(fixed: &Fixed, st: &mut State, pressure: &[[f64; W]], sums: &mut RunSums) {
-    use std::arch::x86_64::{
-        __m256d, _mm256_andnot_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd,
-        _mm256_max_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd, _mm256_sub_pd,
-    };
-    const H: usize = W / 4;
-    // SAFETY (every load and store below): the pointers are to `[f64; W]` arrays, read or written
-    // four at a time at offsets 0 and 4, unaligned forms.
-    let load = |a: &[f64; W]| -> [__m256d; H] {
-        std::array::from_fn(|h| unsafe { _mm256_loadu_pd(a.as_ptr().add(4 * h)) })
-    };
-    let store = |v: [__m256d; H], a: &mut [f64; W]| {
+fn weigh<S: F64x4>(simd: S, fixed: &Fixed, st: &mut State, pressure: &[Wide], sums: &mut RunSums) {
+    let load = |a: &Wide| -> [S::V; HALVES] { std::array::from_fn(|h| simd.load(&a[h])) };
+    let store = |v: [S::V; HALVES], a: &mut Wide| {
         for (h, v) in v.into_iter().enumerate() {
-            unsafe { _mm256_storeu_pd(a.as_mut_ptr().add(4 * h), v) }
+            simd.store(v, &mut a[h]);
         }
     };
-    let coef: [[[__m256d; H]; 5]; 3] =
+    let coef: [[[S::V; HALVES]; 5]; 3] =
         std::array::from_fn(|k| std::array::from_fn(|i| load(&fixed.weighting[k][i])));
-    let mut w1: [[__m256d; H]; 3] = std::array::from_fn(|k| load(&st.w1[k]));
-    let mut w2: [[__m256d; H]; 3] = std::array::from_fn(|k| load(&st.w2[k]));
+    let mut w1: [[S::V; HALVES]; 3] = std::array::from_fn(|k| load(&st.w1[k]));
+    let mut w2: [[S::V; HALVES]; 3] = std::array::from_fn(|k| load(&st.w2[k]));
     let (mut fast, mut slow) = (load(&st.fast), load(&st.slow));
     let (fast_coef, slow_coef) = (load(&fixed.fast_coef), load(&fixed.slow_coef));
     let (mut squares, mut peak, mut laf_max) =
         (load(&sums.squares), load(&sums.peak), load(&sums.laf_max));
-    let sign = unsafe { _mm256_set1_pd(-0.0) };
     for y in pressure {
         let mut y = load(y);
         for k in 0..3 {
             let [b0, b1, b2, a1, a2] = &coef[k];
-            for h in 0..H {
-                unsafe {
-                    let out = _mm256_fmadd_pd(b0[h], y[h], w1[k][h]);
-                    w1[k][h] = _mm256_fnmadd_pd(a1[h], out, _mm256_fmadd_pd(b1[h], y[h], w2[k][h]));
-                    w2[k][h] = _mm256_fnmadd_pd(a2[h], out, _mm256_mul_pd(b2[h], y[h]));
-                    y[h] = out;
-                }
+            for h in 0..HALVES {
+                let out = simd.mul_add(b0[h], y[h], w1[k][h]);
+                w1[k][h] = simd.neg_mul_add(a1[h], out, simd.mul_add(b1[h], y[h], w2[k][h]));
+                w2[k][h] = simd.neg_mul_add(a2[h], out, simd.mul(b2[h], y[h]));
+                y[h] = out;
             }
         }
-        for h in 0..H {
-            unsafe {
-                let sq = _mm256_mul_pd(y[h], y[h]);
-                fast[h] = _mm256_fmadd_pd(_mm256_sub_pd(sq, fast[h]), fast_coef[h], fast[h]);
-                slow[h] = _mm256_fmadd_pd(_mm256_sub_pd(sq, slow[h]), slow_coef[h], slow[h]);
-                squares[h] = std::arch::x86_64::_mm256_add_pd(squares[h], sq);
-                peak[h] = _mm256_max_pd(peak[h], _mm256_andnot_pd(sign, y[h]));
-                laf_max[h] = _mm256_max_pd(laf_max[h], fast[h]);
-            }
+        for h in 0..HALVES {
+            let sq = simd.mul(y[h], y[h]);
+            fast[h] = simd.mul_add(simd.sub(sq, fast[h]), fast_coef[h], fast[h]);
+            slow[h] = simd.mul_add(simd.sub(sq, slow[h]), slow_coef[h], slow[h]);
+            squares[h] = simd.add(squares[h], sq);
+            peak[h] = simd.max(peak[h], simd.abs(y[h]));
+            laf_max[h] = simd.max(laf_max[h], fast[h]);
         }
     }
     for k in 0..3 {
@@ -617,17 +475,15 @@ unsafe fn weigh_wide(fixed: &Fixed, st: &mut State, pressure: &[[f64; W]], sums:
     store(laf_max, &mut sums.laf_max);
 }
 
-/// The fastest kernel this CPU runs (chosen once, at construction).
-fn kernel() -> Kernel {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has just been found to support AVX2 and FMA.
-            return |f, w, st, e, s| unsafe { kernel_avx2(f, w, st, e, s) };
-        }
-    }
-    kernel_portable
+kernel_per_isa! {
+    /// The meter's kernel for an instruction set.
+    fn select_kernel(
+        fixed: &Fixed,
+        weights: &Weights,
+        st: &mut State,
+        ears: [&[f32]; EARS],
+        sums: &mut RunSums,
+    ) = kernel;
 }
 
 #[cfg(test)]
@@ -671,7 +527,7 @@ mod tests {
         let mut mpa = Coefficients::IDENTITY;
         mpa.fir = [1e-3, 0.0, 0.0];
         let mut m = PressureMeter::new(fs, 1);
-        m.settle(&mpa, &mpa);
+        m.settle(&[mpa; EARS], &[mpa; EARS]);
         m
     }
 
@@ -754,6 +610,49 @@ mod tests {
         }
     }
 
+    /// Every instruction set the CPU runs against the portable one on the same input: unfused,
+    /// the same state and sums, bit for bit; fused, within rounding (relative 1e-9 of each sum).
+    #[test]
+    fn instruction_sets_agree() {
+        let fs = 48_000.0;
+        let (e, d) = design(fs);
+        let meter = PressureMeter::new(fs, 1);
+        let weights = Weights::new(&([e; EARS], [d; EARS]));
+        let left: Vec<f32> = (0..3000).map(|i| (0.013 * i as f32).sin() * 0.7).collect();
+        let right: Vec<f32> = (0..2999).map(|i| (0.071 * i as f32).cos() * 0.2).collect();
+        let run = |isa: Isa| {
+            let mut st = State::default();
+            let mut sums = RunSums::default();
+            let k = select_kernel(isa);
+            for (l, r) in left.chunks(100).zip(right.chunks(100)) {
+                k(&meter.fixed, &weights, &mut st, [l, r], &mut sums);
+            }
+            (st, sums)
+        };
+        let (st0, sums0) = run(Isa::available()[0]);
+        assert!(lane(&sums0.squares, A_EARDRUM + 1) > 0.0);
+        for isa in Isa::available() {
+            let (st, sums) = run(isa);
+            if !isa.fused() {
+                assert!(st == st0 && sums == sums0, "{isa:?}");
+                continue;
+            }
+            for (a, b) in [
+                (sums.squares, sums0.squares),
+                (sums.peak, sums0.peak),
+                (sums.laf_max, sums0.laf_max),
+            ] {
+                for l in 0..6 {
+                    let (x, y) = (lane(&a, l), lane(&b, l));
+                    assert!(
+                        (x - y).abs() <= 1e-9 * y.abs(),
+                        "{isa:?} lane {l}: {x} vs {y}"
+                    );
+                }
+            }
+        }
+    }
+
     /// Noise and tones through the lane kernel and through the oracle: the A energies and the C
     /// peak agree within 0.01 dB (the oracle's pressure is rounded to f32 on the way), at every
     /// kernel the CPU runs, at 44.1 and 192 kHz.
@@ -773,12 +672,10 @@ mod tests {
                 .map(|i| (0.3 * noise() + 0.2 * (0.01 * i as f64).sin()) as f32)
                 .collect();
             let right: Vec<f32> = (0..n).map(|_| (0.1 * noise()) as f32).collect();
-            let mut kernels: Vec<Kernel> = vec![kernel_portable];
-            kernels.push(kernel());
-            for k in kernels {
+            for isa in Isa::available() {
                 let mut meter = PressureMeter::new(fs, 100);
-                meter.kernel = k;
-                meter.settle(&e, &d);
+                meter.kernel = select_kernel(isa);
+                meter.settle(&[e; EARS], &[d; EARS]);
                 for (l, r) in left.chunks(64).zip(right.chunks(64)) {
                     meter.process(&[l, r], 0.0);
                 }
@@ -793,8 +690,8 @@ mod tests {
                         energy: [0.0; 2],
                         peak_c: 0.0,
                     };
-                    r.eardrum.settle(&e);
-                    r.diffuse.settle(&d);
+                    r.eardrum.settle(&[e; EARS]);
+                    r.diffuse.settle(&[d; EARS]);
                     let (mut pe, mut pd) = (x.clone(), x.clone());
                     r.eardrum.process(&mut [&mut pe]);
                     r.diffuse.process(&mut [&mut pd]);

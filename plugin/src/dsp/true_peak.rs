@@ -15,6 +15,8 @@
 
 use std::sync::OnceLock;
 
+use super::simd::{F32x8, F64x4, Isa, kernel_per_isa, max_f32};
+
 /// BS.1770-5 Annex 2 interpolator, phase 0, in units of 1/8192 (every coefficient of the table is
 /// a multiple of 1/8192). Phase 3 is phase 0 reversed and phase 2 is phase 1 reversed.
 const PHASE_0_Q13: [i16; 12] = [
@@ -252,12 +254,6 @@ struct CoarsePeaks {
     sample: f32,
 }
 
-/// max(a, b) written so that it compiles to a vector max instruction.
-#[inline(always)]
-fn vmax(a: f32, b: f32) -> f32 {
-    if a > b { a } else { b }
-}
-
 /// Phases 0 and 1 in time order (tap j multiplies x[n + j]) folded about their centre: phase 3 is
 /// phase 0 reversed and phase 2 is phase 1 reversed, so with S_j = x_j + x_(11−j) and
 /// D_j = x_j − x_(11−j) (j < 6), y_p = Σ α_j S_j + Σ β_j D_j and y_(3−p) = Σ α_j S_j − Σ β_j D_j,
@@ -279,30 +275,11 @@ const FOLDED: [([f32; 6], [f32; 6]); 2] = {
     folded
 };
 
-/// Eight lanes of f32, operated on lane by lane so the compiler keeps them in one vector register.
-#[derive(Clone, Copy)]
-struct Lanes([f32; LANES]);
-
-impl Lanes {
-    #[inline(always)]
-    fn load(x: &[f32]) -> Self {
-        Self(x[..LANES].try_into().expect("eight samples"))
-    }
-
-    #[inline(always)]
-    fn zip(self, other: Self, f: impl Fn(f32, f32) -> f32) -> Self {
-        Self(std::array::from_fn(|i| f(self.0[i], other.0[i])))
-    }
-
-    /// self + k·other
-    #[inline(always)]
-    fn add_scaled(self, k: f32, other: Self) -> Self {
-        Self(std::array::from_fn(|i| self.0[i] + k * other.0[i]))
-    }
-}
-
+/// The coarse stage, written once (f32 lanes of the SIMD surface; the token is not needed, as
+/// nothing here multiplies and adds in one step).
 #[inline(always)]
-fn coarse_generic(
+fn coarse<S: F64x4>(
+    _simd: S,
     x: &[f32],
     phases: &mut [Vec<f32>; 4],
     env: &mut [f32],
@@ -312,86 +289,60 @@ fn coarse_generic(
     let [y0, y1, y2, y3] = phases;
     for start in (0..padded).step_by(LANES) {
         let w = &x[start..start + LANES + BS1770_TAPS - 1];
-        let mut even = [Lanes([0.0; LANES]); 2];
-        let mut odd = [Lanes([0.0; LANES]); 2];
+        let mut even = [F32x8::ZERO; 2];
+        let mut odd = [F32x8::ZERO; 2];
         for j in 0..6 {
-            let early = Lanes::load(&w[j..]);
-            let late = Lanes::load(&w[BS1770_TAPS - 1 - j..]);
-            let sum = early.zip(late, |a, b| a + b);
-            let diff = early.zip(late, |a, b| a - b);
+            let early = F32x8::load(&w[j..]);
+            let late = F32x8::load(&w[BS1770_TAPS - 1 - j..]);
+            let (sum, diff) = (early + late, early - late);
             for p in 0..2 {
                 even[p] = even[p].add_scaled(FOLDED[p].0[j], sum);
                 odd[p] = odd[p].add_scaled(FOLDED[p].1[j], diff);
             }
         }
         let out = start..start + LANES;
-        y0[out.clone()].copy_from_slice(&even[0].zip(odd[0], |e, o| e + o).0);
-        y3[out.clone()].copy_from_slice(&even[0].zip(odd[0], |e, o| e - o).0);
-        y1[out.clone()].copy_from_slice(&even[1].zip(odd[1], |e, o| e + o).0);
-        y2[out].copy_from_slice(&even[1].zip(odd[1], |e, o| e - o).0);
+        y0[out.clone()].copy_from_slice(&(even[0] + odd[0]).0);
+        y3[out.clone()].copy_from_slice(&(even[0] - odd[0]).0);
+        y1[out.clone()].copy_from_slice(&(even[1] + odd[1]).0);
+        y2[out].copy_from_slice(&(even[1] - odd[1]).0);
     }
     // Envelope and maxima, lane-wise over whole groups, then the tail one sample at a time.
     let new = &x[BS1770_TAPS - 1..];
     let ys = [&*y0, &*y1, &*y2, &*y3];
-    let abs = |v: Lanes| Lanes(v.0.map(f32::abs));
-    let max = |a: Lanes, b: Lanes| a.zip(b, vmax);
-    let mut phase_max = [Lanes([0.0; LANES]); 4];
-    let mut sample_max = Lanes([0.0; LANES]);
+    let mut phase_max = [F32x8::ZERO; 4];
+    let mut sample_max = F32x8::ZERO;
     let whole = len / LANES * LANES;
     for start in (0..whole).step_by(LANES) {
-        let a = [
-            abs(Lanes::load(&y0[start..])),
-            abs(Lanes::load(&y1[start..])),
-            abs(Lanes::load(&y2[start..])),
-            abs(Lanes::load(&y3[start..])),
-        ];
+        let a: [F32x8; 4] = std::array::from_fn(|p| F32x8::load(&ys[p][start..]).abs());
         for p in 0..4 {
-            phase_max[p] = max(phase_max[p], a[p]);
+            phase_max[p] = phase_max[p].max(a[p]);
         }
-        sample_max = max(sample_max, abs(Lanes::load(&new[start..])));
-        let e = max(max(a[0], a[1]), max(a[2], a[3]));
+        sample_max = sample_max.max(F32x8::load(&new[start..]).abs());
+        let e = a[0].max(a[1]).max(a[2].max(a[3]));
         env[start..start + LANES].copy_from_slice(&e.0);
     }
     for n in whole..len {
         let a: [f32; 4] = std::array::from_fn(|p| ys[p][n].abs());
         for p in 0..4 {
-            phase_max[p].0[0] = vmax(phase_max[p].0[0], a[p]);
+            phase_max[p].0[0] = max_f32(phase_max[p].0[0], a[p]);
         }
-        sample_max.0[0] = vmax(sample_max.0[0], new[n].abs());
-        env[n] = vmax(vmax(a[0], a[1]), vmax(a[2], a[3]));
+        sample_max.0[0] = max_f32(sample_max.0[0], new[n].abs());
+        env[n] = max_f32(max_f32(a[0], a[1]), max_f32(a[2], a[3]));
     }
-    let fold = |lanes: Lanes| lanes.0.iter().fold(0.0f32, |m, &v| vmax(m, v));
     CoarsePeaks {
-        phase: std::array::from_fn(|p| fold(phase_max[p])),
-        sample: fold(sample_max),
+        phase: phase_max.map(F32x8::max_lane),
+        sample: sample_max.max_lane(),
     }
 }
 
-/// The same arithmetic (no fused multiply-add, so the results match the portable kernel bit for
-/// bit) in 256-bit registers.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn coarse_avx(x: &[f32], phases: &mut [Vec<f32>; 4], env: &mut [f32], len: usize) -> CoarsePeaks {
-    coarse_generic(x, phases, env, len)
-}
-
-fn coarse_portable(
-    x: &[f32],
-    phases: &mut [Vec<f32>; 4],
-    env: &mut [f32],
-    len: usize,
-) -> CoarsePeaks {
-    coarse_generic(x, phases, env, len)
-}
-
-/// The fastest kernel this CPU runs (chosen once, at construction).
-fn coarse_kernel() -> CoarseKernel {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU has just been found to support AVX.
-        return |x, phases, env, len| unsafe { coarse_avx(x, phases, env, len) };
-    }
-    coarse_portable
+kernel_per_isa! {
+    /// The coarse stage for an instruction set.
+    fn coarse_kernel(
+        x: &[f32],
+        phases: &mut [Vec<f32>; 4],
+        env: &mut [f32],
+        len: usize,
+    ) -> CoarsePeaks = coarse;
 }
 
 /// Samples kept from earlier blocks: the standard filter's 11, the refiner's reach, and the
@@ -438,7 +389,7 @@ impl TruePeak {
             buf: vec![0.0; HISTORY + max_chunk + LANES],
             phases: std::array::from_fn(|_| vec![0.0; max_chunk + LANES]),
             env: vec![0.0; max_chunk],
-            kernel: coarse_kernel(),
+            kernel: coarse_kernel(Isa::detect()),
             buf_start: 0,
             env_prev: [0.0; 2],
             last_pos: 0,
@@ -660,17 +611,12 @@ mod tests {
                     if i % 97 == 0 { 1.0 } else { noise }
                 })
                 .collect();
-            let mut kernels: Vec<(&str, CoarseKernel)> = vec![("selected", coarse_kernel())];
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx") {
-                // SAFETY: the CPU has AVX.
-                kernels.push(("avx", |x, p, e, n| unsafe { coarse_avx(x, p, e, n) }));
-            }
             for len in [8usize, 64, 61, 500] {
                 let x = &input[..len.div_ceil(LANES) * LANES + BS1770_TAPS - 1];
-                let (phases, env, peaks) = run(coarse_portable, x, len);
-                for (name, kernel) in &kernels {
-                    let (p, e, k) = run(*kernel, x, len);
+                let (phases, env, peaks) = run(coarse_kernel(Isa::available()[0]), x, len);
+                for isa in Isa::available() {
+                    let name = format!("{isa:?}");
+                    let (p, e, k) = run(coarse_kernel(isa), x, len);
                     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                     for ph in 0..4 {
                         assert_eq!(

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attenuator::Network;
 use super::chain::{BAND_START_HZ, BAND_STOP_HZ, REFERENCE_HZ, log_grid};
+use super::iem::Ear;
 use super::units::Range;
 use super::{Attenuator, Cable, Chain, Complex64, Source, db};
 use crate::model::weighting::k_weighting_gain;
@@ -168,6 +169,17 @@ pub struct AuditionGain {
     pub max_boost_db: f64,
     /// Level change at 1 kHz the ear gets from the audition, dB.
     pub level_at_1k_db: f64,
+}
+
+impl Audition {
+    /// The audition through one earpiece: the rig and the auditioned chain both on its impedance.
+    pub fn ear(&self, ear: Ear) -> Audition {
+        Audition {
+            rig: self.rig.ear(ear),
+            chain: self.chain.ear(ear),
+            ..self.clone()
+        }
+    }
 }
 
 impl Audition {

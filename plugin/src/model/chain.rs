@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::calibration::{LevelBasis, LevelReading};
+use super::iem::{EARS, Ear};
 use super::source::{SourceParts, VFS_VOLTS};
 use super::units::{Range, ValueError};
 use super::weighting::a_weighting_db;
@@ -99,6 +100,19 @@ impl Chain {
         self.attenuator.validate()?;
         self.cable.validate()?;
         self.iem.validate()
+    }
+
+    /// The chain to one earpiece (its own impedance where the two differ).
+    pub fn ear(&self, ear: Ear) -> Chain {
+        Chain {
+            iem: self.iem.ear(ear),
+            ..self.clone()
+        }
+    }
+
+    /// The chain to each earpiece, left first.
+    pub fn ears(&self) -> [Chain; EARS] {
+        Ear::BOTH.map(|ear| self.ear(ear))
     }
 
     /// The same chain on an ideal 0 Ω source with no attenuator and no cable: the reference a

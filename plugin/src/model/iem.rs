@@ -124,6 +124,36 @@ impl ImpedanceModel {
     }
 }
 
+/// How many ears (earpieces) there are: the first two channels of the monitor feed.
+pub const EARS: usize = 2;
+
+/// One earpiece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ear {
+    Left,
+    Right,
+}
+
+impl Ear {
+    pub const BOTH: [Ear; EARS] = [Ear::Left, Ear::Right];
+
+    /// The ear channel `index` feeds (0 left, 1 right; a mono feed is the left's).
+    pub fn of_channel(index: usize) -> Ear {
+        if index == 1 { Ear::Right } else { Ear::Left }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Ear::Left => "left",
+            Ear::Right => "right",
+        }
+    }
+}
+
 /// An in-ear monitor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Iem {
@@ -137,7 +167,12 @@ pub struct Iem {
     pub sensitivity_ref_hz: f64,
     /// Nominal impedance from the spec sheet, Ω.
     pub nominal_ohms: f64,
+    /// The impedance of both earpieces, or of the left where [`Iem::right_impedance`] is set.
     pub impedance: ImpedanceModel,
+    /// The right earpiece's impedance where the two were measured apart (`impedance` is then the
+    /// left's); `None`: both earpieces are `impedance`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_impedance: Option<ImpedanceModel>,
     /// Passive isolation, dB (used for the stage leak estimate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation_db: Option<f64>,
@@ -163,6 +198,7 @@ impl Iem {
             sensitivity_ref_hz: 1000.0,
             nominal_ohms: ohms,
             impedance: ImpedanceModel::Resistive { ohms },
+            right_impedance: None,
             isolation_db: None,
             response: None,
             provenance: "user values".into(),
@@ -171,6 +207,24 @@ impl Iem {
 
     pub fn impedance(&self, hz: f64) -> Complex64 {
         self.impedance.impedance(hz)
+    }
+
+    /// This IEM as one earpiece: the right one's impedance where it has its own, and no separate
+    /// right impedance left.
+    pub fn ear(&self, ear: Ear) -> Iem {
+        let mut iem = self.clone();
+        if let (Ear::Right, Some(right)) = (ear, iem.right_impedance.take()) {
+            iem.impedance = right;
+        }
+        iem.right_impedance = None;
+        iem
+    }
+
+    /// Whether the two earpieces have different impedances.
+    pub fn ears_differ(&self) -> bool {
+        self.right_impedance
+            .as_ref()
+            .is_some_and(|right| *right != self.impedance)
     }
 
     /// Sensitivity in dB SPL per Vrms at the reference frequency.
@@ -183,12 +237,20 @@ impl Iem {
         let field = |f: &str| format!("IEM {:?} {f}", self.name);
         NOMINAL_OHMS.check(&field("nominal_ohms"), self.nominal_ohms)?;
         SENSITIVITY_REF_HZ.check(&field("sensitivity_ref_hz"), self.sensitivity_ref_hz)?;
-        match &self.impedance {
-            ImpedanceModel::Resistive { ohms } => {
-                RESISTANCE_OHMS.check(&field("impedance ohms"), *ohms)?;
+        let models = [
+            ("impedance", Some(&self.impedance)),
+            ("right_impedance", self.right_impedance.as_ref()),
+        ];
+        for (name, model) in models {
+            match model {
+                Some(ImpedanceModel::Resistive { ohms }) => {
+                    RESISTANCE_OHMS.check(&field(&format!("{name} ohms")), *ohms)?;
+                }
+                Some(ImpedanceModel::Circuit(c)) => {
+                    c.validate(&format!("IEM {:?} {name}", self.name))?
+                }
+                Some(ImpedanceModel::Measured { .. }) | None => {}
             }
-            ImpedanceModel::Circuit(c) => c.validate(&format!("IEM {:?}", self.name))?,
-            ImpedanceModel::Measured { .. } => {}
         }
         if let Some(iso) = self.isolation_db {
             ISOLATION_DB.check(&field("isolation_db"), iso)?;

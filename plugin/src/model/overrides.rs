@@ -50,6 +50,8 @@ pub struct ChainOverrides {
     pub preset: Option<PathBuf>,
     pub iem: Option<String>,
     pub iem_impedance: Option<PathBuf>,
+    /// The right earpiece's own impedance (the left is the IEM's).
+    pub iem_impedance_right: Option<PathBuf>,
     pub iem_resistance: Option<f64>,
     pub iem_sensitivity: Option<String>,
     pub source: Option<String>,
@@ -167,6 +169,16 @@ impl ChainOverrides {
         if let Some(s) = sensitivity {
             iem.sensitivity = s;
             iem.sensitivity_ref_hz = 1000.0;
+        }
+        if let Some(path) = &self.iem_impedance_right {
+            iem.right_impedance = Some(ImpedanceModel::Measured {
+                points: read_impedance(path)?,
+            });
+            iem.provenance = format!(
+                "{}; right earpiece: impedance from {}",
+                iem.provenance,
+                path.display()
+            );
         }
         Ok(iem)
     }

@@ -37,6 +37,10 @@ pub struct ChainArgs {
         conflicts_with = "iem_resistance"
     )]
     pub iem_impedance: Option<PathBuf>,
+    /// The right earpiece's impedance from a file, where the two were measured apart: the right
+    /// channel is then simulated and metered on it, the left on --iem-impedance (or the model).
+    #[arg(long, value_name = "FILE", help_heading = "IEM")]
+    pub iem_impedance_right: Option<PathBuf>,
     /// A purely resistive IEM of this many ohms.
     #[arg(
         long,
@@ -205,6 +209,7 @@ impl ChainArgs {
             preset: self.preset.clone(),
             iem: self.iem.clone(),
             iem_impedance: self.iem_impedance.clone(),
+            iem_impedance_right: self.iem_impedance_right.clone(),
             iem_resistance: self.iem_resistance,
             iem_sensitivity: self.iem_sensitivity.clone(),
             source: self.source.clone(),
