@@ -19,6 +19,7 @@ use earstage::dsp::audition::{AuditionSettings, Selection};
 use earstage::dsp::{Engine, EngineSettings};
 use earstage::model::audition::{AuditionChain, ChainValues, LevelMatch, Mode};
 use earstage::model::catalog::Catalog;
+use earstage::model::iem::Ear;
 use earstage::model::import::read_impedance;
 use earstage::model::{Attenuator, Cable, Chain, Complex64, Iem, ImpedanceModel, Source};
 use support::Rng;
@@ -384,6 +385,60 @@ fn accuracy_against_the_model() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Left and right earpieces with their own curves (the catalog's multi-BA on the left, the
+/// catalog's dynamic IEM's curve on the right: far apart, to be told apart) behind a 10 Ω source: in a stereo block each channel's impulse
+/// response is its own earpiece's circuit, within the audition's 0.1 dB, and the two differ by
+/// more than that.
+#[test]
+fn each_ear_hears_its_own_earpiece() {
+    let mut iem = catalog().iem("Andromeda").unwrap().clone();
+    let dynamic = catalog().iem("IE 300").unwrap().impedance.clone();
+    iem.set_impedance(dynamic, Some(Ear::Right));
+    let rig = ideal_rig(iem);
+    let audition = audition_on(&rig, source_with_ohms(10.0), Attenuator::none());
+    let fs = 48_000.0;
+    let settings = settings_for(&audition, Mode::Level);
+    let mut designer = designer_for(&Case {
+        name: "ears apart",
+        audition: audition.clone(),
+        rig: rig.clone(),
+    });
+    designer.prime(&settings.audition.values, fs);
+    let mut engine = Engine::new(fs as f32, 2, &settings);
+    let (lead, len) = (64, 32_768);
+    let mut channels = vec![vec![0.0f32; lead + len]; 2];
+    for c in &mut channels {
+        c[lead] = 1.0;
+    }
+    let (left, right) = channels.split_at_mut(1);
+    for (l, r) in left[0].chunks_mut(512).zip(right[0].chunks_mut(512)) {
+        engine.process_with(&mut [l, r], &settings, &mut (), &mut designer);
+        designer.run_pending();
+    }
+    let mut apart = 0.0f64;
+    let ear_model = |ear: Ear| {
+        let (rig_ear, chain_ear) = (rig.ear(ear), audition.on(&rig).ear(ear));
+        move |hz: f64| (chain_ear.transfer(hz) / rig_ear.transfer(hz)).norm()
+    };
+    for ear in Ear::BOTH {
+        let model = ear_model(ear);
+        let other_model = ear_model(Ear::BOTH[1 - ear.index()]);
+        let h = &channels[ear.index()][lead..];
+        for hz in test_frequencies() {
+            let error_db = 20.0 * (dtft(h, hz, fs).norm() / model(hz)).log10();
+            assert!(
+                error_db.abs() < MAX_ERROR_DB,
+                "{ear:?} {hz} Hz: {error_db:.3} dB"
+            );
+            apart = apart.max((20.0 * (model(hz) / other_model(hz)).log10()).abs());
+        }
+    }
+    assert!(
+        apart > 3.0 * MAX_ERROR_DB,
+        "the earpieces differ by {apart:.2} dB only"
+    );
 }
 
 /// Coloration mode matches the loudness at the ear: pink noise played through the rig, and through

@@ -216,11 +216,16 @@ mod delivered_spl {
     }
 
     fn check(json: &serde_json::Value, steady_db: f64, seconds: f64) {
+        check_ears(json, [steady_db; 2], seconds);
+    }
+
+    /// [`check`] with a steady level per ear.
+    fn check_ears(json: &serde_json::Value, steady_ears_db: [f64; 2], seconds: f64) {
         // The fades keep ≈ 3/8 of their energy (sin⁴ averages 3/8): 2 × 0.1 s × 5/8 is lost.
         let kept = (seconds - 2.0 * FADE_S * 5.0 / 8.0) / seconds;
-        let spl_db = steady_db + 10.0 * kept.log10();
-        let df = spl_db - diffuse_to_eardrum_db(1000.0);
-        for ch in 0..2 {
+        for (ch, steady_db) in steady_ears_db.into_iter().enumerate() {
+            let spl_db = steady_db + 10.0 * kept.log10();
+            let df = spl_db - diffuse_to_eardrum_db(1000.0);
             let at = |key: &str| {
                 json[key][ch]
                     .as_f64()
@@ -281,6 +286,35 @@ mod delivered_spl {
         // 110 dB/mW at 16 Ω = 127.96 dB/V; 0.1 V EMF; divider 16/16.5.
         let spl = 110.0 + 10.0 * (1000.0f64 / 16.0).log10() + 20.0 * (0.1 * 16.0 / 16.5f64).log10();
         check(&json, spl, 20.0);
+    }
+
+    /// The left earpiece 16 Ω, the right its own 32 Ω curve: each ear its own closed form.
+    #[test]
+    fn each_ear_its_own_earpiece() {
+        let dir = TempDir::new("spl-ears");
+        let (path, right) = (dir.join("sine.wav"), dir.join("right.zma"));
+        write_wav(&path, 3, 32, 2, 48_000, &faded_sine(48_000, 20.0));
+        support::write_impedance(&right, |_| (32.0, 0.0));
+        let json = run(
+            &path,
+            &[
+                "--iem-resistance",
+                "16",
+                "--iem-impedance-right",
+                right.to_str().unwrap(),
+                "--iem-sensitivity",
+                "110 dB/mW",
+                "--source-vfs",
+                "1.0",
+                "--source-impedance",
+                "0.5",
+                "--source-volume",
+                "0",
+            ],
+        );
+        let spl =
+            |z: f64| 110.0 + 10.0 * (1000.0 / z).log10() + 20.0 * (0.1 * z / (z + 0.5)).log10();
+        check_ears(&json, [spl(16.0), spl(32.0)], 20.0);
     }
 
     /// A multi-BA IEM on a 10 Ω source at −12 dB volume, by catalog names, at 44.1 kHz.

@@ -735,3 +735,45 @@ fn path_bits_set_the_dither_floor() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--path-bits"));
 }
+
+/// Left and right earpieces with their own curves: the main report is the left's, `right_ear` the
+/// right's, each the divider's closed form |Z|/(|Z| + R_out) at 1 kHz (resistive curves); the
+/// text names both.
+#[test]
+fn each_earpiece_its_own_report() {
+    let dir = TempDir::new("ears");
+    let (left, right) = (dir.join("left.zma"), dir.join("right.zma"));
+    support::write_impedance(&left, |_| (16.0, 0.0));
+    support::write_impedance(&right, |_| (32.0, 0.0));
+    let args = [
+        "chain",
+        "--iem-impedance",
+        left.to_str().unwrap(),
+        "--iem-impedance-right",
+        right.to_str().unwrap(),
+        "--iem-sensitivity",
+        "110 dB/mW",
+        "--source-impedance",
+        "10",
+    ];
+    let report = json(&[&args[..], &["--json"]].concat());
+    let divider = |z: f64| 20.0 * (z / (z + 10.0)).log10();
+    assert!(
+        (f(&report, "level_at_1k_db") - divider(16.0)).abs() < 0.01,
+        "{report}"
+    );
+    let right_ear = &report["right_ear"];
+    assert!(
+        (f(right_ear, "level_at_1k_db") - divider(32.0)).abs() < 0.01,
+        "{report}"
+    );
+    assert!((f(right_ear, "iem_impedance_at_1k_ohms") - 32.0).abs() < 1e-6);
+    let text = String::from_utf8(earstage(&args).stdout).unwrap();
+    assert!(
+        text.contains("left earpiece") && text.contains("Right earpiece"),
+        "{text}"
+    );
+    // One curve for both: no right-ear report.
+    let both = json(&["chain", "--iem", "andromeda", "--json"]);
+    assert!(both.get("right_ear").is_none());
+}

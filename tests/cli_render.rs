@@ -91,6 +91,54 @@ fn level_mode_is_the_circuits_response() {
     }
 }
 
+/// Each earpiece on its own curve: in level mode the left channel follows the left's circuit, the
+/// right the right's (a 75 Ω adapter in front of a 10 Ω and a 40 Ω earpiece: −18.6 and −9.2 dB),
+/// within the audition's 0.1 dB.
+#[test]
+fn each_ear_through_its_own_earpiece() {
+    let dir = TempDir::new("ears");
+    let (input, output) = (dir.join("in.wav"), dir.join("out.wav"));
+    let (left_z, right_z) = (dir.join("left.zma"), dir.join("right.zma"));
+    support::write_impedance(&left_z, |_| (10.0, 0.0));
+    support::write_impedance(&right_z, |_| (40.0, 0.0));
+    write_sine(&input, 1_000.0);
+    let out = render(&[
+        input.to_str().unwrap(),
+        output.to_str().unwrap(),
+        "--iem-impedance",
+        left_z.to_str().unwrap(),
+        "--iem-impedance-right",
+        right_z.to_str().unwrap(),
+        "--iem-sensitivity",
+        "110 dB/mW",
+        "--source",
+        "Ideal source",
+        "--attenuator",
+        "75",
+        "--mode",
+        "level",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let samples: Vec<f32> = hound::WavReader::open(&output)
+        .unwrap()
+        .samples::<f32>()
+        .map(Result::unwrap)
+        .collect();
+    for (channel, ohms) in [(0, 10.0), (1, 40.0)] {
+        let x: Vec<f32> = samples.iter().skip(channel).step_by(2).copied().collect();
+        let got_db = 20.0 * (rms(&x[FS as usize / 2..]) / (0.5 / 2f64.sqrt())).log10();
+        let want_db = 20.0 * (ohms / (ohms + 75.0f64)).log10();
+        assert!(
+            (got_db - want_db).abs() < 0.1,
+            "channel {channel}: {got_db:.3} dB vs {want_db:.3} dB"
+        );
+    }
+}
+
 /// It never overwrites the input, nor an existing file without --force; the messages say which
 /// file and what to do.
 #[test]

@@ -259,3 +259,16 @@ pub fn se846_behind_75_ohms() -> earstage::model::Chain {
         iem: catalog.iem("SE846").unwrap().clone(),
     }
 }
+
+/// An impedance file in REW's text form (Hz, Ω, degrees), from `z(hz) -> (ohms, degrees)` at 1/6
+/// octave from 10 Hz to 40 kHz.
+pub fn write_impedance(path: &Path, z: impl Fn(f64) -> (f64, f64)) {
+    let mut text = String::from("* Freq(Hz) Magnitude(Ohm) Phase(Deg)\n");
+    let mut hz: f64 = 10.0;
+    while hz <= 40_000.0 {
+        let (ohms, deg) = z(hz);
+        text.push_str(&format!("{hz:.4} {ohms:.6} {deg:.4}\n"));
+        hz *= 2f64.powf(1.0 / 6.0);
+    }
+    std::fs::write(path, text).expect("writes the impedance file");
+}

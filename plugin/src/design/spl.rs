@@ -19,6 +19,18 @@ pub struct SplDesign {
     pub isolation_db: Option<f64>,
 }
 
+impl SplDesign {
+    /// One ear's filters in both slots: for a meter fed that ear alone.
+    pub fn ear(&self, ear: Ear) -> SplDesign {
+        let e = ear.index();
+        SplDesign {
+            eardrum: [self.eardrum[e]; EARS],
+            diffuse: [self.diffuse[e]; EARS],
+            ..*self
+        }
+    }
+}
+
 /// Scales a design's output by `k` (every weight but the DC section's, which is a ratio).
 fn scaled(c: &Coefficients, k: f64) -> Coefficients {
     Coefficients {

@@ -13,6 +13,7 @@ use crate::design::handoff::{AuditionStatus, AuditionValues};
 use crate::model::attenuator::Network;
 use crate::model::catalog::Catalog;
 use crate::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
+use crate::model::iem::Ear;
 use crate::model::import::read_impedance;
 use crate::model::{ImpedanceModel, db, from_db};
 use crate::params::{ChainParams, EarstageParams, Listen, shunt_from_param};
@@ -37,6 +38,8 @@ pub struct AuditionView {
     curves_db: [Vec<f64>; 2],
     /// The path typed for an impedance import, and the result of the last import.
     import_path: String,
+    /// Which earpiece the import is for (`None`: both).
+    import_ear: Option<Ear>,
     import_message: Option<Result<String, String>>,
 }
 
@@ -48,6 +51,7 @@ impl AuditionView {
             hz: log_grid(BAND_START_HZ, BAND_STOP_HZ, 24.0),
             curves_db: [Vec::new(), Vec::new()],
             import_path: String::new(),
+            import_ear: None,
             import_message: None,
         }
     }
@@ -270,8 +274,10 @@ fn plot(ui: &mut egui::Ui, view: &AuditionView, size: egui::Vec2) {
     }
 }
 
-/// Import a measured impedance curve for the rig's IEM (it is what A and B are heard on).
+/// Import a measured impedance curve for the rig's IEM (it is what A and B are heard on), for both
+/// earpieces or one of them.
 fn import(ui: &mut egui::Ui, params: &EarstageParams, view: &mut AuditionView) {
+    let ear_name = |ear: Option<Ear>| ear.map_or("both ears", |e| e.name());
     ui.horizontal(|ui| {
         ui.label("IEM |Z| file");
         ui.add(
@@ -279,22 +285,52 @@ fn import(ui: &mut egui::Ui, params: &EarstageParams, view: &mut AuditionView) {
                 .hint_text(".zma, REW text or CSV")
                 .desired_width(150.0),
         );
+        egui::ComboBox::from_id_salt("import_ear")
+            .selected_text(ear_name(view.import_ear))
+            .width(80.0)
+            .show_ui(ui, |ui| {
+                for ear in [None, Some(Ear::Left), Some(Ear::Right)] {
+                    ui.selectable_value(&mut view.import_ear, ear, ear_name(ear));
+                }
+            });
         if ui.button("Import").clicked() {
             let path = std::path::PathBuf::from(view.import_path.trim());
             view.import_message = Some(match read_impedance(&path) {
                 Ok(curve) => {
                     let mut rig = params.chain.get();
                     let points = curve.rows().len();
-                    rig.iem.impedance = ImpedanceModel::Measured { points: curve };
-                    rig.iem.provenance = format!("imported from {}", path.display());
+                    let ear = view.import_ear;
+                    rig.iem
+                        .set_impedance(ImpedanceModel::Measured { points: curve }, ear);
+                    rig.iem.provenance = match ear {
+                        None => format!("imported from {}", path.display()),
+                        Some(e) => format!(
+                            "{}; {} earpiece imported from {}",
+                            rig.iem.provenance,
+                            e.name(),
+                            path.display()
+                        ),
+                    };
                     params.chain.replace(rig);
-                    Ok(format!("imported {points} points for the rig's IEM"))
+                    Ok(format!(
+                        "imported {points} points for the rig's IEM ({})",
+                        ear_name(ear)
+                    ))
                 }
                 // The rig keeps its curve: nothing is half-applied.
                 Err(err) => Err(err.to_string()),
             });
         }
     });
+    if params.chain.get().iem.ears_differ() {
+        ui.label(
+            egui::RichText::new(
+                "Left and right earpieces have their own curves: each channel is simulated and \
+                 metered on its own (the curves here are the left's).",
+            )
+            .small(),
+        );
+    }
     match &view.import_message {
         Some(Ok(text)) => {
             ui.label(egui::RichText::new(text).small());

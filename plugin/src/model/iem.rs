@@ -220,6 +220,25 @@ impl Iem {
         iem
     }
 
+    /// Give one earpiece (`Some(ear)`) or both (`None`) this impedance; the other keeps its own.
+    pub fn set_impedance(&mut self, model: ImpedanceModel, ear: Option<Ear>) {
+        match ear {
+            None => {
+                self.impedance = model;
+                self.right_impedance = None;
+            }
+            Some(Ear::Left) => {
+                let right = self
+                    .right_impedance
+                    .take()
+                    .unwrap_or_else(|| self.impedance.clone());
+                self.impedance = model;
+                self.right_impedance = Some(right);
+            }
+            Some(Ear::Right) => self.right_impedance = Some(model),
+        }
+    }
+
     /// Whether the two earpieces have different impedances.
     pub fn ears_differ(&self) -> bool {
         self.right_impedance
@@ -262,6 +281,37 @@ impl Iem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One earpiece's curve leaves the other's as it was; both ears' curve replaces both; each
+    /// ear's IEM carries only its own curve.
+    #[test]
+    fn each_earpiece_its_own_impedance() {
+        let ohms = |o: f64| ImpedanceModel::Resistive { ohms: o };
+        let mut iem = Iem::resistive(16.0, Sensitivity::DbPerMw(110.0));
+        assert!(!iem.ears_differ());
+        iem.set_impedance(ohms(18.0), Some(Ear::Right));
+        assert!(iem.ears_differ());
+        iem.set_impedance(ohms(15.0), Some(Ear::Left));
+        let [left, right] = Ear::BOTH.map(|ear| iem.ear(ear));
+        assert_eq!(
+            (left.impedance(1e3).re, right.impedance(1e3).re),
+            (15.0, 18.0)
+        );
+        assert!(left.right_impedance.is_none() && right.right_impedance.is_none());
+        let mut plain = Iem::resistive(16.0, Sensitivity::DbPerMw(110.0));
+        plain.set_impedance(ohms(20.0), Some(Ear::Left));
+        assert_eq!(
+            plain.ear(Ear::Right).impedance(1e3).re,
+            16.0,
+            "the right kept its own"
+        );
+        iem.set_impedance(ohms(30.0), None);
+        assert!(!iem.ears_differ() && iem.ear(Ear::Right).impedance(1e3).re == 30.0);
+        // The right earpiece's values are checked with the rest.
+        iem.set_impedance(ohms(-1.0), Some(Ear::Right));
+        let err = iem.validate().unwrap_err().to_string();
+        assert!(err.contains("right_impedance"), "{err}");
+    }
 
     mod sensitivity {
         use super::*;

@@ -21,6 +21,7 @@ use crate::dsp::spl::SplStage;
 use crate::dsp::{Collector, Engine, EngineSettings, MeterFrame, OverEvent};
 use crate::model::Chain;
 use crate::model::calibration::LevelBasis;
+use crate::model::iem::Ear;
 
 /// One over in a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -147,7 +148,7 @@ pub struct SplReport {
 
 /// Meters what a chain delivers for planar audio fed block by block: the plugin's own SPL meter
 /// (`dsp::spl`), the rig's pressure filters designed before the first block, each channel
-/// metered as one ear.
+/// metered as one ear through its earpiece (channel 1 the right, the others the left).
 pub struct SplAnalyzer {
     chain: Chain,
     /// One meter per channel.
@@ -158,9 +159,9 @@ impl SplAnalyzer {
     pub fn new(chain: &Chain, sample_rate_hz: f64, channels: usize) -> Self {
         let design = design_spl(chain, sample_rate_hz);
         let stages = (0..channels)
-            .map(|_| {
+            .map(|channel| {
                 let mut stage = SplStage::new(sample_rate_hz);
-                stage.set_design(&design);
+                stage.set_design(&design.ear(Ear::of_channel(channel)));
                 stage
             })
             .collect();

@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use earstage::model::advisor::{Advice, TARGET_SPL_DB, Target, advise};
 use earstage::model::catalog::Catalog;
 use earstage::model::chain::{ChainReport, TRUE_PEAK_DBTP, report_grid};
+use earstage::model::iem::Ear;
 use earstage::model::import::{frequencies_from_text, read_frequencies};
 use earstage::model::preset::Preset;
 use earstage::model::{Chain, ResponsePoint};
@@ -70,6 +71,9 @@ struct JsonReport<'a> {
     report: &'a ChainReport,
     #[serde(skip_serializing_if = "Option::is_none")]
     advisor: Option<&'a Advice>,
+    /// The right earpiece's report where it has its own impedance (the rest is the left's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    right_ear: Option<&'a ChainReport>,
 }
 
 /// The frequencies `--at` names, from a list or a file.
@@ -100,6 +104,10 @@ pub fn run(cmd: &ChainCommand) -> Result<()> {
         .map(|db| TARGET_SPL_DB.check("--target-spl", db))
         .transpose()?;
     let report = chain.report(&frequencies, true_peak);
+    let right_ear = chain
+        .iem
+        .ears_differ()
+        .then(|| chain.ear(Ear::Right).report(&frequencies, true_peak));
     let advice = target_db.map(|db| {
         let target = match cmd.target_kind {
             TargetKind::Laeq => Target::Laeq(db),
@@ -130,6 +138,7 @@ pub fn run(cmd: &ChainCommand) -> Result<()> {
         let json = JsonReport {
             report: &report,
             advisor: advice.as_ref(),
+            right_ear: right_ear.as_ref(),
         };
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
@@ -137,8 +146,52 @@ pub fn run(cmd: &ChainCommand) -> Result<()> {
             "{}",
             text(&chain, &report, advice.as_ref(), cmd.at.is_some())
         );
+        if let Some(right) = &right_ear {
+            print!("{}", right_ear_text(&chain.ear(Ear::Right), right));
+        }
     }
     Ok(())
+}
+
+/// What differs for the right earpiece when it has its own impedance.
+fn right_ear_text(right: &Chain, r: &ChainReport) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "\nRight earpiece ({}; everything above is the left's)",
+        right.iem.impedance.describe()
+    );
+    let _ = writeln!(o, "  level at 1 kHz          {:+.2} dB", r.level_at_1k_db);
+    let _ = writeln!(
+        o,
+        "  coloration              {:.2} dB peak-to-peak ({:+.2} dB at {:.0} Hz, {:+.2} dB at {:.0} Hz)",
+        r.coloration_pp_db,
+        r.coloration_max_db,
+        r.coloration_max_hz,
+        r.coloration_min_db,
+        r.coloration_min_hz
+    );
+    let _ = writeln!(
+        o,
+        "  IEM                     {:.2} Ω at 1 kHz; {:.2} Ω min at {:.0} Hz, {:.2} Ω max at {:.0} Hz",
+        r.iem_impedance_at_1k_ohms,
+        r.iem_min_impedance_ohms,
+        r.iem_min_impedance_hz,
+        r.iem_max_impedance_ohms,
+        r.iem_max_impedance_hz
+    );
+    let _ = writeln!(
+        o,
+        "  damping ratio           {} (1/8 rule {})",
+        two_significant(r.damping_ratio),
+        if r.eighth_rule_met { "met" } else { "NOT met" }
+    );
+    let _ = writeln!(
+        o,
+        "  SPL at full scale       {:.1} dB SPL",
+        r.spl_at_full_scale_db
+    );
+    o
 }
 
 /// A ratio to two significant digits ("0.065", "8.1", "120"); "inf" for an ideal source.
@@ -204,9 +257,14 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
     } else {
         format!("{}, ", chain.iem.drivers)
     };
+    let ears = if chain.iem.ears_differ() {
+        "; left earpiece, the right below"
+    } else {
+        ""
+    };
     let _ = writeln!(
         o,
-        "  IEM          {} ({drivers}{} = {:.1} dB SPL/V, {})",
+        "  IEM          {} ({drivers}{} = {:.1} dB SPL/V, {}{ears})",
         r.iem,
         chain.iem.sensitivity,
         r.sensitivity_db_per_v,

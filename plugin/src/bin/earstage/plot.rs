@@ -99,11 +99,28 @@ pub fn write_chain_plot(
     force: bool,
 ) -> Result<()> {
     let ideal = chain.reference();
+    if !chain.iem.ears_differ() {
+        return write_coloration_plot(
+            path,
+            &chain_title(chain),
+            &[("this chain", chain), ("ideal 0 Ω source", &ideal)],
+            model,
+            force,
+        );
+    }
+    // Each earpiece's coloration; the |Z| panel draws the left's, and beside it the catalog
+    // model if there is one, else the right's.
+    let [left, right] = chain.ears();
+    let right_z = ("right earpiece", &right.iem.impedance);
     write_coloration_plot(
         path,
         &chain_title(chain),
-        &[("this chain", chain), ("ideal 0 Ω source", &ideal)],
-        model,
+        &[
+            ("left earpiece", &left),
+            ("right earpiece", &right),
+            ("ideal 0 Ω source", &ideal),
+        ],
+        model.or(Some(right_z)),
         force,
     )
 }
