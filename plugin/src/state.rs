@@ -302,6 +302,11 @@ mod tests {
         let catalog = Catalog::builtin();
         let mut chain = params.chain.get();
         chain.iem = catalog.iem("SE846").unwrap().clone();
+        // The right earpiece measured apart: its curve travels with the state.
+        let right = catalog.iem("IE 300").unwrap().impedance.clone();
+        chain
+            .iem
+            .set_impedance(right, Some(crate::model::iem::Ear::Right));
         chain.source.volume_db = -17.5;
         params.chain.replace(chain);
         let mut totals = ExposureTotals {
@@ -332,6 +337,11 @@ mod tests {
             assert_eq!(state.fields[key], original.fields[key], "{key}");
         }
         assert_eq!(state.fields[FORMAT_KEY], FORMAT.to_string());
+        let chain: crate::model::Chain = serde_json::from_str(&state.fields[CHAIN_KEY]).unwrap();
+        assert!(
+            chain.iem.ears_differ(),
+            "the right earpiece's curve is kept"
+        );
     }
 
     #[test]
@@ -503,8 +513,8 @@ mod tests {
         }
     }
 
-    /// An imported curve over the size limit: the rig falls back alone, and the report names the
-    /// limit it broke.
+    /// An imported curve over the size limit, for both earpieces or the right alone: the rig falls
+    /// back alone, and the report names the limit it broke.
     #[test]
     fn an_oversized_curve_is_named_with_its_limit() {
         let original = saved(&customised());
@@ -512,23 +522,25 @@ mod tests {
         let big_curve: Vec<[f64; 3]> = (0..200_000)
             .map(|i| [10.0 + f64::from(i), 16.0, 0.0])
             .collect();
-        let mut chain: serde_json::Value =
-            serde_json::from_str(&original.fields[CHAIN_KEY]).unwrap();
-        chain["iem"]["impedance"] = serde_json::json!({"model": "measured", "points": big_curve});
-        let mut state = original.clone();
-        state.fields.insert(CHAIN_KEY.into(), chain.to_string());
-        repair(&mut state);
-        let said = report(&state);
-        assert!(
-            said.len() == 1 && said[0].contains("(chain)") && said[0].contains("at most 65536"),
-            "{said:?}"
-        );
-        assert_eq!(state.fields[CHAIN_KEY], defaults.fields[CHAIN_KEY]);
-        assert_eq!(state.fields[AUDITION_KEY], original.fields[AUDITION_KEY]);
-        assert_eq!(
-            serde_json::to_string(&state.params).unwrap(),
-            serde_json::to_string(&original.params).unwrap()
-        );
+        for key in ["impedance", "right_impedance"] {
+            let mut chain: serde_json::Value =
+                serde_json::from_str(&original.fields[CHAIN_KEY]).unwrap();
+            chain["iem"][key] = serde_json::json!({"model": "measured", "points": big_curve});
+            let mut state = original.clone();
+            state.fields.insert(CHAIN_KEY.into(), chain.to_string());
+            repair(&mut state);
+            let said = report(&state);
+            assert!(
+                said.len() == 1 && said[0].contains("(chain)") && said[0].contains("at most 65536"),
+                "{key}: {said:?}"
+            );
+            assert_eq!(state.fields[CHAIN_KEY], defaults.fields[CHAIN_KEY]);
+            assert_eq!(state.fields[AUDITION_KEY], original.fields[AUDITION_KEY]);
+            assert_eq!(
+                serde_json::to_string(&state.params).unwrap(),
+                serde_json::to_string(&original.params).unwrap()
+            );
+        }
     }
 
     #[test]

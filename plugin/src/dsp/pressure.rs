@@ -619,7 +619,9 @@ mod tests {
         let mut e2 = e;
         e2.b0.iter_mut().chain(&mut e2.fir).for_each(|b| *b *= 1.7);
         e2.dc_pole = (-std::f64::consts::TAU * 9.0 / fs).exp();
-        let x: Vec<f32> = (0..20_000).map(|i| (0.021 * i as f32).sin() * 0.5).collect();
+        let x: Vec<f32> = (0..20_000)
+            .map(|i| (0.021 * i as f32).sin() * 0.5)
+            .collect();
         let totals = |eardrum: [Coefficients; EARS]| {
             let mut m = PressureMeter::new(fs, 1);
             m.settle(&eardrum, &[d; EARS]);
@@ -630,10 +632,19 @@ mod tests {
         };
         let both = totals([e, e2]);
         let (left, right) = (totals([e; EARS]), totals([e2; EARS]));
-        assert_eq!(both[0].eardrum_pa2s.to_bits(), left[0].eardrum_pa2s.to_bits());
-        assert_eq!(both[1].eardrum_pa2s.to_bits(), right[1].eardrum_pa2s.to_bits());
+        assert_eq!(
+            both[0].eardrum_pa2s.to_bits(),
+            left[0].eardrum_pa2s.to_bits()
+        );
+        assert_eq!(
+            both[1].eardrum_pa2s.to_bits(),
+            right[1].eardrum_pa2s.to_bits()
+        );
         let ratio = both[1].eardrum_pa2s / both[0].eardrum_pa2s;
-        assert!((ratio - 1.0).abs() > 0.1, "the two designs read alike: {ratio}");
+        assert!(
+            (ratio - 1.0).abs() > 0.1,
+            "the two designs read alike: {ratio}"
+        );
     }
 
     /// Every instruction set the CPU runs against the portable one on the same input: unfused,
