@@ -8,6 +8,7 @@ use std::sync::Arc;
 pub mod design;
 pub mod dsp;
 mod editor;
+pub mod listener;
 pub mod model;
 pub mod offline;
 pub mod params;
@@ -47,6 +48,11 @@ pub struct Earstage {
     _design_thread: DesignThread,
     /// What the designer last did, for the editor.
     audition_status: Arc<AuditionStatus>,
+    /// The listener's week, for the editor, and whether the host plays in real time.
+    listener: Arc<listener::ListenerShared>,
+    /// Books what this instance delivers into the user's weekly record; dropping it books the
+    /// last seconds and joins it.
+    _listener_thread: listener::ListenerThread,
 }
 
 /// Requests the audio thread can have queued (it sends one and waits for the answer).
@@ -60,7 +66,14 @@ impl Default for Earstage {
         let params = Arc::new(EarstageParams::default());
         let (requests, pending) = rtrb::RingBuffer::new(REQUEST_RING);
         let designer = Designer::new(sender, audition_status.clone());
+        let listener = Arc::new(listener::ListenerShared::default());
         Self {
+            _listener_thread: listener::ListenerThread::spawn(
+                params.monitoring.exposure.clone(),
+                listener.clone(),
+                None,
+            ),
+            listener,
             _design_thread: DesignThread::spawn(
                 {
                     let params = params.clone();
@@ -151,6 +164,7 @@ impl Plugin for Earstage {
             self.params.clone(),
             self.session.clone(),
             self.audition_status.clone(),
+            self.listener.clone(),
             self.editor_state.clone(),
             self.editor_meters.take()?,
         )
@@ -172,6 +186,11 @@ impl Plugin for Earstage {
         self.session
             .channels
             .store(channels, std::sync::atomic::Ordering::Relaxed);
+        // Renders, bounces and freezes are not listening: the weekly record leaves them out.
+        self.listener.realtime.store(
+            buffer_config.process_mode != ProcessMode::Offline,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         self.engine = Engine::new(
             buffer_config.sample_rate,
             channels.max(1) as usize,

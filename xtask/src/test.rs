@@ -25,6 +25,12 @@ struct Suite {
 }
 
 pub fn run() -> Result<()> {
+    // Plugin instances in the host suites book what they play into the user's weekly exposure
+    // record; the tests get a data folder of their own, so a developer's record stays theirs.
+    let data = workspace_root().join("target").join("test-data");
+    std::fs::create_dir_all(&data).context("the tests' data folder")?;
+    // SAFETY: set before any thread of this process exists; the children inherit it.
+    unsafe { std::env::set_var("XDG_DATA_HOME", &data) };
     let mut suites = Vec::new();
     let mut step = |name: &'static str, f: &dyn Fn() -> Result<Outcome>| {
         println!("\n==> {name}");
@@ -93,6 +99,21 @@ pub fn run() -> Result<()> {
                     "earstage",
                     "--test",
                     "clap_host",
+                    "--",
+                    "--ignored",
+                ])
+                .env("EARSTAGE_BUNDLE_DIR", bundle_dir()),
+        )?;
+        // Alone in its process: it points the plugin at a data folder of its own.
+        run_checked(
+            "the CLAP listener suite",
+            cargo()
+                .args([
+                    "test",
+                    "--package",
+                    "earstage",
+                    "--test",
+                    "listener_host",
                     "--",
                     "--ignored",
                 ])

@@ -269,6 +269,14 @@ impl ExposureStore {
         })
     }
 
+    /// The load and reset counts so far: a change means the totals jumped (not listening).
+    pub fn generations(&self) -> (u64, u64) {
+        (
+            self.restore_generation.load(Ordering::Acquire),
+            self.reset_generation.load(Ordering::Acquire),
+        )
+    }
+
     /// Audio thread: publish the totals (relaxed stores, no allocation).
     pub fn publish(&self, totals: &ExposureTotals) {
         self.live.store(totals);

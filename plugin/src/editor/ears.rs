@@ -4,7 +4,7 @@
 use crate::dsp::exposure::{EarReadings, ExposureStore};
 use crate::dsp::spl::SplReadings;
 use crate::model::spl::SILENCE_DB;
-use crate::model::units::format_utc;
+use crate::model::units::{format_time_left, format_utc};
 
 /// Levels below this show as a dash (below any IEM's hiss).
 const FLOOR_DB: f64 = 0.0;
@@ -21,30 +21,13 @@ fn level(db: f64) -> String {
     }
 }
 
-fn dose_colour(percent: f64) -> egui::Color32 {
+pub fn dose_colour(percent: f64) -> egui::Color32 {
     if percent >= DOSE_WARN_PERCENT {
         egui::Color32::from_rgb(235, 80, 70)
     } else if percent >= DOSE_CAUTION_PERCENT {
         egui::Color32::from_rgb(240, 180, 60)
     } else {
         egui::Color32::from_rgb(200, 220, 200)
-    }
-}
-
-/// "3 h 12 min", "45 min", "> 1 week", "now".
-pub fn format_time_left(seconds: f64) -> String {
-    if seconds <= 0.0 {
-        "now".to_owned()
-    } else if !seconds.is_finite() || seconds > 7.0 * 86_400.0 {
-        "> 1 week".to_owned()
-    } else if seconds >= 3600.0 {
-        format!(
-            "{} h {:02} min",
-            (seconds / 3600.0) as u64,
-            (seconds / 60.0) as u64 % 60
-        )
-    } else {
-        format!("{} min", (seconds / 60.0).ceil() as u64)
     }
 }
 
@@ -159,17 +142,4 @@ pub fn show(ui: &mut egui::Ui, spl: &SplReadings, store: &ExposureStore, confirm
             *confirm = true;
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn time_left() {
-        assert_eq!(format_time_left(0.0), "now");
-        assert_eq!(format_time_left(f64::INFINITY), "> 1 week");
-        assert_eq!(format_time_left(15.0 * 60.0), "15 min");
-        assert_eq!(format_time_left(3.0 * 3600.0 + 12.0 * 60.0), "3 h 12 min");
-    }
 }

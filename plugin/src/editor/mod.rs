@@ -1,6 +1,7 @@
 //! The egui editor: a thin shell that lays out small panels. It reads shared state and writes
 //! parameters; it never reaches into DSP state.
 
+use crate::listener::ListenerShared;
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp};
 use std::sync::Arc;
@@ -28,6 +29,7 @@ mod output;
 mod overs;
 mod peaks;
 mod reference;
+mod week;
 mod widgets;
 
 /// Over events the editor keeps for its log (newest first).
@@ -50,6 +52,7 @@ pub fn create(
     params: Arc<EarstageParams>,
     session: Arc<SessionInfo>,
     audition_status: Arc<AuditionStatus>,
+    listener: Arc<ListenerShared>,
     state: Arc<EguiEditorState>,
     meters: MeterReceiver,
 ) -> Option<EguiEditor<EditorApp>> {
@@ -66,6 +69,7 @@ pub fn create(
             params,
             session,
             audition_status,
+            listener,
             audition_view: audition::AuditionView::new(),
             meters,
             over_log: VecDeque::with_capacity(OVER_LOG_LEN),
@@ -83,6 +87,8 @@ pub struct EditorApp {
     session: Arc<SessionInfo>,
     /// What the audition's designer last did.
     audition_status: Arc<AuditionStatus>,
+    /// The listener's week from every instance.
+    listener: Arc<ListenerShared>,
     /// The audition panel's derived curves and import field.
     audition_view: audition::AuditionView,
     meters: MeterReceiver,
@@ -214,6 +220,8 @@ impl NiceEguiApp for EditorApp {
                     &self.params.monitoring.exposure,
                     &mut self.confirm_reset,
                 );
+                ui.add_space(8.0);
+                week::show(ui, &self.listener, &frame.spl);
                 ui.add_space(8.0);
                 if overs::show(ui, &frame.meter, &self.over_log) {
                     self.over_log.clear();

@@ -162,6 +162,23 @@ pub fn today_utc() -> Option<String> {
     Some(utc_date(now.as_secs_f64()))
 }
 
+/// "3 h 12 min", "45 min", "> 1 week", "now".
+pub fn format_time_left(seconds: f64) -> String {
+    if seconds <= 0.0 {
+        "now".to_owned()
+    } else if !seconds.is_finite() || seconds > 7.0 * 86_400.0 {
+        "> 1 week".to_owned()
+    } else if seconds >= 3600.0 {
+        format!(
+            "{} h {:02} min",
+            (seconds / 3600.0) as u64,
+            (seconds / 60.0) as u64 % 60
+        )
+    } else {
+        format!("{} min", (seconds / 60.0).ceil() as u64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +234,14 @@ mod tests {
             assert_eq!(number_and_unit("-3.5e-1 dBu"), Some((-0.35, "dbu".into())));
             assert_eq!(number_and_unit("1e3"), Some((1000.0, String::new())));
         }
+    }
+
+    #[test]
+    fn time_left() {
+        assert_eq!(format_time_left(0.0), "now");
+        assert_eq!(format_time_left(f64::INFINITY), "> 1 week");
+        assert_eq!(format_time_left(15.0 * 60.0), "15 min");
+        assert_eq!(format_time_left(3.0 * 3600.0 + 12.0 * 60.0), "3 h 12 min");
     }
 
     /// Known instants: the epoch, a leap day, and 2026-11-22 12:34 UTC (1795350840 s).

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod audio_file;
 pub mod engine;
 pub mod impedance;
+pub mod listener;
 pub mod output;
 pub mod render;
 pub mod stimulus;

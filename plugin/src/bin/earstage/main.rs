@@ -11,6 +11,7 @@ mod chain;
 mod chain_args;
 mod demo;
 mod demo_signal;
+mod exposure;
 mod impedance_plot;
 mod measure;
 mod plot;
@@ -72,6 +73,9 @@ enum Command {
     /// recording of it (docs/measure.md).
     #[command(subcommand)]
     Measure(measure::MeasureCommand),
+    /// Your exposure over the rolling 7 days, from every instance and project of the plugin:
+    /// per day, the IEC 62368-1 / WHO weekly dose and NIOSH (docs/spl.md, "Your week").
+    Exposure(exposure::ExposureCommand),
     /// List the built-in IEMs, sources and attenuators with where their figures come from.
     Catalog {
         /// Print the whole catalog (every field) as JSON.
@@ -133,6 +137,7 @@ fn main() -> ExitCode {
         Command::Render(cmd) => render::run(&cmd),
         Command::Measure(cmd) => measure::run(&cmd),
         Command::Catalog { json } => catalog::run(json),
+        Command::Exposure(cmd) => exposure::run(&cmd),
         Command::Demo { json, bundles, out } => demo::run(json, bundles.as_deref(), &out),
     };
     match result {

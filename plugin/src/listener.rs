@@ -1,0 +1,258 @@
+//! The instance's part in the listener's week: a thread of its own that books what the audio
+//! thread metered into the per-user record (`offline::listener`) every few seconds and at the
+//! end, and publishes the week's figures for the editor.
+//!
+//! Only what is heard counts. The host's offline processing (renders, bounces, freezes) is not
+//! booked, and neither are the jumps of the project's own totals: a loaded project's record, a
+//! reset.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use atomic_float::AtomicF64;
+
+use crate::dsp::exposure::{ExposureStore, ExposureTotals};
+use crate::model::iem::EARS;
+use crate::model::weekly::{Heard, WeekSummary, split_by_minute};
+use crate::offline::listener::ListenerStore;
+
+/// How often the record is written.
+const FLUSH: Duration = Duration::from_secs(10);
+
+/// What the editor shows of the week, written by the listener thread.
+#[derive(Debug, Default)]
+pub struct ListenerShared {
+    /// The host processes in real time (set at activation): what is heard is booked.
+    pub realtime: AtomicBool,
+    /// Per ear: the rolling week's dose (IEC 62368-1 CSD = WHO/ITU-T H.870), %; NaN before the
+    /// first reading.
+    pub weekly_percent: [AtomicF64; EARS],
+    pub niosh_today_percent: [AtomicF64; EARS],
+    /// Seconds heard in the window.
+    pub heard_s: AtomicF64,
+    /// Instances that delivered audio in the last two minutes (this one included).
+    pub instances_now: AtomicU32,
+    /// The hundreds of the weekly dose last passed and not yet acknowledged (0: none).
+    pub warning_hundreds: AtomicU32,
+    /// Where the record is, and the last problem with it; for the editor (not the audio thread).
+    pub status: Mutex<ListenerStatus>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ListenerStatus {
+    pub folder: Option<String>,
+    pub problem: Option<String>,
+}
+
+impl ListenerShared {
+    fn publish(&self, week: &WeekSummary) {
+        let put = |a: &AtomicF64, v: f64| a.store(v, Ordering::Relaxed);
+        for e in 0..EARS {
+            put(&self.weekly_percent[e], week.weekly_percent[e]);
+            put(&self.niosh_today_percent[e], week.niosh_today_percent[e]);
+        }
+        put(&self.heard_s, week.heard_s);
+        self.instances_now
+            .store(week.instances_now as u32, Ordering::Relaxed);
+    }
+
+    fn say(&self, problem: Option<String>) {
+        if let Ok(mut status) = self.status.lock() {
+            status.problem = problem;
+        }
+    }
+}
+
+/// Turns the project's running totals into what was heard since the last look.
+#[derive(Debug)]
+pub struct Booker {
+    last: Option<(ExposureTotals, (u64, u64))>,
+}
+
+impl Booker {
+    pub fn new() -> Self {
+        Self { last: None }
+    }
+
+    /// What was heard since the last call, given the totals now and the store's generations
+    /// (a load or a reset changes them). `None` when nothing is to be booked: the first look, a
+    /// jump of the totals, or offline processing; the next call counts from here.
+    pub fn heard(
+        &mut self,
+        totals: &ExposureTotals,
+        generations: (u64, u64),
+        realtime: bool,
+    ) -> Option<Heard> {
+        let previous = self.last.replace((*totals, generations));
+        let (last, seen) = previous?;
+        if seen != generations || totals.seconds < last.seconds || !realtime {
+            return None;
+        }
+        let heard = Heard {
+            seconds: totals.seconds - last.seconds,
+            diffuse_pa2s: std::array::from_fn(|e| {
+                (totals.ears[e].diffuse_pa2s - last.ears[e].diffuse_pa2s).max(0.0)
+            }),
+            niosh_percent: std::array::from_fn(|e| {
+                (totals.ears[e].niosh_percent - last.ears[e].niosh_percent).max(0.0)
+            }),
+        };
+        (heard.seconds > 0.0).then_some(heard)
+    }
+}
+
+impl Default for Booker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A random name for this instance in the record.
+fn instance_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    format!("{:016x}", h.finish())
+}
+
+fn now_unix_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// One look: book what was heard, read the week back, warn once per further 100 %.
+fn flush(
+    booker: &mut Booker,
+    id: &str,
+    exposure: &ExposureStore,
+    store: &ListenerStore,
+    shared: &ListenerShared,
+) {
+    let now = now_unix_s();
+    let heard = booker.heard(
+        &exposure.saved(),
+        exposure.generations(),
+        shared.realtime.load(Ordering::Relaxed),
+    );
+    // Nothing is created on disk until something is heard (a host's plugin scan leaves no trace).
+    let result = (|| {
+        let mut said = match &heard {
+            Some(h) => store.add(id, &split_by_minute(now, h), now)?,
+            None => Vec::new(),
+        };
+        let (week, more) = store.week(now)?;
+        said.extend(more);
+        shared.publish(&week);
+        let worst = week.weekly_percent.iter().fold(0.0f64, |m, &v| m.max(v));
+        if heard.is_some()
+            && let Some(hundreds) = store.warn(worst)?
+        {
+            shared.warning_hundreds.store(hundreds, Ordering::Relaxed);
+        }
+        Ok::<_, crate::offline::listener::StoreError>(said)
+    })();
+    match result {
+        Ok(said) if said.is_empty() => shared.say(None),
+        Ok(said) => shared.say(Some(said.join("; "))),
+        Err(e) => shared.say(Some(format!("the exposure record could not be kept: {e}"))),
+    }
+}
+
+/// The listener thread; dropping it books the last seconds, then stops and joins it.
+pub struct ListenerThread {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl ListenerThread {
+    /// Books `exposure` into the user's record (or `store`, for tests) every [`FLUSH`].
+    pub fn spawn(
+        exposure: Arc<ExposureStore>,
+        shared: Arc<ListenerShared>,
+        store: Option<ListenerStore>,
+    ) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("earstage-listener".into())
+            .spawn(move || {
+                let store = match store.map_or_else(ListenerStore::for_user, Ok) {
+                    Ok(store) => store,
+                    Err(e) => {
+                        shared.say(Some(format!("no exposure record: {e}")));
+                        return;
+                    }
+                };
+                if let Ok(mut status) = shared.status.lock() {
+                    status.folder = Some(store.dir().display().to_string());
+                }
+                let id = instance_id();
+                let mut booker = Booker::new();
+                loop {
+                    flush(&mut booker, &id, &exposure, &store, &shared);
+                    if stopping.load(Ordering::Acquire) {
+                        break;
+                    }
+                    std::thread::park_timeout(FLUSH);
+                }
+            })
+            .ok();
+        Self { stop, handle }
+    }
+}
+
+impl Drop for ListenerThread {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(handle) = self.handle.take() {
+            handle.thread().unpark();
+            let _ = handle.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totals(seconds: f64, energy: f64) -> ExposureTotals {
+        let mut t = ExposureTotals {
+            seconds,
+            ..ExposureTotals::default()
+        };
+        for ear in &mut t.ears {
+            ear.diffuse_pa2s = energy;
+            ear.niosh_percent = energy / 10.0;
+        }
+        t
+    }
+
+    /// The first look books nothing; then the growth of the totals is what was heard; a load or
+    /// reset (new generations), a total that went down, and offline processing book nothing and
+    /// count from there.
+    #[test]
+    fn books_only_what_was_heard() {
+        let mut b = Booker::new();
+        assert_eq!(b.heard(&totals(100.0, 5.0), (0, 0), true), None);
+        let h = b.heard(&totals(110.0, 6.0), (0, 0), true).unwrap();
+        assert_eq!((h.seconds, h.diffuse_pa2s[1]), (10.0, 1.0));
+        assert_eq!(b.heard(&totals(500.0, 60.0), (1, 0), true), None, "a load");
+        assert_eq!(b.heard(&totals(0.0, 0.0), (1, 1), true), None, "a reset");
+        assert_eq!(b.heard(&totals(5.0, 1.0), (1, 1), false), None, "offline");
+        let h = b.heard(&totals(8.0, 1.5), (1, 1), true).unwrap();
+        assert_eq!(h.seconds, 3.0);
+        assert_eq!(
+            b.heard(&totals(8.0, 1.5), (1, 1), true),
+            None,
+            "nothing new"
+        );
+    }
+}
