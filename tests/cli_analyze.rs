@@ -263,6 +263,20 @@ mod delivered_spl {
         }
     }
 
+    /// A 16 Ω resistive IEM of 110 dB/mW on a 0.5 Ω, 1 Vrms source at full volume.
+    const RESISTIVE_16: [&str; 10] = [
+        "--iem-resistance",
+        "16",
+        "--iem-sensitivity",
+        "110 dB/mW",
+        "--source-vfs",
+        "1.0",
+        "--source-impedance",
+        "0.5",
+        "--source-volume",
+        "0",
+    ];
+
     #[test]
     fn resistive_chain() {
         let dir = TempDir::new("spl-resistive");
@@ -270,18 +284,7 @@ mod delivered_spl {
         write_wav(&path, 3, 32, 2, 48_000, &faded_sine(48_000, 20.0));
         let json = run(
             &path,
-            &[
-                "--iem-resistance",
-                "16",
-                "--iem-sensitivity",
-                "110 dB/mW",
-                "--source-vfs",
-                "1.0",
-                "--source-impedance",
-                "0.5",
-                "--source-volume",
-                "0",
-            ],
+            &RESISTIVE_16,
         );
         // 110 dB/mW at 16 Ω = 127.96 dB/V; 0.1 V EMF; divider 16/16.5.
         let spl = 110.0 + 10.0 * (1000.0f64 / 16.0).log10() + 20.0 * (0.1 * 16.0 / 16.5f64).log10();
@@ -298,19 +301,10 @@ mod delivered_spl {
         let json = run(
             &path,
             &[
-                "--iem-resistance",
-                "16",
-                "--iem-impedance-right",
-                right.to_str().unwrap(),
-                "--iem-sensitivity",
-                "110 dB/mW",
-                "--source-vfs",
-                "1.0",
-                "--source-impedance",
-                "0.5",
-                "--source-volume",
-                "0",
-            ],
+                &RESISTIVE_16[..],
+                &["--iem-impedance-right", right.to_str().unwrap()],
+            ]
+            .concat(),
         );
         let spl =
             |z: f64| 110.0 + 10.0 * (1000.0 / z).log10() + 20.0 * (0.1 * z / (z + 0.5)).log10();

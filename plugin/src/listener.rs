@@ -8,11 +8,11 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use atomic_float::AtomicF64;
 
+use crate::design::thread::Worker;
 use crate::dsp::exposure::{ExposureStore, ExposureTotals};
 use crate::model::iem::EARS;
 use crate::model::weekly::{Heard, WeekSummary, split_by_minute};
@@ -168,8 +168,7 @@ fn flush(
 
 /// The listener thread; dropping it books the last seconds, then stops and joins it.
 pub struct ListenerThread {
-    stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<()>>,
+    _worker: Worker,
 }
 
 impl ListenerThread {
@@ -179,43 +178,27 @@ impl ListenerThread {
         shared: Arc<ListenerShared>,
         store: Option<ListenerStore>,
     ) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
-        let handle = std::thread::Builder::new()
-            .name("earstage-listener".into())
-            .spawn(move || {
-                let store = match store.map_or_else(ListenerStore::for_user, Ok) {
-                    Ok(store) => store,
-                    Err(e) => {
-                        shared.say(Some(format!("no exposure record: {e}")));
-                        return;
-                    }
-                };
+        let store = match store.map_or_else(ListenerStore::for_user, Ok) {
+            Ok(store) => {
                 if let Ok(mut status) = shared.status.lock() {
                     status.folder = Some(store.dir().display().to_string());
                 }
-                let id = instance_id();
-                let mut booker = Booker::new();
-                loop {
-                    flush(&mut booker, &id, &exposure, &store, &shared);
-                    if stopping.load(Ordering::Acquire) {
-                        break;
-                    }
-                    std::thread::park_timeout(FLUSH);
-                }
-            })
-            .ok();
-        Self { stop, handle }
-    }
-}
-
-impl Drop for ListenerThread {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(handle) = self.handle.take() {
-            handle.thread().unpark();
-            let _ = handle.join();
-        }
+                Some(store)
+            }
+            Err(e) => {
+                shared.say(Some(format!("no exposure record: {e}")));
+                None
+            }
+        };
+        let id = instance_id();
+        let mut booker = Booker::new();
+        let worker = Worker::spawn("earstage-listener", FLUSH, move |_stopping| {
+            if let Some(store) = &store {
+                flush(&mut booker, &id, &exposure, store, &shared);
+            }
+            false
+        });
+        Self { _worker: worker }
     }
 }
 

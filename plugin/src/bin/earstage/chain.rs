@@ -153,6 +153,30 @@ pub fn run(cmd: &ChainCommand) -> Result<()> {
     Ok(())
 }
 
+/// The coloration line of a report.
+fn coloration_line(r: &ChainReport) -> String {
+    format!(
+        "  coloration              {:.2} dB peak-to-peak, 20 Hz–20 kHz ({:+.2} dB at {:.0} Hz, {:+.2} dB at {:.0} Hz)\n",
+        r.coloration_pp_db,
+        r.coloration_max_db,
+        r.coloration_max_hz,
+        r.coloration_min_db,
+        r.coloration_min_hz
+    )
+}
+
+/// The IEM's |Z| line of a report.
+fn iem_impedance_line(r: &ChainReport) -> String {
+    format!(
+        "  IEM                     {:.2} Ω at 1 kHz; {:.2} Ω min at {:.0} Hz, {:.2} Ω max at {:.0} Hz\n",
+        r.iem_impedance_at_1k_ohms,
+        r.iem_min_impedance_ohms,
+        r.iem_min_impedance_hz,
+        r.iem_max_impedance_ohms,
+        r.iem_max_impedance_hz
+    )
+}
+
 /// What differs for the right earpiece when it has its own impedance.
 fn right_ear_text(right: &Chain, r: &ChainReport) -> String {
     let mut o = String::new();
@@ -162,24 +186,8 @@ fn right_ear_text(right: &Chain, r: &ChainReport) -> String {
         right.iem.impedance.describe()
     );
     let _ = writeln!(o, "  level at 1 kHz          {:+.2} dB", r.level_at_1k_db);
-    let _ = writeln!(
-        o,
-        "  coloration              {:.2} dB peak-to-peak ({:+.2} dB at {:.0} Hz, {:+.2} dB at {:.0} Hz)",
-        r.coloration_pp_db,
-        r.coloration_max_db,
-        r.coloration_max_hz,
-        r.coloration_min_db,
-        r.coloration_min_hz
-    );
-    let _ = writeln!(
-        o,
-        "  IEM                     {:.2} Ω at 1 kHz; {:.2} Ω min at {:.0} Hz, {:.2} Ω max at {:.0} Hz",
-        r.iem_impedance_at_1k_ohms,
-        r.iem_min_impedance_ohms,
-        r.iem_min_impedance_hz,
-        r.iem_max_impedance_ohms,
-        r.iem_max_impedance_hz
-    );
+    o.push_str(&coloration_line(r));
+    o.push_str(&iem_impedance_line(r));
     let _ = writeln!(
         o,
         "  damping ratio           {} (1/8 rule {})",
@@ -272,30 +280,14 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
     );
     let _ = writeln!(o, "\nResponse (H = V_iem / V_EMF)");
     let _ = writeln!(o, "  level at 1 kHz          {:+.2} dB", r.level_at_1k_db);
-    let _ = writeln!(
-        o,
-        "  coloration              {:.2} dB peak-to-peak, 20 Hz–20 kHz ({:+.2} dB at {:.0} Hz, {:+.2} dB at {:.0} Hz)",
-        r.coloration_pp_db,
-        r.coloration_max_db,
-        r.coloration_max_hz,
-        r.coloration_min_db,
-        r.coloration_min_hz
-    );
+    o.push_str(&coloration_line(r));
     let _ = writeln!(o, "\nImpedance");
     let _ = writeln!(
         o,
         "  effective output        {:.2} Ω (source, attenuator and cable, at 1 kHz)",
         r.effective_output_impedance_ohms
     );
-    let _ = writeln!(
-        o,
-        "  IEM                     {:.2} Ω at 1 kHz; {:.2} Ω min at {:.0} Hz, {:.2} Ω max at {:.0} Hz",
-        r.iem_impedance_at_1k_ohms,
-        r.iem_min_impedance_ohms,
-        r.iem_min_impedance_hz,
-        r.iem_max_impedance_ohms,
-        r.iem_max_impedance_hz
-    );
+    o.push_str(&iem_impedance_line(r));
     let _ = writeln!(
         o,
         "  damping ratio           {} (min |Z| / Z_out): 1/8 rule {} (worst resistive swing {:.2} dB)",
