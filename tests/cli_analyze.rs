@@ -282,10 +282,7 @@ mod delivered_spl {
         let dir = TempDir::new("spl-resistive");
         let path = dir.join("sine.wav");
         write_wav(&path, 3, 32, 2, 48_000, &faded_sine(48_000, 20.0));
-        let json = run(
-            &path,
-            &RESISTIVE_16,
-        );
+        let json = run(&path, &RESISTIVE_16);
         // 110 dB/mW at 16 Ω = 127.96 dB/V; 0.1 V EMF; divider 16/16.5.
         let spl = 110.0 + 10.0 * (1000.0f64 / 16.0).log10() + 20.0 * (0.1 * 16.0 / 16.5f64).log10();
         check(&json, spl, 20.0);

@@ -26,7 +26,7 @@ const FLUSH: Duration = Duration::from_secs(10);
 pub struct ListenerShared {
     /// The host processes in real time (set at activation): what is heard is booked.
     pub realtime: AtomicBool,
-    /// Per ear: the rolling week's dose (IEC 62368-1 CSD = WHO/ITU-T H.870), %; NaN before the
+    /// Per ear: the rolling week's dose (IEC 62368-1 CSD = WHO/ITU-T H.870), %; 0 before the
     /// first reading.
     pub weekly_percent: [AtomicF64; EARS],
     pub niosh_today_percent: [AtomicF64; EARS],
@@ -172,7 +172,7 @@ pub struct ListenerThread {
 }
 
 impl ListenerThread {
-    /// Books `exposure` into the user's record (or `store`, for tests) every [`FLUSH`].
+    /// Books `exposure` into the user's record (or `store`, for tests) every 10 s and at the end.
     pub fn spawn(
         exposure: Arc<ExposureStore>,
         shared: Arc<ListenerShared>,
