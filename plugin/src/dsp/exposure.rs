@@ -12,7 +12,7 @@ use atomic_float::AtomicF64;
 use serde::{Deserialize, Serialize};
 
 use crate::model::spl::{
-    SILENCE_DB, level_db, niosh_time_to_full_s, who_dose_percent, who_time_to_full_s,
+    SILENCE_DB, level_db, mean_level_db, niosh_time_to_full_s, who_dose_percent, who_time_to_full_s,
 };
 
 /// Time constants of IEC 61672-1 time weighting F and S, s.
@@ -51,7 +51,7 @@ pub struct ExposureTotals {
 
 impl ExposureTotals {
     pub fn laeq_db(&self, ear: usize) -> f64 {
-        mean_level(self.ears[ear].eardrum_pa2s, self.seconds)
+        mean_level_db(self.ears[ear].eardrum_pa2s, self.seconds)
     }
 
     /// A saved record that can be trusted: finite, non-negative figures. A record that is not is
@@ -67,14 +67,6 @@ impl ExposureTotals {
                     && ok(e.peak_c_pa)
                     && ok(e.laf_max_pa2)
             })
-    }
-}
-
-fn mean_level(energy_pa2s: f64, seconds: f64) -> f64 {
-    if seconds > 0.0 {
-        level_db(energy_pa2s / seconds)
-    } else {
-        SILENCE_DB
     }
 }
 
@@ -139,8 +131,8 @@ pub fn ear_readings(
         lcs_db: level_db(lcs),
         las_df_db: level_db(las_df),
         exposure_dba,
-        laeq_db: mean_level(totals.eardrum_pa2s, seconds),
-        laeq_df_db: mean_level(totals.diffuse_pa2s, seconds),
+        laeq_db: mean_level_db(totals.eardrum_pa2s, seconds),
+        laeq_df_db: mean_level_db(totals.diffuse_pa2s, seconds),
         laf_max_db: level_db(totals.laf_max_pa2),
         lcpeak_db: level_db(totals.peak_c_pa * totals.peak_c_pa),
         niosh_percent: totals.niosh_percent,

@@ -71,6 +71,16 @@ pub fn energetic_sum_db(a_db: f64, b_db: f64) -> f64 {
     level_db(mean_square_pa2(a_db) + mean_square_pa2(b_db))
 }
 
+/// The mean level of an energy spread over `seconds`, dB re 20 µPa (silence when nothing was
+/// measured).
+pub fn mean_level_db(energy_pa2s: f64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        level_db(energy_pa2s / seconds)
+    } else {
+        SILENCE_DB
+    }
+}
+
 /// NIOSH dose per second at a steady `level_dba`, %: 100 % / T with `T = 8 h / 2^((L − 85)/3)`
 /// (NIOSH 1998, "Criteria for a recommended standard: occupational noise exposure", eq. 1-1
 /// and 1-2).

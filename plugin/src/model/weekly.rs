@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::iem::EARS;
-use super::spl::{SILENCE_DB, WHO_WEEKLY_PA2H, level_db, mean_square_pa2};
+use super::spl::{SILENCE_DB, WHO_WEEKLY_PA2H, mean_level_db, who_time_to_full_s};
 
 /// The record's resolution, s.
 pub const MINUTE_S: f64 = 60.0;
@@ -179,10 +179,9 @@ pub fn split_by_minute(end_unix_s: f64, heard: &Heard) -> Vec<(f64, Heard)> {
     pieces
 }
 
-/// The dose, as a percentage of the weekly 1.6 Pa²h, of an A-weighted diffuse-field energy.
-pub fn weekly_percent(diffuse_pa2s: f64) -> f64 {
-    100.0 * diffuse_pa2s / WEEKLY_DOSE_PA2S
-}
+/// The dose, as a percentage of the weekly 1.6 Pa²h, of an A-weighted diffuse-field energy (the
+/// WHO/ITU-T H.870 figure, which IEC 62368-1's CSD equals).
+pub use super::spl::who_dose_percent as weekly_percent;
 
 /// One day of the week's table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -257,20 +256,20 @@ pub fn summarise(days: &[Day], now_unix_s: f64) -> WeekSummary {
         summaries.push(DaySummary {
             date: super::units::utc_date(d as f64 * DAY_S),
             heard_s: heard.seconds,
-            laeq_df_dba: std::array::from_fn(|e| mean_dba(heard.diffuse_pa2s[e], heard.seconds)),
+            laeq_df_dba: std::array::from_fn(|e| {
+                mean_level_db(heard.diffuse_pa2s[e], heard.seconds)
+            }),
             weekly_percent: heard.diffuse_pa2s.map(weekly_percent),
             niosh_percent: heard.niosh_percent,
         });
     }
     let weekly = total.diffuse_pa2s.map(weekly_percent);
     let recent = last.filter(|(t, _, _)| now_unix_s - t < 2.0 * MINUTE_S);
-    let current_dba =
-        recent.map(|(_, h, _)| std::array::from_fn(|e| mean_dba(h.diffuse_pa2s[e], h.seconds)));
+    let current_dba = recent
+        .map(|(_, h, _)| std::array::from_fn(|e| mean_level_db(h.diffuse_pa2s[e], h.seconds)));
     let time_to_full_s = std::array::from_fn(|e| match current_dba {
         _ if weekly[e] >= 100.0 => 0.0,
-        Some(levels) if levels[e] > SILENCE_DB => {
-            (100.0 - weekly[e]) / weekly_percent(mean_square_pa2(levels[e]))
-        }
+        Some(levels) if levels[e] > SILENCE_DB => who_time_to_full_s(weekly[e], levels[e]),
         _ => f64::INFINITY,
     });
     WeekSummary {
@@ -282,14 +281,6 @@ pub fn summarise(days: &[Day], now_unix_s: f64) -> WeekSummary {
         current_dba,
         time_to_full_s,
         instances_now: recent.map_or(0, |(_, _, n)| n),
-    }
-}
-
-fn mean_dba(energy_pa2s: f64, seconds: f64) -> f64 {
-    if seconds > 0.0 {
-        level_db(energy_pa2s / seconds)
-    } else {
-        SILENCE_DB
     }
 }
 
@@ -307,6 +298,7 @@ pub fn next_warning(weekly_percent: f64, warned_hundreds: u32) -> (u32, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::spl::mean_square_pa2;
 
     /// `seconds` at a steady `dba` on both ears, with the NIOSH dose's closed form.
     fn steady(dba: f64, seconds: f64) -> Heard {
