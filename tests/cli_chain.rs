@@ -736,6 +736,97 @@ fn path_bits_set_the_dither_floor() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--path-bits"));
 }
 
+/// Issue #21, the advisor's missing limits, as a user types them. A resistive 16 Ω IEM of
+/// 100 dB SPL/V on a 4 V, 1 Ω source that gives 50 mA, through a 3.6 Ω / 1.2 Ω L-pad: the source
+/// drives Z_in = 3.6 + 1.2‖16 and its stage clips at the EMF 0.05·(1 + Z_in) (the closed form, to
+/// 1e-9 V); the text says the clip is ahead of the pad. A pot tracked to −30 dB: a 95 dB peak
+/// target on the bare chain needs 95 − (100 + 20·log10(4·16/17)) = −16.5 dB of volume, inside
+/// the range; a 70 dB one −41.5 dB, below it.
+#[test]
+fn the_current_limit_and_the_volume_controls_range() {
+    let chain = [
+        "chain",
+        "--iem-resistance",
+        "16",
+        "--iem-sensitivity",
+        "100 dB/V",
+        "--source-vfs",
+        "4",
+        "--source-impedance",
+        "1",
+        "--source-max-current",
+        "50",
+        "--source-volume-control",
+        "pot:-30",
+    ];
+    let padded = [
+        &chain[..],
+        &["--pad-series", "3.6", "--pad-shunt", "1.2", "--json"],
+    ]
+    .concat();
+    let r = json(&padded);
+    let z_in = 3.6 + 1.2 * 16.0 / 17.2;
+    let clip = &r["clip"];
+    assert!(
+        (f(clip, "emf_vrms") - 0.05 * (1.0 + z_in)).abs() < 1e-9,
+        "{clip}"
+    );
+    assert!((f(clip, "load_ohms") - z_in).abs() < 1e-9, "{clip}");
+    assert_eq!(clip["limit"]["kind"], "current");
+    let mut text_args = padded.clone();
+    text_args.pop();
+    text_args.extend([
+        "--source-volume",
+        "0",
+        "--target-spl",
+        "94",
+        "--target-kind",
+        "peak",
+    ]);
+    let out = earstage(&text_args);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("the 50 mA current limit into 4.72 Ω"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "clips at the source, ahead of the pad (a pad cannot undo clipping upstream)"
+        ),
+        "{text}"
+    );
+
+    let advise = |target: &str| {
+        let args = [
+            &chain[..],
+            &["--target-spl", target, "--target-kind", "peak", "--json"],
+        ]
+        .concat();
+        json(&args)["advisor"]["approaches"][0].clone()
+    };
+    let level = 100.0 + 20.0 * (4.0f64 * 16.0 / 17.0).log10();
+    let a = advise("95");
+    assert!((f(&a, "volume_db") - (95.0 - level)).abs() < 1e-9, "{a}");
+    assert_eq!(a["volume_in_usable_range"], true);
+    let a = advise("70");
+    assert!((f(&a, "volume_db") - (70.0 - level)).abs() < 1e-9, "{a}");
+    assert_eq!(a["volume_in_usable_range"], false);
+    assert!(
+        a["limits"]
+            .to_string()
+            .contains("bottom of the pot's travel"),
+        "{a}"
+    );
+
+    let err = stderr_of_failure(&["chain", "--source-volume-control", "knob:-40"]);
+    assert!(
+        err.contains("--source-volume-control") && err.contains("knob") && err.contains("pot:"),
+        "{err}"
+    );
+    let err = stderr_of_failure(&["chain", "--source-max-current", "0"]);
+    assert!(err.contains("--source-max-current"), "{err}");
+}
+
 /// Left and right earpieces with their own curves: the main report is the left's, `right_ear` the
 /// right's, each the divider's closed form |Z|/(|Z| + R_out) at 1 kHz (resistive curves); the
 /// text names both.

@@ -17,6 +17,7 @@ use crate::design::handoff::AuditionStatus;
 use crate::dsp::{MeterReceiver, OverEvent};
 use crate::params::EarstageParams;
 
+mod advisor;
 mod audition;
 mod calibration;
 mod chain;
@@ -74,6 +75,7 @@ pub fn create(
             meters,
             over_log: VecDeque::with_capacity(OVER_LOG_LEN),
             chain_view: None,
+            advisor_view: advisor::AdvisorView::new(),
             reference_view: reference::ReferenceView::new(),
             calibration_view: calibration::CalibrationView::new(),
             confirm_reset: false,
@@ -96,6 +98,8 @@ pub struct EditorApp {
     over_log: VecDeque<OverEvent>,
     /// The chain panel's derived figures, made when the window first draws.
     chain_view: Option<chain::ChainView>,
+    /// The advisor's target and advice.
+    advisor_view: advisor::AdvisorView,
     /// The reference panel's derived figures.
     reference_view: reference::ReferenceView,
     calibration_view: calibration::CalibrationView,
@@ -195,6 +199,8 @@ impl NiceEguiApp for EditorApp {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     chain::show(ui, &self.params.chain, chain_view);
+                    ui.add_space(8.0);
+                    advisor::show(ui, &self.params.chain.get(), &mut self.advisor_view);
                     ui.add_space(8.0);
                     reference::show(
                         ui,

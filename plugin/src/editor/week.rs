@@ -10,7 +10,7 @@ use crate::dsp::spl::SplReadings;
 use crate::listener::ListenerShared;
 use crate::model::weekly::MOMENTARY_WARNING_DBA;
 
-const WARNING: Color32 = Color32::from_rgb(240, 90, 90);
+pub(super) const WARNING: Color32 = Color32::from_rgb(240, 90, 90);
 
 pub fn show(ui: &mut egui::Ui, week: &ListenerShared, spl: &SplReadings) {
     let loud_now = spl.ready

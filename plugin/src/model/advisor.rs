@@ -8,12 +8,13 @@
 
 use serde::Serialize;
 
-use super::Attenuator;
 use super::attenuator::Network;
 use super::catalog::Catalog;
-use super::chain::{Chain, ChainReport};
+use super::chain::{Chain, ChainReport, ClipLimit, ClipPoint};
 use super::source::VOLUME_DB;
 use super::units::Range;
+use super::volume::VolumeControl;
+use super::{Attenuator, from_db};
 
 /// A level this close below the target counts as reaching it, dB (the report's 0.1 dB
 /// resolution).
@@ -71,12 +72,19 @@ pub struct Approach {
     /// Level reached, in the target's unit; below the target if the approach runs out of gain.
     pub level_db: f64,
     pub reaches_target: bool,
+    /// The volume cannot go low enough: the level stays above the target.
+    pub overshoots_target: bool,
     pub hiss_spl_dba: f64,
     /// The digital path's dithered noise floor at the eardrum, dBA (the path's bit depth at this
     /// analog setting; digital attenuation does not lower it).
     pub dither_noise_spl_dba: f64,
     /// Headroom of the source's output stage for programme peaking at 0 dBTP.
     pub headroom_db: f64,
+    /// Where the source's output stage clips into this approach's load.
+    pub clip: ClipPoint,
+    /// Whether the volume setting is in the part of the control's travel it is specified for
+    /// (`null`: the source does not say how its volume is set).
+    pub volume_in_usable_range: Option<bool>,
     pub coloration_pp_db: f64,
     /// The limits this approach runs into ("none" if it meets every one).
     pub limits: Vec<String>,
@@ -93,16 +101,33 @@ pub struct Advice {
     pub verdict: String,
 }
 
+/// Whether an approach sets the source's volume to meet the target (A and B) or takes the
+/// setting it finds (C).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Volume {
+    Set,
+    AsFound,
+}
+
 fn evaluate(
     label: char,
     name: &'static str,
     chain: &Chain,
     digital_db: f64,
     target: Target,
+    volume: Volume,
 ) -> Approach {
     let level = target.level_of(chain) - digital_db;
     let report: ChainReport = chain.report(&[], PROGRAMME_PEAK_DBTP - digital_db);
-    let reaches = level >= target.db() - REACHED_WITHIN_DB;
+    let control = chain.source.volume_control;
+    // A stepped control set for the target lands within half a step of it.
+    let within = REACHED_WITHIN_DB
+        + match (volume, control) {
+            (Volume::Set, Some(c)) => c.resolution_db(),
+            _ => 0.0,
+        };
+    let reaches = level >= target.db() - within;
+    let overshoots = level > target.db() + within;
     let mut limits = Vec::new();
     if !reaches {
         limits.push(format!(
@@ -110,11 +135,21 @@ fn evaluate(
             target.db() - level
         ));
     }
-    if report.headroom_db < 0.0 {
+    if overshoots {
         limits.push(format!(
-            "clips: {:.1} dB over the output stage",
-            -report.headroom_db
+            "plays {:.1} dB above the target: the {}'s quietest setting is {:+.0} dB",
+            level - target.db(),
+            control.map_or("volume", |c| c.noun()),
+            control.map_or(VOLUME_DB.min, |c| c.quietest_db()),
         ));
+    } else if let (Volume::Set, Some(c)) = (volume, control) {
+        limits.extend(step_limit(&c, chain.source.volume_db, level - target.db()));
+    }
+    if report.headroom_db < 0.0 {
+        limits.push(clip_text(chain, &report, digital_db));
+    }
+    if let Some(limit) = control.and_then(|c| c.limit(chain.source.volume_db)) {
+        limits.push(limit);
     }
     if report.hiss_spl_dba > HISS_AUDIBLE_DBA {
         limits.push(format!("audible hiss ({:.1} dBA)", report.hiss_spl_dba));
@@ -156,20 +191,68 @@ fn evaluate(
         digital_attenuation_db: digital_db,
         level_db: level,
         reaches_target: reaches,
+        overshoots_target: overshoots,
         hiss_spl_dba: report.hiss_spl_dba,
         dither_noise_spl_dba: dither,
         headroom_db: report.headroom_db,
+        clip: report.clip,
+        volume_in_usable_range: control.map(|c| c.usable(chain.source.volume_db)),
         coloration_pp_db: report.coloration_pp_db,
         limits,
     }
 }
 
+/// What a stepped or digital control set for the target runs into: steps so coarse the
+/// nearest lands audibly off it. `miss_db` is the level reached minus the target.
+fn step_limit(control: &VolumeControl, setting_db: f64, miss_db: f64) -> Option<String> {
+    let half_step = control.resolution_db();
+    (half_step > 0.0 && miss_db.abs() > COLORATION_AUDIBLE_DB).then(|| {
+        format!(
+            "the {}'s {:.1} dB steps land {:.1} dB {} the target (at {setting_db:+.1} dB)",
+            control.noun(),
+            2.0 * half_step,
+            miss_db.abs(),
+            if miss_db > 0.0 { "above" } else { "below" },
+        )
+    })
+}
+
+/// Where and why the source clips, in a sentence: at its output stage, which is ahead of any
+/// pad — a pad lowers the level after the clip and cannot undo it.
+fn clip_text(chain: &Chain, report: &ChainReport, digital_db: f64) -> String {
+    let clip = &report.clip;
+    let over = -report.headroom_db;
+    let padded = !matches!(chain.attenuator.network, Network::None);
+    let place = if padded {
+        "clips at the source, ahead of the pad (a pad cannot undo clipping upstream)"
+    } else {
+        "clips at the source's output stage"
+    };
+    match clip.limit {
+        ClipLimit::Voltage => format!(
+            "{place}: peaks {over:.1} dB over its {:.2} Vrms swing",
+            clip.emf_vrms
+        ),
+        ClipLimit::Current { max_current_ma } => format!(
+            "{place}: the {} {:.1} Ω load draws {:.0} mA at the peaks, {over:.1} dB over the \
+             {max_current_ma:.0} mA the output stage gives",
+            if padded { "pad's" } else { "IEM's" },
+            clip.load_ohms,
+            clip.full_scale_current_ma * from_db(PROGRAMME_PEAK_DBTP - digital_db),
+        ),
+    }
+}
+
 /// `chain` with the source volume set so that `target` is met (capped at the maximum, 0 dB, and
-/// at the bottom of the volume range).
+/// at the bottom of the volume range), on the control's nearest step when it is stepped.
 fn with_volume_for(chain: &Chain, target: Target) -> Chain {
     let mut c = chain.clone();
     c.source.volume_db = 0.0;
-    c.source.volume_db = (target.db() - target.level_of(&c)).clamp(VOLUME_DB.min, 0.0);
+    let wanted = target.db() - target.level_of(&c);
+    c.source.volume_db = match c.source.volume_control {
+        Some(control) => control.nearest(wanted),
+        None => wanted.clamp(VOLUME_DB.min, 0.0),
+    };
     c
 }
 
@@ -198,6 +281,7 @@ fn best_pad(chain: &Chain, target: Target, catalog: &Catalog) -> Approach {
                 &with_volume_for(&c, target),
                 0.0,
                 target,
+                Volume::Set,
             )
         })
         .collect();
@@ -229,10 +313,18 @@ pub fn advise(chain: &Chain, target: Target, catalog: &Catalog) -> Advice {
         &with_volume_for(&bare, target),
         0.0,
         target,
+        Volume::Set,
     );
     let b = best_pad(chain, target, catalog);
     let digital = (target.level_of(chain) - target.db()).max(0.0);
-    let c = evaluate('C', "digital-first", chain, digital, target);
+    let c = evaluate(
+        'C',
+        "digital-first",
+        chain,
+        digital,
+        target,
+        Volume::AsFound,
+    );
     let approaches = vec![a, b, c];
 
     let rank = |x: &Approach| {
@@ -241,7 +333,9 @@ pub fn advise(chain: &Chain, target: Target, catalog: &Catalog) -> Advice {
             x.headroom_db < 0.0,
             usize::from(x.hiss_spl_dba > HISS_AUDIBLE_DBA)
                 + usize::from(x.dither_noise_spl_dba > HISS_AUDIBLE_DBA)
-                + usize::from(x.coloration_pp_db > COLORATION_AUDIBLE_DB),
+                + usize::from(x.coloration_pp_db > COLORATION_AUDIBLE_DB)
+                + usize::from(x.volume_in_usable_range == Some(false))
+                + usize::from(x.overshoots_target),
         )
     };
     let best = approaches
@@ -410,6 +504,7 @@ mod tests {
                 &flat_chain(),
                 6.0,
                 Target::PeakSpl(94.0),
+                Volume::AsFound,
             );
             assert_eq!(c.level_db, 94.0);
             assert_eq!(c.digital_attenuation_db, 6.0);
@@ -425,8 +520,18 @@ mod tests {
         #[test]
         fn a_level_within_0_05_db_of_the_target_reaches_it() {
             let target = Target::PeakSpl(94.0);
-            assert!(evaluate('C', "digital-first", &flat_chain(), 6.04, target).reaches_target);
-            let short = evaluate('C', "digital-first", &flat_chain(), 6.06, target);
+            let c = |db| {
+                evaluate(
+                    'C',
+                    "digital-first",
+                    &flat_chain(),
+                    db,
+                    target,
+                    Volume::AsFound,
+                )
+            };
+            assert!(c(6.04).reaches_target);
+            let short = c(6.06);
             assert!(!short.reaches_target);
             assert_eq!(short.limits, ["falls 0.1 dB short of the target"]);
         }
@@ -439,14 +544,21 @@ mod tests {
             let mut chain = flat_chain();
             chain.source.clip_volts = Some(0.5);
             chain.source.noise_uv = 20.0;
-            let a = evaluate('A', "source-first", &chain, 0.0, Target::PeakSpl(101.0));
+            let a = evaluate(
+                'A',
+                "source-first",
+                &chain,
+                0.0,
+                Target::PeakSpl(101.0),
+                Volume::Set,
+            );
             let hiss = 100.0 + 20.0 * (std::f64::consts::LOG10_2 - 5.0);
             assert!((a.hiss_spl_dba - hiss).abs() < 1e-12, "{}", a.hiss_spl_dba);
             assert_eq!(
                 a.limits,
                 [
                     "falls 1.0 dB short of the target",
-                    "clips: 6.0 dB over the output stage",
+                    "clips at the source's output stage: peaks 6.0 dB over its 0.50 Vrms swing",
                     "audible hiss (6.0 dBA)",
                 ]
             );
@@ -535,6 +647,149 @@ mod tests {
             }
             assert_ne!(advice.recommended, 'A', "{}", advice.verdict);
             assert!(!advice.verdict.contains("inf"), "{}", advice.verdict);
+        }
+    }
+
+    /// The volume control's usable range and the clip ahead of the pad, worked by hand on the
+    /// flat chain (100 dB for a 0 dBFS sine at full volume).
+    mod limits {
+        use super::*;
+
+        /// A 20 dB pad: a 144 Ω series resistor into the 16 Ω IEM, H = 16/160 = 0.1 exactly.
+        fn catalog_with_a_20_db_pad() -> Catalog {
+            Catalog {
+                iems: Vec::new(),
+                sources: Vec::new(),
+                attenuators: vec![Attenuator {
+                    name: "144 Ω series".into(),
+                    network: Network::Series { ohms: 144.0 },
+                    provenance: String::new(),
+                }],
+            }
+        }
+
+        fn approach(advice: &Advice, label: char) -> &Approach {
+            advice.approaches.iter().find(|a| a.label == label).unwrap()
+        }
+
+        /// A 50 dB target needs −50 dB of volume: below a pot tracked to −40 dB, so A is
+        /// flagged; with the 20 dB pad B sets −30 dB, inside the tracked range, and is
+        /// recommended. C keeps the user's 0 dB and attenuates digitally.
+        #[test]
+        fn the_bottom_of_a_pots_travel_is_flagged_and_a_pad_avoids_it() {
+            let mut chain = flat_chain();
+            chain.source.volume_control = Some(VolumeControl::Analog {
+                tracked_to_db: -40.0,
+                tracking_db: 3.0,
+            });
+            let advice = advise(&chain, Target::PeakSpl(50.0), &catalog_with_a_20_db_pad());
+            let a = approach(&advice, 'A');
+            assert_eq!(a.volume_db, -50.0);
+            assert_eq!(a.volume_in_usable_range, Some(false));
+            assert!(
+                a.limits
+                    .iter()
+                    .any(|l| l.contains("bottom of the pot's travel"))
+            );
+            let b = approach(&advice, 'B');
+            assert!((b.volume_db + 30.0).abs() < 1e-9, "{}", b.volume_db);
+            assert_eq!(b.volume_in_usable_range, Some(true));
+            assert!(b.limits.is_empty(), "{:?}", b.limits);
+            assert_eq!(approach(&advice, 'C').volume_in_usable_range, Some(true));
+            assert_ne!(advice.recommended, 'A', "{}", advice.verdict);
+        }
+
+        /// A digital volume of 16 steps of 3 dB stops at −45 dB: a 50 dB target plays 55 dB on
+        /// A, 5 dB too loud (a sensitive IEM on a phone); B with the pad sets −30 dB, a step, and
+        /// meets it. Steps of 4 dB land a 94 dB target's −6 dB on −8 dB, 2.0 dB below, within
+        /// half a step (so it counts as reached) but audibly off: flagged.
+        #[test]
+        fn a_stepped_control_lands_on_steps_and_stops_at_its_quietest() {
+            let mut chain = flat_chain();
+            chain.source.volume_control = Some(VolumeControl::Digital {
+                step_db: 3.0,
+                steps: 16,
+            });
+            let advice = advise(&chain, Target::PeakSpl(50.0), &catalog_with_a_20_db_pad());
+            let a = approach(&advice, 'A');
+            assert_eq!((a.volume_db, a.level_db), (-45.0, 55.0));
+            assert!(a.overshoots_target && a.reaches_target);
+            assert_eq!(
+                a.limits,
+                ["plays 5.0 dB above the target: the digital volume's quietest setting is -45 dB"]
+            );
+            let b = approach(&advice, 'B');
+            assert!((b.level_db - 50.0).abs() < 1e-9 && !b.overshoots_target);
+            assert_ne!(advice.recommended, 'A', "{}", advice.verdict);
+
+            chain.source.volume_control = Some(VolumeControl::Digital {
+                step_db: 4.0,
+                steps: 16,
+            });
+            let a = evaluate(
+                'A',
+                "source-first",
+                &with_volume_for(&chain, Target::PeakSpl(94.0)),
+                0.0,
+                Target::PeakSpl(94.0),
+                Volume::Set,
+            );
+            assert_eq!((a.volume_db, a.level_db), (-8.0, 92.0));
+            assert!(a.reaches_target && !a.overshoots_target);
+            assert_eq!(
+                a.limits,
+                ["the digital volume's 4.0 dB steps land 2.0 dB below the target (at -8.0 dB)"]
+            );
+        }
+
+        /// A 4 V source that gives at most 50 mA, a 94 dB target. A: the EMF is
+        /// 10^(−6/20) = 0.501 V into 16 Ω, 31 mA: clean. B, through a 3.6 Ω / 1.2 Ω L-pad
+        /// (H = 1.2‖16 / (3.6 + 1.2‖16)): the source is turned up to an EMF of 0.501/H = 2.12 V
+        /// into Z_in = 4.72 Ω, 449 mA, while the stage clips at 0.05·4.72 = 0.236 V; headroom
+        /// 20·log10(0.05·Z_in·H/0.501) (to 1e-9). The advisor says the clip is at the source,
+        /// ahead of the pad, and does not recommend B.
+        #[test]
+        fn a_low_impedance_pad_clips_the_source_ahead_of_it() {
+            let mut chain = flat_chain();
+            chain.source.vfs_volts = 4.0;
+            chain.source.max_current_ma = Some(50.0);
+            let catalog = Catalog {
+                iems: Vec::new(),
+                sources: Vec::new(),
+                attenuators: vec![Attenuator {
+                    name: "L-pad 3.6/1.2".into(),
+                    network: Network::LPad {
+                        series_ohms: 3.6,
+                        shunt_ohms: 1.2,
+                    },
+                    provenance: String::new(),
+                }],
+            };
+            let advice = advise(&chain, Target::PeakSpl(94.0), &catalog);
+            let a = approach(&advice, 'A');
+            assert!(a.headroom_db > 0.0 && a.limits.is_empty(), "{a:?}");
+            let b = approach(&advice, 'B');
+            let shunt = 1.2 * 16.0 / 17.2;
+            let (z_in, h) = (3.6 + shunt, shunt / (3.6 + shunt));
+            let emf = 10f64.powf(-6.0 / 20.0) / h;
+            let want = 20.0 * (0.05 * z_in / emf).log10();
+            assert!(
+                (b.headroom_db - want).abs() < 1e-9,
+                "{} vs {want}",
+                b.headroom_db
+            );
+            assert!(
+                matches!(b.clip.limit, ClipLimit::Current { max_current_ma } if max_current_ma == 50.0)
+            );
+            let clip = b.limits.iter().find(|l| l.starts_with("clips")).unwrap();
+            assert!(
+                clip.contains("ahead of the pad")
+                    && clip.contains("cannot undo")
+                    && clip.contains(&format!("{:.0} mA", 1e3 * emf / z_in))
+                    && clip.contains(&format!("{:.1} dB over the 50 mA", -want)),
+                "{clip}"
+            );
+            assert_eq!(advice.recommended, 'A', "{}", advice.verdict);
         }
     }
 }

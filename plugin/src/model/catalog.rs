@@ -183,6 +183,24 @@ mod tests {
         assert!(c.attenuators.iter().all(|e| provenance_ok(&e.provenance)));
     }
 
+    /// Issue #21: every real source says how its volume is set (the advisor's usable-range
+    /// check), its provenance says where that comes from, and a source whose output stage has a
+    /// current limit gives at least the current of its full scale into 32 Ω (the load such
+    /// outputs are rated into).
+    #[test]
+    fn sources_say_how_their_volume_is_set_and_what_current_they_give() {
+        let c = Catalog::builtin();
+        for s in c.sources.iter().filter(|s| s.output_ohms > 0.0) {
+            assert!(s.volume_control.is_some(), "{}", s.name);
+            assert!(s.provenance.contains("volume:"), "{}", s.provenance);
+            if let Some(ma) = s.max_current_ma {
+                let rated_ma = 1e3 * s.vfs_volts / (s.output_ohms + 32.0);
+                assert!(ma >= rated_ma, "{}: {ma} mA < {rated_ma} mA", s.name);
+                assert!(s.provenance.contains("current:"), "{}", s.provenance);
+            }
+        }
+    }
+
     /// Each modeled curve matches the published 1 kHz impedance within 3 % (spec sheets quote
     /// ±10 to ±15 %), so the dB/mW → dB/V conversion is off by at most 0.13 dB.
     #[test]

@@ -271,10 +271,53 @@ impl Chain {
         self.spl_at_full_scale_db() + PINK_REFERENCE_DBFS + 10.0 * weighting.log10()
     }
 
+    /// Where the source's output stage clips into this chain's load: at its voltage swing
+    /// (`clip_volts`), or, when it has a current limit `I_max`, at the EMF
+    /// `I_max·min|Z_o(f) + Z_in(f)|` (20 Hz–20 kHz) that drives that current through the
+    /// lowest load it sees — whichever is lower. The pad is after the stage: a low-impedance
+    /// L-pad lowers the current-limited clip point, and no pad undoes a clip ahead of it.
+    pub fn clip_point(&self) -> ClipPoint {
+        let voltage = self.source.clip_volts();
+        let full_scale_emf = self.emf_volts();
+        let voltage_point = ClipPoint {
+            emf_vrms: voltage,
+            limit: ClipLimit::Voltage,
+            load_ohms: self.at(REFERENCE_HZ).z_in.norm(),
+            load_hz: REFERENCE_HZ,
+            full_scale_current_ma: 1e3 * full_scale_emf
+                / (self.source.impedance(REFERENCE_HZ) + self.at(REFERENCE_HZ).z_in).norm(),
+        };
+        let Some(max_ma) = self.source.max_current_ma else {
+            return voltage_point;
+        };
+        let (hz, loop_ohms, load_ohms) = log_grid(BAND_START_HZ, BAND_STOP_HZ, 96.0)
+            .into_iter()
+            .map(|hz| {
+                let z_in = self.at(hz).z_in;
+                (hz, (self.source.impedance(hz) + z_in).norm(), z_in.norm())
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("the band has frequencies");
+        let current_limited = max_ma * 1e-3 * loop_ohms;
+        if current_limited >= voltage {
+            return voltage_point;
+        }
+        ClipPoint {
+            emf_vrms: current_limited,
+            limit: ClipLimit::Current {
+                max_current_ma: max_ma,
+            },
+            load_ohms,
+            load_hz: hz,
+            full_scale_current_ma: 1e3 * full_scale_emf / loop_ohms,
+        }
+    }
+
     /// Headroom of the source's output stage for programme peaking at `true_peak_dbtp`, dB:
-    /// clip voltage over the EMF of those peaks. Negative means the amplifier clips.
+    /// the clip point's EMF ([`Chain::clip_point`]) over the EMF of those peaks. Negative means
+    /// the amplifier clips.
     pub fn headroom_db(&self, true_peak_dbtp: f64) -> f64 {
-        db(self.source.clip_volts() / (self.emf_volts() * from_db(true_peak_dbtp)))
+        db(self.clip_point().emf_vrms / (self.emf_volts() * from_db(true_peak_dbtp)))
     }
 
     /// The full report, with the response on `frequencies`.
@@ -344,6 +387,7 @@ impl Chain {
             pink_reference_laeq_dba: self.pink_reference_laeq_dba(),
             true_peak_dbtp,
             headroom_db: self.headroom_db(true_peak_dbtp),
+            clip: self.clip_point(),
             iem_voltage_at_full_scale_volts: v_iem,
             iem_power_at_full_scale_mw: 1e3 * v_iem * v_iem * z_iem.re / z_iem.norm_sqr(),
             iem_current_at_full_scale_ma: 1e3 * v_iem / z_iem.norm(),
@@ -399,6 +443,8 @@ pub struct ChainReport {
     pub pink_reference_laeq_dba: f64,
     pub true_peak_dbtp: f64,
     pub headroom_db: f64,
+    /// Where the source's output stage clips into this load.
+    pub clip: ClipPoint,
     pub iem_voltage_at_full_scale_volts: f64,
     pub iem_power_at_full_scale_mw: f64,
     pub iem_current_at_full_scale_ma: f64,
@@ -408,6 +454,30 @@ pub struct ChainReport {
     /// Whether the levels rest on a multimeter reading (`calibrated`) or the spec sheet.
     pub level: LevelBasis,
     pub response: Vec<ResponsePoint>,
+}
+
+/// What limits the source's output stage first.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ClipLimit {
+    /// Its voltage swing: `clip_volts`, or the DAC's full scale at maximum volume.
+    Voltage,
+    /// Its current limit, mA rms, reached in the load before the voltage swing.
+    Current { max_current_ma: f64 },
+}
+
+/// Where the source's output stage clips into the chain's load ([`Chain::clip_point`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClipPoint {
+    /// The largest undistorted EMF into this load, Vrms.
+    pub emf_vrms: f64,
+    pub limit: ClipLimit,
+    /// The load the source drives where the limit is reached (|Z_in|, the pad's input when there
+    /// is one), Ω, and its frequency, Hz (1 kHz for a voltage limit).
+    pub load_ohms: f64,
+    pub load_hz: f64,
+    /// The current a 0 dBFS sine at the current volume drives into that load, mA rms.
+    pub full_scale_current_ma: f64,
 }
 
 /// A calibrated level (`model::calibration`, docs/spl.md).
@@ -448,6 +518,7 @@ impl Chain {
 mod tests {
     use super::*;
     use crate::model::Sensitivity;
+    use crate::model::attenuator::Network;
 
     fn resistive_chain(source_ohms: f64, iem_ohms: f64) -> Chain {
         let mut source = Source::ideal(1.0);
@@ -459,6 +530,46 @@ mod tests {
             cable: Cable::default(),
             iem: Iem::resistive(iem_ohms, Sensitivity::DbPerMw(115.0)),
         }
+    }
+
+    /// A 1 Ω source that gives at most 50 mA, into a resistive 16 Ω IEM: the loop is 17 Ω, so
+    /// the current limits the EMF to 0.05·17 = 0.85 V, under its 1 V swing. Through a 3.6 Ω /
+    /// 1.2 Ω L-pad the source drives Z_in = 3.6 + 1.2‖16 = 4.716 Ω, the loop is 5.716 Ω and the
+    /// clip point drops to 0.286 V: the pad's low load makes the stage clip 10.9 dB earlier, ahead
+    /// of the pad. Without a current limit the voltage swing decides. All to 1e-12 (resistive:
+    /// the same at every frequency).
+    #[test]
+    fn a_low_impedance_pad_lowers_a_current_limited_clip_point() {
+        let mut chain = resistive_chain(1.0, 16.0);
+        chain.source.max_current_ma = Some(50.0);
+        let bare = chain.clip_point();
+        assert!((bare.emf_vrms - 0.85).abs() < 1e-12, "{bare:?}");
+        assert_eq!(
+            bare.limit,
+            ClipLimit::Current {
+                max_current_ma: 50.0
+            }
+        );
+        assert!((bare.load_ohms - 16.0).abs() < 1e-12);
+        assert!((bare.full_scale_current_ma - 1e3 / 17.0).abs() < 1e-9);
+        assert!((chain.headroom_db(0.0) - 20.0 * 0.85f64.log10()).abs() < 1e-12);
+
+        chain.attenuator = Attenuator {
+            name: "pad".into(),
+            network: Network::LPad {
+                series_ohms: 3.6,
+                shunt_ohms: 1.2,
+            },
+            provenance: String::new(),
+        };
+        let z_in = 3.6 + 1.2 * 16.0 / 17.2;
+        let padded = chain.clip_point();
+        assert!((padded.load_ohms - z_in).abs() < 1e-12, "{padded:?}");
+        assert!((padded.emf_vrms - 0.05 * (1.0 + z_in)).abs() < 1e-12);
+
+        chain.source.max_current_ma = None;
+        let voltage = chain.clip_point();
+        assert_eq!((voltage.emf_vrms, voltage.limit), (1.0, ClipLimit::Voltage));
     }
 
     /// A capacitor-coupled source into a resistive IEM is a first-order high-pass,

@@ -24,6 +24,7 @@ pub mod preset;
 pub mod source;
 pub mod spl;
 pub mod units;
+pub mod volume;
 pub mod weekly;
 pub mod weighting;
 

@@ -13,6 +13,7 @@ use super::chain::CABLE_OHMS;
 use super::import::{ImportError, read_impedance};
 use super::preset::{Preset, PresetError};
 use super::units::{ValueError, parse_volts, today_utc};
+use super::volume::VolumeControl;
 use super::{Attenuator, Cable, Chain, Iem, ImpedanceModel, Sensitivity, Source, iem, source};
 
 /// Why the requested chain cannot be built.
@@ -61,6 +62,10 @@ pub struct ChainOverrides {
     pub source_coupling_cap: Option<f64>,
     pub source_noise: Option<f64>,
     pub source_clip: Option<f64>,
+    /// The output stage's current limit, mA rms.
+    pub source_max_current: Option<f64>,
+    /// How the source's volume is set.
+    pub source_volume_control: Option<VolumeControl>,
     /// Bit depth of the digital path (16, 24 or 32).
     pub source_path_bits: Option<u32>,
     pub attenuator: Option<String>,
@@ -203,6 +208,8 @@ impl ChainOverrides {
             (self.source_coupling_cap.is_some(), "coupling capacitor"),
             (self.source_noise.is_some(), "noise"),
             (self.source_clip.is_some(), "clip point"),
+            (self.source_max_current.is_some(), "current limit"),
+            (self.source_volume_control.is_some(), "volume control"),
             (self.source_path_bits.is_some(), "path bit depth"),
         ]
         .iter()
@@ -238,6 +245,13 @@ impl ChainOverrides {
         }
         if let Some(v) = self.source_clip {
             source.clip_volts = Some(source::CLIP_VOLTS.check("--source-clip", v)?);
+        }
+        if let Some(ma) = self.source_max_current {
+            source.max_current_ma = Some(source::MAX_CURRENT_MA.check("--source-max-current", ma)?);
+        }
+        // Checked when parsed.
+        if let Some(control) = self.source_volume_control {
+            source.volume_control = Some(control);
         }
         // Checked with the rest of the chain in `resolve`.
         if let Some(bits) = self.source_path_bits {

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::calibration::LevelReading;
 use super::units::{Range, ValueError};
+use super::volume::VolumeControl;
 use super::{Complex64, capacitor, from_db};
 
 /// Full-scale EMF at maximum volume, Vrms.
@@ -16,6 +17,8 @@ pub const OUTPUT_OHMS: Range = Range::new(0.0, 1e5);
 pub const COUPLING_UF: Range = Range::new(0.01, 1e6);
 /// Clip point, the largest undistorted EMF, Vrms.
 pub const CLIP_VOLTS: Range = Range::new(1e-6, 1000.0);
+/// The output stage's current limit, the largest undistorted sine current, mA rms.
+pub const MAX_CURRENT_MA: Range = Range::new(0.01, 1e5);
 /// A-weighted output noise, µV.
 pub const NOISE_UV: Range = Range::new(0.0, 1e5);
 /// Bit depths of the digital path to the DAC.
@@ -38,6 +41,10 @@ pub struct SourceParts {
     pub noise_uv: f64,
     /// Largest undistorted EMF, Vrms (`null`: the full scale at maximum volume).
     pub clip_vrms: Option<f64>,
+    /// Largest undistorted output current, mA rms (`null`: no current limit given).
+    pub max_current_ma: Option<f64>,
+    /// How the volume is set, and the part of its travel that can be used (`null`: unknown).
+    pub volume_control: Option<VolumeControl>,
     /// Where the figures come from.
     pub provenance: String,
 }
@@ -51,6 +58,8 @@ impl From<&Source> for SourceParts {
             coupling_uf: s.coupling_uf,
             noise_uv: s.noise_uv,
             clip_vrms: s.clip_volts,
+            max_current_ma: s.max_current_ma,
+            volume_control: s.volume_control,
             provenance: s.provenance.clone(),
         }
     }
@@ -76,6 +85,14 @@ pub struct Source {
     /// maximum volume is the limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clip_volts: Option<f64>,
+    /// Largest undistorted output current of a sine, mA rms: a low-impedance load (an L-pad)
+    /// makes the output stage clip below `clip_volts`. `None`: no current limit given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_current_ma: Option<f64>,
+    /// How the volume is set, and the part of its travel that can be used; `None`: unknown
+    /// (the advisor then flags nothing about the setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_control: Option<VolumeControl>,
     /// Output noise, A-weighted, µVrms (independent of the volume setting: the noise of the
     /// output stage after the volume control).
     #[serde(default)]
@@ -102,6 +119,8 @@ impl Source {
             output_ohms: 0.0,
             coupling_uf: None,
             clip_volts: None,
+            max_current_ma: None,
+            volume_control: None,
             noise_uv: 0.0,
             provenance: "ideal voltage source".into(),
             path_bits: None,
@@ -144,6 +163,12 @@ impl Source {
         }
         if let Some(v) = self.clip_volts {
             CLIP_VOLTS.check(&field("clip_volts"), v)?;
+        }
+        if let Some(ma) = self.max_current_ma {
+            MAX_CURRENT_MA.check(&field("max_current_ma"), ma)?;
+        }
+        if let Some(control) = &self.volume_control {
+            control.validate(&field("volume_control"))?;
         }
         NOISE_UV.check(&field("noise_uv"), self.noise_uv)?;
         if let Some(bits) = self.path_bits

@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use earstage::model::advisor::{Advice, TARGET_SPL_DB, Target, advise};
 use earstage::model::catalog::Catalog;
-use earstage::model::chain::{ChainReport, TRUE_PEAK_DBTP, report_grid};
+use earstage::model::chain::{ChainReport, ClipLimit, ClipPoint, TRUE_PEAK_DBTP, report_grid};
 use earstage::model::iem::Ear;
 use earstage::model::import::{frequencies_from_text, read_frequencies};
 use earstage::model::preset::Preset;
@@ -249,6 +249,12 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
                 format!("clips at {v:.3} Vrms")
             }),
     );
+    if let Some(ma) = chain.source.max_current_ma {
+        let _ = writeln!(o, "               current limit {ma:.0} mA rms");
+    }
+    if let Some(control) = &chain.source.volume_control {
+        let _ = writeln!(o, "               volume: {control}");
+    }
     if chain.attenuator.name == "none" {
         let _ = writeln!(o, "  attenuator   none");
     } else {
@@ -333,6 +339,7 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
             ""
         }
     );
+    let _ = writeln!(o, "  clip point              {}", clip_point_text(&r.clip));
     let _ = writeln!(
         o,
         "  into the IEM            {:.3} Vrms, {:.3} mW, {:.2} mA",
@@ -353,6 +360,21 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
         let _ = writeln!(o, "{:>10.1}  {:>+9.3}  {:>+8.2}", p.hz, p.db, p.deg);
     }
     o
+}
+
+/// Where the output stage clips, in words.
+fn clip_point_text(clip: &ClipPoint) -> String {
+    match clip.limit {
+        ClipLimit::Voltage => format!(
+            "{:.3} Vrms EMF, the output stage's voltage swing",
+            clip.emf_vrms
+        ),
+        ClipLimit::Current { max_current_ma } => format!(
+            "{:.3} Vrms EMF, the {max_current_ma:.0} mA current limit into {:.2} Ω at {:.0} Hz \
+             (0 dBFS draws {:.1} mA)",
+            clip.emf_vrms, clip.load_ohms, clip.load_hz, clip.full_scale_current_ma
+        ),
+    }
 }
 
 pub fn advice_text(advice: &Advice) -> String {
@@ -389,6 +411,14 @@ pub fn advice_text(advice: &Advice) -> String {
                 format!(" (reaches only {:.1} dB)", a.level_db)
             }
         );
+    }
+    for a in &advice.approaches {
+        let limits = if a.limits.is_empty() {
+            "meets every limit".to_owned()
+        } else {
+            a.limits.join("; ")
+        };
+        let _ = writeln!(o, "  {}: {limits}", a.label);
     }
     let _ = writeln!(o, "  {}", advice.verdict);
     o

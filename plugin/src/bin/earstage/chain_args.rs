@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use earstage::model::calibration::ProbePoint;
 use earstage::model::catalog::Catalog;
 use earstage::model::overrides::{ChainOverrides, OverrideError, ReadingOverrides};
+use earstage::model::volume::VolumeControl;
 use earstage::model::{Chain, Iem};
 
 /// Where a level reading was taken.
@@ -116,6 +117,25 @@ pub struct ChainArgs {
         help_heading = "Source"
     )]
     pub source_clip: Option<f64>,
+    /// Source current limit: largest undistorted output current, mA rms (a low-impedance pad
+    /// makes the output stage clip below its voltage swing).
+    #[arg(
+        long,
+        value_name = "MILLIAMPS",
+        allow_hyphen_values = true,
+        help_heading = "Source"
+    )]
+    pub source_max_current: Option<f64>,
+    /// How the source's volume is set, for the advisor's usable-range check: pot:-40 (a pot
+    /// whose channels track within 3 dB down to -40 dB; pot:-40:1 within 1 dB), stepped:1x100
+    /// or digital:3x16 (step size in dB × number of settings).
+    #[arg(
+        long,
+        value_name = "SPEC",
+        allow_hyphen_values = true,
+        help_heading = "Source"
+    )]
+    pub source_volume_control: Option<VolumeControl>,
 
     /// Attenuator from the catalog ("none" for none).
     #[arg(long, value_name = "NAME", help_heading = "Attenuator", conflicts_with_all = ["pad_series", "pad_shunt", "adapter"])]
@@ -219,6 +239,8 @@ impl ChainArgs {
             source_coupling_cap: self.source_coupling_cap,
             source_noise: self.source_noise,
             source_clip: self.source_clip,
+            source_max_current: self.source_max_current,
+            source_volume_control: self.source_volume_control,
             source_path_bits: self.path_bits,
             attenuator: self.attenuator.clone(),
             pad: self.pad_series.zip(self.pad_shunt),
