@@ -4,13 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use super::calibration::LevelReading;
 use super::units::{Range, ValueError};
+pub use super::volume::VOLUME_DB;
 use super::volume::VolumeControl;
 use super::{Complex64, capacitor, from_db};
 
 /// Full-scale EMF at maximum volume, Vrms.
 pub const VFS_VOLTS: Range = Range::new(1e-6, 1000.0);
-/// Analog volume relative to maximum, dB.
-pub const VOLUME_DB: Range = Range::new(-120.0, 40.0);
 /// Output impedance (resistance), Ω.
 pub const OUTPUT_OHMS: Range = Range::new(0.0, 1e5);
 /// Series output coupling capacitor, µF.

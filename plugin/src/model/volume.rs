@@ -8,8 +8,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::source::VOLUME_DB;
 use super::units::{Range, ValueError};
+
+/// Analog volume relative to maximum, dB.
+pub const VOLUME_DB: Range = Range::new(-120.0, 40.0);
 
 /// Where an analog pot's tracking specification may end, dB below maximum.
 pub const TRACKED_TO_DB: Range = Range::new(VOLUME_DB.min, -1.0);
