@@ -63,11 +63,14 @@ fn editor_opens_embedded_and_draws_text() {
         .expect("embed the editor");
     gui.show(&handle).expect("show the editor");
 
-    // Two seconds of a stereo tone with an inter-sample over, so the meters have something to show.
+    // Twelve seconds of a stereo tone stepping in level, with inter-sample overs, so the meters
+    // and the loudness history have something to show, judged against EBU R 128 (the target's
+    // second value of eight, normalized).
     let input = metered_signal();
+    let (target, ..) = host::param(&mut instance, "Delivery Target");
     // Paced at real time, so the rig's SPL filters arrive from the plugin's background thread
     // and "In your ears" has readings in the screenshot.
-    host::process_paced(&mut instance, &input, &[], true);
+    host::process_paced(&mut instance, &input, &[(target, 1.0 / 7.0)], true);
     let handle = instance.plugin_handle();
 
     // egui draws on its own thread; wait until the picture has settled with content on it.
@@ -158,15 +161,18 @@ fn luma(px: &[u8]) -> u32 {
     (u32::from(px[2]) * 299 + u32::from(px[1]) * 587 + u32::from(px[0]) * 114) / 1000
 }
 
-/// A 997 Hz tone at −18 dBFS in both channels with a 50 ms burst of fs/4 at 45° whose true peak
-/// is +1 dBTP while its samples stay at −2 dBFS.
+/// A 997 Hz tone in both channels stepping every 3 s (−18, −30, −12, −22 dBFS), with 50 ms
+/// bursts of fs/4 at 45° at 1 s and 7.5 s whose true peak is +1 dBTP while their samples stay
+/// at −2 dBFS.
 fn metered_signal() -> Vec<Vec<f32>> {
     let fs = host::SAMPLE_RATE_HZ;
-    let x: Vec<f32> = (0..(2.0 * fs) as usize)
+    let levels_db = [-18.0, -30.0, -12.0, -22.0];
+    let x: Vec<f32> = (0..(12.0 * fs) as usize)
         .map(|n| {
             let t = n as f64 / fs;
-            let tone = 10f64.powf(-18.0 / 20.0) * (2.0 * std::f64::consts::PI * 997.0 * t).sin();
-            let burst = if (1.0..1.05).contains(&t) {
+            let level = levels_db[((t / 3.0) as usize).min(3)];
+            let tone = 10f64.powf(level / 20.0) * (2.0 * std::f64::consts::PI * 997.0 * t).sin();
+            let burst = if (1.0..1.05).contains(&t) || (7.5..7.55).contains(&t) {
                 10f64.powf(1.0 / 20.0)
                     * (std::f64::consts::PI / 2.0 * n as f64 + std::f64::consts::PI / 4.0).sin()
             } else {

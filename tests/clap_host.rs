@@ -49,24 +49,9 @@ impl Loaded {
         configs.select(&handle, id).expect("select configuration");
     }
 
-    /// The CLAP id of the parameter with this display name, and its (min, max, default) as the host
-    /// sees them (nice-plug exposes normalized values, 0 to 1).
+    /// The CLAP id of the parameter with this display name, and its (min, max, default).
     fn param(&mut self, name: &str) -> (ClapId, f64, f64, f64) {
-        let handle = self.instance.plugin_handle();
-        let params: PluginParams = handle.get_extension().expect("params extension");
-        let mut buffer = ParamInfoBuffer::new();
-        (0..params.count(&handle))
-            .filter_map(|i| {
-                params.get_info(&handle, i, &mut buffer).map(|info| {
-                    (
-                        info.name.to_vec(),
-                        (info.id, info.min_value, info.max_value, info.default_value),
-                    )
-                })
-            })
-            .find(|(n, _)| n == name.as_bytes())
-            .map(|(_, p)| p)
-            .unwrap_or_else(|| panic!("no parameter named {name:?}"))
+        host::param(&mut self.instance, name)
     }
 
     fn param_value(&mut self, id: ClapId) -> f64 {

@@ -1,10 +1,13 @@
 //! The whole meter: the `ebur128` crate with true peak, momentary, short-term, integrated and
 //! loudness range on, and Earstage's meter (both true-peak readings, M/S every 5 ms, I, LRA), on
 //! the same buffers in the same group. The crate is measured twice: ingesting only (its best
-//! case, as in file analysis) and read at 10 Hz like a live meter (Tech 3341 §2.2).
+//! case, as in file analysis) and read at 10 Hz like a live meter (Tech 3341 §2.2). Earstage's
+//! meter is measured with its loudness history (as the plugin runs it) and without, for what the
+//! history costs.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use earstage::dsp::Meter;
+use earstage::dsp::meter::MeterEvent;
 use ebur128::{EbuR128, Mode};
 
 mod signals;
@@ -32,12 +35,18 @@ fn run_ebur128(input: &[Vec<f32>; 2], live: bool) -> f64 {
     acc + meter.loudness_global().unwrap() + meter.true_peak(0).unwrap()
 }
 
-fn run_earstage(input: &[Vec<f32>; 2]) -> f32 {
+fn run_earstage(input: &[Vec<f32>; 2], history: bool) -> f32 {
     let mut meter = Meter::new(FS as f32, 2);
+    meter.keep_history(history);
+    let mut points = 0u32;
     for (l, r) in input[0].chunks(BLOCK).zip(input[1].chunks(BLOCK)) {
-        meter.process(&[l, r], |_| {});
+        meter.process_events(&[l, r], |event| {
+            if matches!(event, MeterEvent::Point(_)) {
+                points += 1;
+            }
+        });
     }
-    meter.frame().channel[0].true_peak_max_dbtp
+    meter.frame().channel[0].true_peak_max_dbtp + points as f32
 }
 
 fn meter(c: &mut Criterion) {
@@ -54,7 +63,10 @@ fn meter(c: &mut Criterion) {
             b.iter(|| run_ebur128(std::hint::black_box(&input), true))
         });
         group.bench_function(BenchmarkId::new("earstage_meter", name), |b| {
-            b.iter(|| run_earstage(std::hint::black_box(&input)))
+            b.iter(|| run_earstage(std::hint::black_box(&input), true))
+        });
+        group.bench_function(BenchmarkId::new("earstage_meter_no_history", name), |b| {
+            b.iter(|| run_earstage(std::hint::black_box(&input), false))
         });
         group.finish();
     }

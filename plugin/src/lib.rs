@@ -123,6 +123,10 @@ impl Earstage {
             tone: self.params.monitoring.tone(),
             stage: self.params.stage_settings(),
             timeline_s: None,
+            playing: None,
+            reset_on_play: self.params.reset_on_play.value(),
+            pause_when_stopped: self.params.pause_when_stopped.value(),
+            wall_clock_s: None,
         }
     }
 }
@@ -211,8 +215,15 @@ impl Plugin for Earstage {
         _aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
+        let transport = context.transport();
         let settings = EngineSettings {
-            timeline_s: context.transport().pos_seconds(),
+            timeline_s: transport.pos_seconds(),
+            playing: Some(transport.playing),
+            // Reading the clock is a vDSO call: no lock, no allocation, no system call.
+            wall_clock_s: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs_f64()),
             ..self.settings()
         };
         let mut link = ThreadDesigns {

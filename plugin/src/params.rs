@@ -11,6 +11,7 @@ use crate::model::audition::{
     CEILING_DB, ChainValues, DEFAULT_CEILING_DB, LevelMatch, Mode, OUTPUT_OHMS, SERIES_OHMS,
     SHUNT_OHMS, VOLUME_DB,
 };
+use crate::model::delivery::{CEILING_DBTP, DeliveryTarget, PRESETS, TARGET_LUFS};
 use crate::model::spl::{
     AMBIENT_DBA, DEFAULT_AMBIENT_DBA, DEFAULT_ISOLATION_DB, DEFAULT_REFERENCE_DBA, ISOLATION_DB,
     REFERENCE_DBA,
@@ -104,6 +105,24 @@ pub struct EarstageParams {
     #[id = "stage_iso_cat"]
     pub isolation_from_catalog: BoolParam,
 
+    /// The delivery target the loudness readings and the history are judged against.
+    #[id = "target"]
+    pub target: EnumParam<TargetParam>,
+
+    /// A custom target's integrated loudness and true-peak ceiling.
+    #[id = "target_lufs"]
+    pub target_lufs: FloatParam,
+    #[id = "target_tp"]
+    pub target_ceiling_dbtp: FloatParam,
+
+    /// Start the measurement again when the host's transport starts.
+    #[id = "reset_play"]
+    pub reset_on_play: BoolParam,
+
+    /// Hold the loudness measurement (and the history) while the host's transport is stopped.
+    #[id = "pause_stop"]
+    pub pause_when_stopped: BoolParam,
+
     /// The exposure since the last reset (saved with the project) and the calibration noise's
     /// switch (never saved, and off after every state load).
     #[persist = "exposure"]
@@ -116,6 +135,55 @@ pub struct EarstageParams {
     /// What the last state load could not restore (set to the defaults instead), for the editor.
     #[persist = "load_report"]
     pub load_report: Stored<Vec<String>>,
+}
+
+/// The delivery target: off, one of the presets (`model::delivery::PRESETS`, in order), or the
+/// user's own.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetParam {
+    #[id = "off"]
+    Off,
+    #[id = "ebu-r128"]
+    #[name = "EBU R 128 (-23 LUFS)"]
+    EbuR128,
+    #[id = "atsc-a85"]
+    #[name = "ATSC A/85 (-24 LKFS)"]
+    AtscA85,
+    #[id = "streaming"]
+    #[name = "Streaming (-14 LUFS)"]
+    Streaming,
+    #[id = "apple-music"]
+    #[name = "Apple Music (-16 LUFS)"]
+    AppleMusic,
+    #[id = "podcast"]
+    #[name = "Podcast (-16 LUFS)"]
+    Podcast,
+    #[id = "podcast-mono"]
+    #[name = "Podcast, mono (-19 LUFS)"]
+    PodcastMono,
+    #[id = "custom"]
+    Custom,
+}
+
+impl EarstageParams {
+    /// The delivery target chosen, if any.
+    pub fn delivery_target(&self) -> Option<DeliveryTarget> {
+        let preset = |key: &str| PRESETS.iter().copied().find(|p| p.key == key);
+        match self.target.value() {
+            TargetParam::Off => None,
+            TargetParam::EbuR128 => preset("ebu-r128"),
+            TargetParam::AtscA85 => preset("atsc-a85"),
+            TargetParam::Streaming => preset("streaming"),
+            TargetParam::AppleMusic => preset("apple-music"),
+            TargetParam::Podcast => preset("podcast"),
+            TargetParam::PodcastMono => preset("podcast-mono"),
+            TargetParam::Custom => DeliveryTarget::custom(
+                f64::from(self.target_lufs.value()),
+                f64::from(self.target_ceiling_dbtp.value()),
+            )
+            .ok(),
+        }
+    }
 }
 
 /// The Rig / A / B switch.
@@ -295,6 +363,11 @@ impl Default for EarstageParams {
             ambient_dba: level_param("Stage Ambient", DEFAULT_AMBIENT_DBA, AMBIENT_DBA, " dBA"),
             isolation_db: level_param("IEM Isolation", DEFAULT_ISOLATION_DB, ISOLATION_DB, " dB"),
             isolation_from_catalog: BoolParam::new("Isolation From Catalog", true),
+            target: EnumParam::new("Delivery Target", TargetParam::Off),
+            target_lufs: level_param("Target Loudness", -18.0, TARGET_LUFS, " LUFS"),
+            target_ceiling_dbtp: level_param("Target Ceiling", -1.0, CEILING_DBTP, " dBTP"),
+            reset_on_play: BoolParam::new("Reset On Play", false),
+            pause_when_stopped: BoolParam::new("Pause When Stopped", false),
             monitoring: Monitoring::default(),
             format: StateFormat,
             load_report: Stored::new(Vec::new()),

@@ -19,8 +19,18 @@ use crate::model::catalog::Catalog;
 use crate::model::spl::PinkBand;
 
 /// The format this version writes. Format 0 is Earstage 0.1.0's, which had no format field
-/// (`tests/data/state/format-0.json` is one, and must keep loading).
-pub const FORMAT: u32 = 1;
+/// (`tests/data/state/format-0.json` is one, and must keep loading). Format 2 added the delivery
+/// target and the transport options ([`PARAMS_ADDED`]).
+pub const FORMAT: u32 = 2;
+/// Parameters added after format 0, with the format that added them: a state of an older format
+/// lacks them by design, so they take their defaults without a word.
+pub const PARAMS_ADDED: [(&str, u32); 5] = [
+    ("target", 2),
+    ("target_lufs", 2),
+    ("target_tp", 2),
+    ("reset_play", 2),
+    ("pause_stop", 2),
+];
 /// The persisted fields' keys (the `#[persist = "…"]` names in `params.rs`; a test checks that they
 /// agree). The rig.
 pub const CHAIN_KEY: &str = "chain";

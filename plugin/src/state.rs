@@ -18,7 +18,8 @@ use crate::dsp::exposure::ExposureTotals;
 use crate::model::Chain;
 use crate::params::EarstageParams;
 use crate::persist::{
-    AUDITION_KEY, CHAIN_KEY, EXPOSURE_KEY, FORMAT, FORMAT_KEY, REPORT_KEY, StoredAuditions,
+    AUDITION_KEY, CHAIN_KEY, EXPOSURE_KEY, FORMAT, FORMAT_KEY, PARAMS_ADDED, REPORT_KEY,
+    StoredAuditions,
 };
 
 /// Checks a persisted field's JSON: it must parse as its type and hold values in range.
@@ -80,7 +81,7 @@ pub fn repair(state: &mut PluginState) {
         ));
     }
 
-    repair_params(&defaults, &mut state.params, newer, &mut report);
+    repair_params(&defaults, &mut state.params, format, &mut report);
 
     for (key, what) in FIELDS {
         let Some(default) = default_fields.get(key) else {
@@ -131,15 +132,24 @@ pub fn repair(state: &mut PluginState) {
 fn repair_params(
     defaults: &EarstageParams,
     params: &mut BTreeMap<String, ParamValue>,
-    newer: bool,
+    format: u32,
     report: &mut Vec<String>,
 ) {
+    let newer = format > FORMAT;
+    let added_since = |id: &str| {
+        PARAMS_ADDED
+            .iter()
+            .any(|&(added, since)| added == id && format < since)
+    };
     let map = defaults.param_map();
     for (id, ptr, _group) in &map {
         // SAFETY: `ptr` points into `defaults`, which outlives this loop.
         let (name, default) = unsafe { (ptr.name().to_owned(), default_value(*ptr)) };
         let label = format!("{name} ({id})");
         match params.get(id) {
+            None if added_since(id) => {
+                params.insert(id.clone(), default);
+            }
             None => {
                 report.push(format!("{label}: not in the saved state; default used"));
                 params.insert(id.clone(), default);
@@ -560,6 +570,21 @@ mod tests {
         let said = report(&newer);
         assert_eq!(said.len(), 1, "{said:?}");
         assert!(said[0].contains("newer"));
+    }
+
+    /// A format-1 state lacks the parameters format 2 added: they take their defaults without a
+    /// word. A format-2 state that lacks one says so.
+    #[test]
+    fn parameters_added_later_are_no_loss_in_older_states() {
+        for (format, reported) in [(1, 0), (2, 1)] {
+            let mut state = saved(&customised());
+            state.fields.insert(FORMAT_KEY.into(), format.to_string());
+            state.params.remove("target");
+            repair(&mut state);
+            let said = report(&state);
+            assert_eq!(said.len(), reported, "format {format}: {said:?}");
+            assert!(state.params.contains_key("target"));
+        }
     }
 
     /// Earstage 0.1.0's state (format 0, no format field) loads with nothing to report.

@@ -4,6 +4,7 @@ use std::ffi::CStr;
 use std::path::PathBuf;
 
 use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl};
+use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 
@@ -197,4 +198,24 @@ pub fn play_block(
         )
         .expect("process");
     out_blocks
+}
+
+/// The CLAP id of the parameter with this display name, and its (min, max, default) as the host
+/// sees them (nice-plug exposes normalized values, 0 to 1).
+pub fn param(instance: &mut PluginInstance<TestHost>, name: &str) -> (ClapId, f64, f64, f64) {
+    let handle = instance.plugin_handle();
+    let params: PluginParams = handle.get_extension().expect("params extension");
+    let mut buffer = ParamInfoBuffer::new();
+    (0..params.count(&handle))
+        .filter_map(|i| {
+            params.get_info(&handle, i, &mut buffer).map(|info| {
+                (
+                    info.name.to_vec(),
+                    (info.id, info.min_value, info.max_value, info.default_value),
+                )
+            })
+        })
+        .find(|(n, _)| n == name.as_bytes())
+        .map(|(_, p)| p)
+        .unwrap_or_else(|| panic!("no parameter named {name:?}"))
 }

@@ -10,7 +10,7 @@ use super::gain::GainRamp;
 use super::guard::{self, InputGuard, InputHealth};
 use super::limits::MAX_CHANNELS;
 use super::loudness;
-use super::meter::Meter;
+use super::meter::{Meter, MeterEvent};
 use super::pink::PinkNoise;
 use super::spl::SplStage;
 use super::tone::{Tone, ToneSettings};
@@ -40,9 +40,18 @@ pub struct EngineSettings {
     pub tone: Option<ToneSettings>,
     /// Stage mode (`None`: off).
     pub stage: Option<StageSettings>,
-    /// The host's playhead at the block's first sample, seconds, when it is known (only to say
-    /// where bad input was).
+    /// The host's playhead at the block's first sample, seconds, when it is known (to say where
+    /// bad input was, and where an over began).
     pub timeline_s: Option<f64>,
+    /// Whether the host's transport plays, when it says.
+    pub playing: Option<bool>,
+    /// Start the measurement again when the transport starts.
+    pub reset_on_play: bool,
+    /// Hold the integrated loudness and range while the transport is stopped.
+    pub pause_when_stopped: bool,
+    /// The wall-clock time at the block's first sample, seconds since 1970-01-01 UTC (the
+    /// plugin's; `None` offline), to say when an over began.
+    pub wall_clock_s: Option<f64>,
 }
 
 /// Stage mode's values for one block.
@@ -67,6 +76,10 @@ impl Default for EngineSettings {
             tone: None,
             stage: None,
             timeline_s: None,
+            playing: None,
+            reset_on_play: false,
+            pause_when_stopped: false,
+            wall_clock_s: None,
         }
     }
 }
@@ -90,6 +103,41 @@ pub struct Engine {
     dry: Box<[[f32; CHUNK]; MAX_CHANNELS]>,
     /// Replaces non-finite input by silence (counted) and flushes subnormals.
     guard: InputGuard,
+    /// Whether the transport played in the last block (to see it start).
+    was_playing: bool,
+}
+
+/// Where and when the block began, to place the overs it hands out on the host's timeline and
+/// the wall clock: an over that began `d` seconds of measured time after the block's start began
+/// `d` seconds after the block's timeline position and clock time (the transport having played
+/// on).
+#[derive(Debug, Clone, Copy)]
+struct OverStamp {
+    measured_s: f64,
+    timeline_s: Option<f64>,
+    wall_clock_s: Option<f64>,
+}
+
+impl OverStamp {
+    fn apply(&self, event: MeterEvent) -> MeterEvent {
+        match event {
+            MeterEvent::Over(mut over) => {
+                let after = over.time_s - self.measured_s;
+                over.timeline_s = self.timeline_s.map(|t| t + after);
+                over.wall_clock_s = self.wall_clock_s.map(|t| t + after);
+                MeterEvent::Over(over)
+            }
+            point => point,
+        }
+    }
+}
+
+/// One of the meter's events, to the sink method it belongs to.
+fn deliver(sink: &mut impl MeterSink, event: MeterEvent) {
+    match event {
+        MeterEvent::Over(over) => sink.over(over),
+        MeterEvent::Point(point) => sink.history(point),
+    }
 }
 
 /// A linear crossfade position between processed (0) and dry (1).
@@ -159,6 +207,7 @@ impl Engine {
             meter,
             dry: Box::new([[0.0; CHUNK]; MAX_CHANNELS]),
             guard: InputGuard::new(f64::from(sample_rate_hz)),
+            was_playing: false,
         }
     }
 
@@ -226,7 +275,10 @@ impl Engine {
         link: &mut impl AuditionLink,
     ) {
         let requests = sink.requests();
-        if requests.reset_all {
+        let playing = settings.playing.unwrap_or(true);
+        let started = settings.playing == Some(true) && !self.was_playing;
+        self.was_playing = settings.playing == Some(true);
+        if requests.reset_all || (settings.reset_on_play && started) {
             self.meter.reset();
             self.guard.reset();
         } else if requests.reset_peaks {
@@ -261,7 +313,15 @@ impl Engine {
         for (view, channel) in views.iter_mut().zip(channels.iter()) {
             *view = channel;
         }
-        self.meter.process(&views[..n], |event| sink.over(event));
+        self.meter
+            .hold_integration(settings.pause_when_stopped && !playing);
+        let stamp = OverStamp {
+            measured_s: self.meter.measured_s(),
+            timeline_s: settings.timeline_s.filter(|_| playing),
+            wall_clock_s: settings.wall_clock_s,
+        };
+        self.meter
+            .process_events(&views[..n], |event| deliver(sink, stamp.apply(event)));
         self.spl.process(channels);
         if let Some(store) = &self.exposure {
             store.publish(&self.spl.totals());
@@ -334,7 +394,7 @@ impl Engine {
     /// End of an offline stream: the signal is silent after it, so pending true peaks are
     /// measured and open overs closed; then the final frame.
     pub fn finish(&mut self, sink: &mut impl MeterSink) {
-        self.meter.finish(|event| sink.over(event));
+        self.meter.finish_events(|event| deliver(sink, event));
         sink.frame(&self.frame());
     }
 }
@@ -401,6 +461,114 @@ mod tests {
                 .iter()
                 .zip(&original)
                 .all(|(a, b)| a.to_bits() == (-b).to_bits())
+        );
+    }
+
+    /// Blocks of 4800 samples of a 997 Hz sine at `amplitude`, `seconds` long, each with
+    /// `settings` made by `at(t)` for the block starting at t.
+    fn play(
+        engine: &mut Engine,
+        sink: &mut Collector,
+        amplitude: f32,
+        seconds: f64,
+        at: impl Fn(f64) -> EngineSettings,
+    ) {
+        let blocks = (seconds * 10.0).round() as usize;
+        let start = engine.meter.measured_s();
+        for b in 0..blocks {
+            let t0 = b as f64 * 0.1;
+            let mut block: Vec<f32> = (0..4800)
+                .map(|i| {
+                    let t = start + t0 + i as f64 / 48_000.0;
+                    amplitude * (2.0 * std::f64::consts::PI * 997.0 * t).sin() as f32
+                })
+                .collect();
+            engine.process(&mut [&mut block], &at(t0), sink);
+        }
+    }
+
+    /// With "pause when stopped", a loud stretch while the transport is stopped changes neither
+    /// the integrated loudness nor the range (bit for bit), though momentary follows it; without
+    /// the option it would have been counted.
+    #[test]
+    fn a_stopped_transport_holds_integration_when_asked() {
+        let run = |pause: bool| {
+            let mut engine = Engine::new(48_000.0, 1, &EngineSettings::default());
+            let mut sink = Collector::default();
+            let with = |playing| EngineSettings {
+                playing: Some(playing),
+                pause_when_stopped: pause,
+                ..EngineSettings::default()
+            };
+            play(&mut engine, &mut sink, 0.1, 4.0, |_| with(true));
+            let before = sink.frame.meter.loudness;
+            play(&mut engine, &mut sink, 0.9, 2.0, |_| with(false));
+            (before, sink.frame.meter.loudness)
+        };
+        let (before, stopped) = run(true);
+        assert_eq!(stopped.integrated_lufs, before.integrated_lufs);
+        assert_eq!(stopped.loudness_range_lu, before.loudness_range_lu);
+        assert!(stopped.momentary_lufs.unwrap() > before.integrated_lufs.unwrap() + 15.0);
+        let (_, counted) = run(false);
+        assert!(counted.integrated_lufs.unwrap() > before.integrated_lufs.unwrap() + 10.0);
+    }
+
+    /// With "reset on play", the measurement after the transport starts again is that of a fresh
+    /// engine fed only what follows (to 1e-9 LU); stopping alone resets nothing.
+    #[test]
+    fn a_transport_start_resets_when_asked() {
+        let with = |playing| EngineSettings {
+            playing: Some(playing),
+            reset_on_play: true,
+            ..EngineSettings::default()
+        };
+        let mut engine = Engine::new(48_000.0, 1, &EngineSettings::default());
+        let mut sink = Collector::default();
+        play(&mut engine, &mut sink, 0.9, 2.0, |_| with(true));
+        play(&mut engine, &mut sink, 0.9, 0.5, |_| with(false));
+        assert!(sink.frame.meter.loudness.measured_s > 2.4);
+        play(&mut engine, &mut sink, 0.05, 1.5, |_| with(true));
+        let mut fresh = Engine::new(48_000.0, 1, &EngineSettings::default());
+        let mut fresh_sink = Collector::default();
+        // The fresh engine's sine starts at its own time 0; the phase does not move loudness.
+        play(&mut fresh, &mut fresh_sink, 0.05, 1.5, |_| {
+            EngineSettings::default()
+        });
+        let (got, want) = (
+            sink.frame.meter.loudness.integrated_lufs.unwrap(),
+            fresh_sink.frame.meter.loudness.integrated_lufs.unwrap(),
+        );
+        assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+        assert!((sink.frame.meter.loudness.measured_s - 1.5).abs() < 1e-9);
+    }
+
+    /// An over 1.25 s into a run whose blocks say where the playhead (100 s + t) and the clock
+    /// (1.7e9 s + t) were: the over carries both, to the refiner's look-ahead (1 ms).
+    #[test]
+    fn overs_carry_the_timeline_and_the_wall_clock() {
+        let mut engine = Engine::new(48_000.0, 1, &EngineSettings::default());
+        let mut sink = Collector::default();
+        for b in 0..20 {
+            let t0 = b as f64 * 0.1;
+            let mut block = vec![0.0f32; 4800];
+            if b == 12 {
+                // A full-scale-plus click at 1.25 s.
+                block[2400] = 1.5;
+            }
+            let settings = EngineSettings {
+                playing: Some(true),
+                timeline_s: Some(100.0 + t0),
+                wall_clock_s: Some(1.7e9 + t0),
+                ..EngineSettings::default()
+            };
+            engine.process(&mut [&mut block], &settings, &mut sink);
+        }
+        let over = sink.overs.first().copied().expect("an over");
+        assert!((over.time_s - 1.25).abs() < 1e-3, "{over:?}");
+        assert!((over.timeline_s.unwrap() - 101.25).abs() < 1e-3, "{over:?}");
+        assert!(
+            (over.wall_clock_s.unwrap() - (1.7e9 + 1.25)).abs() < 1e-3,
+            "{over:?}"
         );
     }
 }

@@ -2,6 +2,7 @@
 //! trait the plugin's editor link, the offline collector and the tests implement.
 
 use super::guard::InputHealth;
+use super::history::HistoryPoint;
 use super::meter::MeterFrame;
 use super::overs::OverEvent;
 use super::spl::SplReadings;
@@ -23,6 +24,8 @@ pub struct EngineFrame {
 pub trait MeterSink {
     fn frame(&mut self, frame: &EngineFrame);
     fn over(&mut self, event: OverEvent);
+    /// A 100 ms step of the loudness history, as it closes.
+    fn history(&mut self, _point: HistoryPoint) {}
     /// Requests from the user since the last block.
     fn requests(&mut self) -> PendingRequests {
         PendingRequests::default()
@@ -41,11 +44,14 @@ pub struct PendingRequests {
     pub reset_peaks: bool,
 }
 
-/// A [`MeterSink`] that keeps the newest frame and every over (offline analysis, tests).
+/// A [`MeterSink`] that keeps the newest frame and every over (offline analysis, tests), and the
+/// history's points when asked to.
 #[derive(Debug, Default, Clone)]
 pub struct Collector {
     pub frame: EngineFrame,
     pub overs: Vec<OverEvent>,
+    /// `Some`: every history point, in order.
+    pub history: Option<Vec<HistoryPoint>>,
 }
 
 impl MeterSink for Collector {
@@ -54,5 +60,10 @@ impl MeterSink for Collector {
     }
     fn over(&mut self, event: OverEvent) {
         self.overs.push(event);
+    }
+    fn history(&mut self, point: HistoryPoint) {
+        if let Some(points) = &mut self.history {
+            points.push(point);
+        }
     }
 }

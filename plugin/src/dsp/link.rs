@@ -1,10 +1,12 @@
 //! The lock-free link between the audio thread and the editor: meter frames through a triple
-//! buffer, over events through an SPSC ring, reset requests as atomic generation counters.
+//! buffer, over events through an SPSC ring, the loudness history through a ring of atomic words
+//! that outlives the editor window, reset requests as atomic generation counters.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::frame::{EngineFrame, MeterSink, PendingRequests};
+use super::history::{HistoryPoint, HistoryStore};
 use super::overs::OverEvent;
 
 /// Over events buffered between two editor repaints; more are dropped from the log (never from
@@ -25,6 +27,7 @@ struct Requests {
 pub struct MeterSender {
     frames: triple_buffer::Input<EngineFrame>,
     overs: rtrb::Producer<OverEvent>,
+    history: Arc<HistoryStore>,
     requests: Arc<Requests>,
     seen: (u32, u32),
 }
@@ -33,6 +36,7 @@ pub struct MeterSender {
 pub struct MeterReceiver {
     frames: triple_buffer::Output<EngineFrame>,
     overs: rtrb::Consumer<OverEvent>,
+    history: Arc<HistoryStore>,
     requests: Arc<Requests>,
 }
 
@@ -41,16 +45,19 @@ pub fn meter_link() -> (MeterSender, MeterReceiver) {
     let (frames_in, frames_out) = triple_buffer::triple_buffer(&EngineFrame::default());
     let (overs_in, overs_out) = rtrb::RingBuffer::new(OVER_LOG_CAPACITY);
     let requests = Arc::new(Requests::default());
+    let history = Arc::new(HistoryStore::default());
     (
         MeterSender {
             frames: frames_in,
             overs: overs_in,
+            history: history.clone(),
             requests: requests.clone(),
             seen: (0, 0),
         },
         MeterReceiver {
             frames: frames_out,
             overs: overs_out,
+            history,
             requests,
         },
     )
@@ -81,6 +88,11 @@ impl MeterSender {
 }
 
 impl MeterReceiver {
+    /// The loudness history the audio thread keeps.
+    pub fn history(&self) -> &HistoryStore {
+        &self.history
+    }
+
     /// The newest frame the audio thread published.
     pub fn latest(&mut self) -> &EngineFrame {
         self.frames.read()
@@ -110,6 +122,9 @@ impl MeterSink for MeterSender {
     }
     fn over(&mut self, event: OverEvent) {
         self.push_over(event);
+    }
+    fn history(&mut self, point: HistoryPoint) {
+        self.history.push(&point);
     }
     fn requests(&mut self) -> PendingRequests {
         self.take_requests()
@@ -142,6 +157,7 @@ mod tests {
             time_s: 1.5,
             channel: 1,
             level_dbtp: 0.3,
+            ..OverEvent::default()
         };
         tx.push_over(event);
         let mut log = Vec::new();

@@ -6,7 +6,11 @@
 //! maxima are exact to within 0.03 LU for any burst position (Tech 3341 cases 10–14). Gating
 //! blocks (400 ms every 100 ms, BS.1770-5 eq. 3) and the short-term values for loudness range
 //! (every 100 ms, Tech 3342) go into histograms of 0.02 LU bins that keep each bin's energy too,
-//! so only which blocks sit exactly at a threshold is approximate, never the energy average.
+//! so only which blocks sit exactly at a threshold is approximate, never the energy average. For
+//! integrated loudness the first hour of gating blocks is also kept one by one, so it is exact
+//! (the gates applied to the blocks themselves) until the histogram's approximation has become
+//! negligible. Each 100 ms step's readings are handed out too ([`Loudness::take_step`]): the
+//! loudness history.
 
 use super::k_weighting::KWeighting;
 
@@ -34,6 +38,33 @@ const HISTOGRAM_MIN_LUFS: f64 = -70.0;
 const HISTOGRAM_BIN_LU: f64 = 0.02;
 const HISTOGRAM_BINS: usize = 4_500;
 const HISTOGRAM_MAX_LUFS: f64 = HISTOGRAM_MIN_LUFS + HISTOGRAM_BINS as f64 * HISTOGRAM_BIN_LU;
+
+/// The gating step, seconds (BS.1770-5: 400 ms blocks every 100 ms; Tech 3342: short-term values
+/// at 10 Hz).
+pub const STEP_S: f64 = STEP_SUBS as f64 * SUB_BLOCK_S;
+
+/// The sample (counted from the start of the measurement) where sub-block `subs − 1` ends:
+/// `round(subs · 5 ms · fs)`, so windows are exact to a sample at any rate.
+fn sub_blocks_end_sample(subs: u64, sample_rate_hz: f64) -> u64 {
+    (subs as f64 * SUB_BLOCK_S * sample_rate_hz).round() as u64
+}
+
+/// The sample (counted from the start of the measurement) where 100 ms step `step` ends.
+pub fn step_end_sample(step: u64, sample_rate_hz: f64) -> u64 {
+    sub_blocks_end_sample(step * STEP_SUBS, sample_rate_hz)
+}
+
+/// The readings at the end of one 100 ms step ([`Loudness::take_step`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StepReadings {
+    /// The step, 1-based since the reset.
+    pub step: u64,
+    /// `None` while the window is not yet full.
+    pub momentary_lufs: Option<f64>,
+    pub short_term_lufs: Option<f64>,
+    /// `None` while no block has passed the gates.
+    pub integrated_lufs: Option<f64>,
+}
 
 /// Channel weights G_i of BS.1770-5 Table 3/4 for a channel count, in the usual WAV/SMPTE order
 /// (L R C LFE Ls Rs …): front channels 1.0, surround 1.41, LFE 0.
@@ -160,6 +191,72 @@ impl Histogram {
     }
 }
 
+/// Gating blocks kept one by one for integrated loudness: an hour of them (10 a second).
+const EXACT_BLOCKS: usize = 36_000;
+
+/// The gating blocks' powers, each kept while they fit in [`EXACT_BLOCKS`], so integrated
+/// loudness is BS.1770-5 eqs. 5–7 on the blocks themselves, exact however few there are. Past
+/// that the histogram decides; its one approximation, which blocks within a bin (0.02 LU) of the
+/// relative gate pass it, then moves the result by less than 4/36 000 LU a block.
+#[derive(Debug, Clone)]
+struct BlockList {
+    powers: Vec<f64>,
+    overflowed: bool,
+}
+
+impl BlockList {
+    fn new() -> Self {
+        Self {
+            powers: Vec::with_capacity(EXACT_BLOCKS),
+            overflowed: false,
+        }
+    }
+
+    fn add(&mut self, power: f64) {
+        if self.powers.len() < EXACT_BLOCKS {
+            self.powers.push(power);
+        } else {
+            self.overflowed = true;
+        }
+    }
+
+    fn merge(&mut self, other: &BlockList) {
+        if !self.overflowed
+            && !other.overflowed
+            && self.powers.len() + other.powers.len() <= EXACT_BLOCKS
+        {
+            self.powers.extend_from_slice(&other.powers);
+        } else {
+            self.overflowed = true;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.powers.clear();
+        self.overflowed = false;
+    }
+
+    /// BS.1770-5 eqs. 5–7 on the blocks (every block kept passed the absolute gate): the mean of
+    /// all, the relative gate 10 LU under it, the mean of the blocks above the gate. `None` once
+    /// the list has overflowed.
+    fn integrated(&self) -> Option<Option<f64>> {
+        if self.overflowed {
+            return None;
+        }
+        if self.powers.is_empty() {
+            return Some(None);
+        }
+        let mean = self.powers.iter().sum::<f64>() / self.powers.len() as f64;
+        let gate = mean * 10f64.powf(INTEGRATED_RELATIVE_GATE_LU / 10.0);
+        let (sum, count) = self
+            .powers
+            .iter()
+            .filter(|&&p| p > gate)
+            .fold((0.0, 0u64), |(s, n), p| (s + p, n + 1));
+        Some((count > 0).then(|| power_to_lufs(sum / count as f64)))
+    }
+}
+
 /// The blocks behind the gated readings: the gating blocks of integrated loudness and the
 /// short-term values of loudness range. Two sets merge into the set of one programme made of
 /// both, which is how loudness scanners' album modes treat several files (EBU R 128 s1:
@@ -167,6 +264,8 @@ impl Histogram {
 #[derive(Debug, Clone)]
 pub struct GatedBlocks {
     gating_blocks: Histogram,
+    /// The same blocks one by one, while they fit.
+    exact: BlockList,
     short_term_values: Histogram,
 }
 
@@ -174,6 +273,7 @@ impl Default for GatedBlocks {
     fn default() -> Self {
         Self {
             gating_blocks: Histogram::new(),
+            exact: BlockList::new(),
             short_term_values: Histogram::new(),
         }
     }
@@ -183,12 +283,21 @@ impl GatedBlocks {
     /// Add another measurement's blocks, as if its programme followed this one.
     pub fn merge(&mut self, other: &GatedBlocks) {
         self.gating_blocks.merge(&other.gating_blocks);
+        self.exact.merge(&other.exact);
         self.short_term_values.merge(&other.short_term_values);
     }
 
     /// Gated integrated loudness of all the blocks, LUFS; `None` when none passes the gates.
     pub fn integrated_lufs(&self) -> Option<f64> {
-        integrated(&self.gating_blocks)
+        self.exact
+            .integrated()
+            .unwrap_or_else(|| integrated(&self.gating_blocks))
+    }
+
+    /// A gating block of `power` (mean square, channel-weighted) that passed the absolute gate.
+    fn add_gating_block(&mut self, power: f64) {
+        self.gating_blocks.add(power);
+        self.exact.add(power);
     }
 
     /// Loudness range of all the short-term values, LU; `None` when none passes the gates.
@@ -198,6 +307,7 @@ impl GatedBlocks {
 
     fn clear(&mut self) {
         self.gating_blocks.clear();
+        self.exact.clear();
         self.short_term_values.clear();
     }
 }
@@ -233,6 +343,10 @@ pub struct Loudness {
     short_term: Energy,
     blocks: GatedBlocks,
     readings: LoudnessReadings,
+    /// The readings of the last 100 ms step, until taken.
+    step: Option<StepReadings>,
+    /// Integrated loudness and range hold: no gating block or short-term value is added.
+    integration_held: bool,
 }
 
 impl Loudness {
@@ -252,6 +366,8 @@ impl Loudness {
             short_term: Energy::default(),
             blocks: GatedBlocks::default(),
             readings: LoudnessReadings::default(),
+            step: None,
+            integration_held: false,
         };
         meter.reset();
         meter
@@ -273,6 +389,19 @@ impl Loudness {
         self.short_term = Energy::default();
         self.blocks.clear();
         self.readings = LoudnessReadings::default();
+        self.step = None;
+    }
+
+    /// The readings at the last 100 ms step since this was last called, if one has ended. A
+    /// caller that processes at most one step's samples at a time sees every step.
+    pub fn take_step(&mut self) -> Option<StepReadings> {
+        self.step.take()
+    }
+
+    /// Hold (or resume) the integrated loudness and the loudness range: while held, what is
+    /// measured is not part of the programme. Momentary and short-term go on.
+    pub fn hold_integration(&mut self, held: bool) {
+        self.integration_held = held;
     }
 
     pub fn readings(&self) -> LoudnessReadings {
@@ -320,7 +449,7 @@ impl Loudness {
     /// Absolute sample index where sub-block `index` ends (boundaries rounded to the nearest
     /// sample, so windows are exact to a sample at any rate).
     fn sub_block_end(&self, index: u64) -> u64 {
-        ((index + 1) as f64 * SUB_BLOCK_S * self.sample_rate_hz).round() as u64
+        sub_blocks_end_sample(index + 1, self.sample_rate_hz)
     }
 
     fn close_sub_block(&mut self) {
@@ -366,9 +495,9 @@ impl Loudness {
             let m = power_to_lufs(power);
             r.momentary_lufs = Some(m);
             r.momentary_max_lufs = Some(r.momentary_max_lufs.map_or(m, |x| x.max(m)));
-            if done.is_multiple_of(STEP_SUBS) && m > ABSOLUTE_GATE_LUFS {
+            if done.is_multiple_of(STEP_SUBS) && m > ABSOLUTE_GATE_LUFS && !self.integration_held {
                 // A gating block: 400 ms ending on a 100 ms step (BS.1770-5 eq. 3).
-                self.blocks.gating_blocks.add(power);
+                self.blocks.add_gating_block(power);
                 r.integrated_lufs = self.blocks.integrated_lufs();
             }
         }
@@ -377,11 +506,23 @@ impl Loudness {
             let s = power_to_lufs(power);
             r.short_term_lufs = Some(s);
             r.short_term_max_lufs = Some(r.short_term_max_lufs.map_or(s, |x| x.max(s)));
-            if done.is_multiple_of(STEP_SUBS) && s > ABSOLUTE_GATE_LUFS {
+            if done.is_multiple_of(STEP_SUBS) && s > ABSOLUTE_GATE_LUFS && !self.integration_held {
                 // Tech 3342: short-term values at 10 Hz.
                 self.blocks.short_term_values.add(power);
                 r.loudness_range_lu = self.blocks.loudness_range_lu();
             }
+        }
+        if done.is_multiple_of(STEP_SUBS) {
+            self.step = Some(StepReadings {
+                step: done / STEP_SUBS,
+                momentary_lufs: (done >= MOMENTARY_SUBS as u64)
+                    .then_some(r.momentary_lufs)
+                    .flatten(),
+                short_term_lufs: (done >= SHORT_TERM_SUBS as u64)
+                    .then_some(r.short_term_lufs)
+                    .flatten(),
+                integrated_lufs: r.integrated_lufs,
+            });
         }
     }
 }
@@ -696,17 +837,51 @@ mod tests {
     mod gated_blocks {
         use super::*;
 
-        /// Two programmes, one block each: power 1 (−0.691 LUFS) and power 0.1 (−10.691 LUFS).
-        /// Alone each reads its own loudness and a range of 0. Merged they are one programme of
-        /// two blocks: integrated −0.691 + 10·log10((1 + 0.1)/2), and a range between the centres
-        /// of bins 3465 and 2965, 500·0.02 = 10 LU (both to 1e-12).
+        /// Nine blocks at −20 LUFS and one 0.005 LU above the relative gate they and it make
+        /// (found by iterating x ← gate(x) + 0.005), in the same 0.02 LU bin as the gate: BS.1770
+        /// counts it, so integrated is the mean of all ten (to 1e-9); the histogram's bin rule
+        /// would drop it and read more than 0.01 LU louder. Past an hour of blocks the histogram
+        /// takes over.
+        #[test]
+        fn integrated_is_exact_on_the_blocks_while_they_fit() {
+            let power = |lufs: f64| 10f64.powf((lufs + 0.691) / 10.0);
+            let gate_of = |x: f64| power_to_lufs((9.0 * power(-20.0) + power(x)) / 10.0) - 10.0;
+            let mut x = -30.0;
+            for _ in 0..50 {
+                x = gate_of(x) + 0.005;
+            }
+            let gate = gate_of(x);
+            assert!((x - gate - 0.005).abs() < 1e-9);
+            let bin = |l: f64| ((l - HISTOGRAM_MIN_LUFS) / HISTOGRAM_BIN_LU).floor();
+            assert_eq!(
+                bin(x),
+                bin(gate),
+                "{x} and {gate}: the test needs them in one bin"
+            );
+            let mut list = GatedBlocks::default();
+            for _ in 0..9 {
+                list.add_gating_block(power(-20.0));
+            }
+            list.add_gating_block(power(x));
+            let want = power_to_lufs((9.0 * power(-20.0) + power(x)) / 10.0);
+            let exact = list.integrated_lufs().unwrap();
+            assert!((exact - want).abs() < 1e-9, "{exact} vs {want}");
+            let binned = integrated(&list.gating_blocks).unwrap();
+            assert!(binned - exact > 0.01, "{binned} vs {exact}");
+            for _ in 0..EXACT_BLOCKS {
+                list.add_gating_block(power(-20.0));
+            }
+            assert!(list.exact.integrated().is_none());
+            assert!((list.integrated_lufs().unwrap() + 20.0).abs() < 1e-3);
+        }
+
         #[test]
         fn merge_gates_both_programmes_as_one() {
             let mut a = GatedBlocks::default();
-            a.gating_blocks.add(1.0);
+            a.add_gating_block(1.0);
             a.short_term_values.add(1.0);
             let mut b = GatedBlocks::default();
-            b.gating_blocks.add(0.1);
+            b.add_gating_block(0.1);
             b.short_term_values.add(0.1);
             assert_eq!(a.integrated_lufs(), Some(-0.691));
             assert!((b.integrated_lufs().unwrap() + 10.691).abs() < 1e-12);

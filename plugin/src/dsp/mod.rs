@@ -5,9 +5,10 @@
 //!
 //! Memory per instance (stereo): the true-peak buffers (≈ 2 × 2.3 KB), the shared interpolator
 //! table (12 KB, once per process), the loudness ring (600 × 16 B) and its two histograms
-//! (2 × 4500 × 16 B = 144 KB), the audition's bank state for 8 channels (8 × 0.4 KB) and scratch
+//! (2 × 4500 × 16 B = 144 KB) and the first hour of gating blocks (36 000 × 8 B = 288 KB), the
+//! audition's bank state for 8 channels (8 × 0.4 KB) and scratch
 //! (4 KB), the bypass crossfade's dry copy (8 × 512 × 4 B = 16 KB), the SPL meter (≈ 6 KB) and
-//! the calibration noise's two periods (512 KB): about 710 KB, fixed at construction, whatever
+//! the calibration noise's two periods (512 KB): about 1 MB, fixed at construction, whatever
 //! the session length.
 
 pub mod audition;
@@ -18,6 +19,7 @@ pub mod exposure;
 pub mod frame;
 pub mod gain;
 pub mod guard;
+pub mod history;
 pub mod k_weighting;
 pub mod level;
 pub mod limits;

@@ -8,7 +8,7 @@ use super::true_peak::Peak;
 pub const OVER_MERGE_MS: f64 = 10.0;
 
 /// One over, for the log: when it began, on which channel, how high it went.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct OverEvent {
     /// Seconds since the measurement was reset (or the stream began), at the first peak above the
     /// threshold.
@@ -16,6 +16,12 @@ pub struct OverEvent {
     pub channel: usize,
     /// Highest true peak during the over, dBTP.
     pub level_dbtp: f32,
+    /// Where it began on the host's timeline, seconds, when the host said where its playhead was
+    /// (set by the engine).
+    pub timeline_s: Option<f64>,
+    /// When it began, seconds since 1970-01-01 UTC (set by the engine in a plugin; `None`
+    /// offline).
+    pub wall_clock_s: Option<f64>,
 }
 
 impl OverEvent {
@@ -157,6 +163,7 @@ impl OverDetector {
             time_s: (open.first - self.origin).max(0.0) / self.sample_rate_hz,
             channel: 0,
             level_dbtp: amplitude_to_db(open.level),
+            ..OverEvent::default()
         }
     }
 }
@@ -207,11 +214,13 @@ mod tests {
                 time_s: 0.1,
                 channel: 0,
                 level_dbtp: 20.0,
+                ..OverEvent::default()
             };
             let second = OverEvent {
                 time_s: 5_760.5 / 48_000.0,
                 channel: 0,
                 level_dbtp: 0.0,
+                ..OverEvent::default()
             };
             assert_eq!(close_all(&mut d), vec![first, second]);
         }
@@ -260,6 +269,7 @@ mod tests {
                     time_s: 0.1,
                     channel: 0,
                     level_dbtp: 20.0,
+                    ..OverEvent::default()
                 }]
             );
         }
@@ -306,11 +316,13 @@ mod tests {
                 time_s: 1.5,
                 channel: 0,
                 level_dbtp: 0.5,
+                ..OverEvent::default()
             };
             let moved = OverEvent {
                 time_s: 1.5,
                 channel: 3,
                 level_dbtp: 0.5,
+                ..OverEvent::default()
             };
             assert_eq!(event.on_channel(3), moved);
         }

@@ -15,6 +15,8 @@
 
 use std::sync::OnceLock;
 
+use super::history::{RowClock, RowPeaks};
+use super::level::db_to_amplitude;
 use super::simd::{F32x8, F64x4, Isa, kernel_per_isa, max_f32};
 
 /// BS.1770-5 Annex 2 interpolator, phase 0, in units of 1/8192 (every coefficient of the table is
@@ -377,6 +379,10 @@ pub struct TruePeak {
     block_best: Option<(f32, i64)>,
     /// Whether the precise reading is computed (off: the BS.1770 reading and sample peak only).
     precise: bool,
+    /// The highest refined peak of each 100 ms step, when the history is kept: then a local
+    /// maximum within [`GATE_MARGIN_DB`] of its own step's loudest is refined too, so every
+    /// step's true peak is precise, however quiet the step.
+    rows: Option<RowPeaks>,
 }
 
 impl TruePeak {
@@ -396,6 +402,34 @@ impl TruePeak {
             pending: Vec::with_capacity(max_chunk + HISTORY),
             block_best: None,
             precise: true,
+            rows: None,
+        }
+    }
+
+    /// Keep the highest precise peak of each 100 ms step on `clock` (from step 1 again).
+    pub fn track_rows(&mut self, clock: RowClock) {
+        self.rows = Some(RowPeaks::new(clock));
+    }
+
+    /// Stop keeping the per-step peaks.
+    pub fn stop_rows(&mut self) {
+        self.rows = None;
+    }
+
+    /// The per-step peaks, when kept.
+    pub fn rows_mut(&mut self) -> Option<&mut RowPeaks> {
+        self.rows.as_mut()
+    }
+
+    /// Stream position of the next sample: samples processed since the stream began.
+    pub fn position(&self) -> i64 {
+        self.buf_start
+    }
+
+    /// A refined peak, into its step's maximum.
+    fn note_row(&mut self, peak: Peak) {
+        if let Some(rows) = &mut self.rows {
+            rows.observe(peak.position, peak.level);
         }
     }
 
@@ -456,6 +490,7 @@ impl TruePeak {
                 continue;
             }
             let peak = self.refine(pos);
+            self.note_row(peak);
             precise = precise.max(peak.level);
             if peak.level >= report_above {
                 on_peak(peak);
@@ -464,7 +499,9 @@ impl TruePeak {
         self.pending.truncate(kept);
         if let Some((_, pos)) = self.block_best.take() {
             if pos < ready_before {
-                precise = precise.max(self.refine(pos).level);
+                let peak = self.refine(pos);
+                self.note_row(peak);
+                precise = precise.max(peak.level);
             } else if !self.pending.contains(&pos) && self.pending.len() < self.pending.capacity() {
                 self.pending.push(pos);
             }
@@ -506,6 +543,14 @@ impl TruePeak {
         if best > 0.0 {
             self.block_best = Some((best, self.coarse_position(best_n)));
         }
+        // With the history kept, what could be its step's loudest is refined too.
+        let gate = match &self.rows {
+            Some(rows) => {
+                let step = rows.level_at(self.buf_start as f64).max(best);
+                gate.min(step * db_to_amplitude(-GATE_MARGIN_DB))
+            }
+            None => gate,
+        };
         let [mut older, mut prev] = self.env_prev;
         if best > gate || prev > gate {
             for (n, &e) in env.iter().enumerate() {

@@ -14,6 +14,7 @@ use nice_plug::params::persist::PersistentField;
 
 use crate::SessionInfo;
 use crate::design::handoff::AuditionStatus;
+use crate::dsp::level::SILENCE_DB;
 use crate::dsp::{MeterReceiver, OverEvent};
 use crate::params::EarstageParams;
 
@@ -23,6 +24,7 @@ mod calibration;
 mod chain;
 mod ears;
 mod header;
+mod history;
 mod input;
 mod loaded;
 mod loudness;
@@ -30,6 +32,7 @@ mod output;
 mod overs;
 mod peaks;
 mod reference;
+mod target;
 mod week;
 mod widgets;
 
@@ -75,6 +78,7 @@ pub fn create(
             meters,
             over_log: VecDeque::with_capacity(OVER_LOG_LEN),
             chain_view: None,
+            history_view: history::HistoryView::new(),
             advisor_view: advisor::AdvisorView::new(),
             reference_view: reference::ReferenceView::new(),
             calibration_view: calibration::CalibrationView::new(),
@@ -98,6 +102,8 @@ pub struct EditorApp {
     over_log: VecDeque<OverEvent>,
     /// The chain panel's derived figures, made when the window first draws.
     chain_view: Option<chain::ChainView>,
+    /// The editor's copy of the loudness history.
+    history_view: history::HistoryView,
     /// The advisor's target and advice.
     advisor_view: advisor::AdvisorView,
     /// The reference panel's derived figures.
@@ -218,7 +224,29 @@ impl NiceEguiApp for EditorApp {
             .show(ui, |ui| peaks::show(ui, &frame.meter, &self.meters));
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                loudness::show(ui, &frame.meter.loudness, &self.meters);
+                self.history_view.follow(self.meters.history());
+                let target = self.params.delivery_target();
+                let channels = frame.meter.channels.max(1);
+                let judged = loudness::Judged {
+                    target,
+                    true_peak_max_dbtp: frame.meter.channel[..channels]
+                        .iter()
+                        .map(|c| f64::from(c.true_peak_max_dbtp))
+                        .filter(|&db| db > f64::from(SILENCE_DB))
+                        .reduce(f64::max),
+                    true_peak_3s_dbtp: self.history_view.recent_true_peak_dbtp(3.0),
+                };
+                loudness::show(ui, &frame.meter.loudness, &judged, &self.meters);
+                ui.add_space(8.0);
+                target::show(ui, &self.params, &setter);
+                let log = &self.over_log;
+                history::show(
+                    ui,
+                    &mut self.history_view,
+                    target.as_ref(),
+                    f64::from(frame.meter.over_threshold_dbtp),
+                    || overs::log_csv(log),
+                );
                 ui.add_space(8.0);
                 ears::show(
                     ui,

@@ -46,7 +46,13 @@ impl ReferenceView {
     }
 }
 
-fn toggle(ui: &mut egui::Ui, setter: &ParamSetter, param: &BoolParam, label: &str) -> bool {
+/// A parameter's checkbox; the response, for a hover text.
+pub(super) fn toggle(
+    ui: &mut egui::Ui,
+    setter: &ParamSetter,
+    param: &BoolParam,
+    label: &str,
+) -> egui::Response {
     let mut on = param.value();
     let response = ui.checkbox(&mut on, label);
     if response.changed() {
@@ -54,7 +60,7 @@ fn toggle(ui: &mut egui::Ui, setter: &ParamSetter, param: &BoolParam, label: &st
         setter.set_parameter(param, on);
         setter.end_set_parameter(param);
     }
-    on
+    response
 }
 
 pub fn show(
@@ -132,12 +138,13 @@ pub fn show(
             "The stage's sound leaks past the seal: ambient level less the IEM's isolation reaches \
          the ear as well, and joins the dose while stage mode is on",
         );
-    let on = toggle(
+    toggle(
         ui,
         setter,
         &params.stage,
         "Stage mode (leak joins the dose)",
     );
+    let on = params.stage.value();
     ui.horizontal(|ui| {
         ui.label("Ambient");
         ui.add(ParamSlider::for_param(&params.ambient_dba, setter).with_width(150.0));

@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod chain;
 pub mod circuit;
 pub mod curve;
+pub mod delivery;
 pub mod eardrum;
 pub mod iem;
 pub mod import;

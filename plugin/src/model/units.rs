@@ -162,6 +162,16 @@ pub fn today_utc() -> Option<String> {
     Some(utc_date(now.as_secs_f64()))
 }
 
+/// Seconds as "m:ss", or "h:mm:ss" from an hour (rounded to the second; negative reads 0:00).
+pub fn format_clock(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
 /// "3 h 12 min", "45 min", "> 1 week", "now".
 pub fn format_time_left(seconds: f64) -> String {
     if seconds <= 0.0 {
@@ -182,6 +192,14 @@ pub fn format_time_left(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clock_reads_minutes_and_hours() {
+        assert_eq!(format_clock(0.04), "0:00");
+        assert_eq!(format_clock(-3.0), "0:00");
+        assert_eq!(format_clock(75.0), "1:15");
+        assert_eq!(format_clock(3725.0), "1:02:05");
+    }
 
     mod parse_volts {
         use super::*;

@@ -15,12 +15,14 @@ use serde::Serialize;
 use super::audio_file::{AUDIO_EXTENSIONS, AudioFile, AudioFileError, Encoding};
 use crate::design::spl::design_spl;
 use crate::dsp::exposure::EarReadings;
+use crate::dsp::history::HistoryPoint;
 use crate::dsp::level::SILENCE_DB;
 use crate::dsp::loudness::GatedBlocks;
 use crate::dsp::spl::SplStage;
 use crate::dsp::{Collector, Engine, EngineSettings, MeterFrame, OverEvent};
 use crate::model::Chain;
 use crate::model::calibration::LevelBasis;
+use crate::model::delivery::plr_lu;
 use crate::model::iem::Ear;
 
 /// One over in a report.
@@ -49,6 +51,8 @@ pub struct MeterReport {
     pub momentary_max_lufs: Option<f64>,
     pub short_term_max_lufs: Option<f64>,
     pub loudness_range_lu: Option<f64>,
+    /// Peak-to-loudness ratio: the highest channel's true peak minus the integrated loudness, LU.
+    pub plr_lu: Option<f64>,
 }
 
 fn audible(db: f32) -> Option<f32> {
@@ -95,7 +99,16 @@ impl MeterReport {
             momentary_max_lufs: finite(l.momentary_max_lufs),
             short_term_max_lufs: finite(l.short_term_max_lufs),
             loudness_range_lu: finite(l.loudness_range_lu),
+            plr_lu: None,
         }
+        .with_plr()
+    }
+
+    /// The report with its PLR from its highest true peak and integrated loudness.
+    fn with_plr(mut self) -> Self {
+        let peak = Self::highest(&self.true_peak_dbtp).map(f64::from);
+        self.plr_lu = plr_lu(peak, self.integrated_lufs);
+        self
     }
 
     /// The highest of the channels' readings, for one-line summaries.
@@ -115,7 +128,10 @@ pub fn measure_planar<E>(
     mut processed: impl FnMut(&[Vec<f32>]),
 ) -> Result<(Engine, Collector), E> {
     let mut engine = Engine::new(sample_rate_hz as f32, channels, settings);
-    let mut collector = Collector::default();
+    let mut collector = Collector {
+        history: Some(Vec::new()),
+        ..Collector::default()
+    };
     let mut planar = vec![Vec::new(); channels];
     while next_block(&mut planar)? > 0 {
         let mut views: Vec<&mut [f32]> = planar.iter_mut().map(|c| c.as_mut_slice()).collect();
@@ -296,6 +312,8 @@ pub struct FileAnalysis {
     pub warnings: Vec<String>,
     /// The blocks behind integrated loudness and range, for the album.
     pub blocks: GatedBlocks,
+    /// The loudness history, one point per 100 ms step.
+    pub history: Vec<HistoryPoint>,
 }
 
 /// Meter one file through a fresh engine (and `chain`'s SPL meter, if given); `progress` is
@@ -357,6 +375,7 @@ pub fn analyze_file(
         ),
         spl: spl.map(SplAnalyzer::finish),
         blocks: engine.loudness_blocks().clone(),
+        history: collector.history.unwrap_or_default(),
     })
 }
 
@@ -481,6 +500,7 @@ pub fn album(files: &[&FileAnalysis]) -> MeterReport {
         momentary_max_lufs: None,
         short_term_max_lufs: None,
         loudness_range_lu: None,
+        plr_lu: None,
     };
     let mut blocks = GatedBlocks::default();
     for file in files {
@@ -510,7 +530,7 @@ pub fn album(files: &[&FileAnalysis]) -> MeterReport {
     }
     report.integrated_lufs = finite(blocks.integrated_lufs());
     report.loudness_range_lu = finite(blocks.loudness_range_lu());
-    report
+    report.with_plr()
 }
 
 /// What a chain delivers over the album as one session, per ear (channel order): LAeq from the

@@ -6,6 +6,8 @@ pub mod aifc;
 pub mod analysis;
 pub mod audio_file;
 pub mod engine;
+pub mod figure;
+pub mod history;
 pub mod impedance;
 pub mod listener;
 pub mod output;

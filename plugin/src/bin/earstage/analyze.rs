@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use earstage::dsp::EngineSettings;
 use earstage::model::catalog::Catalog;
+use earstage::model::units::format_clock;
 use earstage::offline::analysis::{
     self, FileAnalysis, MeterReport, Progress, SplReport, analyze_file, analyze_files,
     collect_audio_files,
@@ -16,7 +17,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::chain_args::ChainArgs;
-use crate::report::{print_meters, print_spl};
+use crate::history::HistoryOutputs;
+use crate::report::{print_meters, print_spl, print_target};
 
 /// Jobs longer than this get a progress bar (on a terminal).
 const PROGRESS_MIN_S: f64 = 30.0;
@@ -122,6 +124,7 @@ pub fn run(
     jobs: Option<usize>,
     over_threshold_dbtp: f32,
     chain: &ChainArgs,
+    history: &HistoryOutputs,
 ) -> Result<()> {
     // Resolve the chain first: a bad chain option fails before any work.
     let chain = if chain.is_empty() {
@@ -135,10 +138,10 @@ pub fn run(
     };
     let paths = collect_audio_files(inputs)?;
     // One file named as such (not a folder holding one) keeps the single-file report.
-    if let ([path], [input]) = (paths.as_slice(), inputs)
-        && path == input
-    {
-        return run_one(path, format, &settings, chain.as_ref());
+    let single = matches!((paths.as_slice(), inputs), ([path], [input]) if path == input);
+    history.check(&paths, !single)?;
+    if single {
+        return run_one(&paths[0], format, &settings, chain.as_ref(), history);
     }
     let threads =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -164,10 +167,31 @@ pub fn run(
     for file in &analysed {
         warn_about(file);
     }
+    let mut unwritten = Vec::new();
+    for file in &analysed {
+        if let Err(e) = history.write(file, true) {
+            unwritten.push(e);
+        }
+    }
     match format {
         Format::Json => print_json(&paths, &results, &album)?,
         Format::Csv => print_csv(&paths, &results, Some(&album), chain.is_some())?,
-        Format::Text => print_table(&paths, &results, &album, chain.is_some()),
+        Format::Text => {
+            print_table(&paths, &results, &album, chain.is_some());
+            if let Some(target) = &history.target {
+                println!("Album against the target:");
+                print_target(&album.meters, target);
+            }
+        }
+    }
+    if let Some(first) = unwritten.first() {
+        for e in &unwritten {
+            eprintln!("earstage: {e:#}");
+        }
+        bail!(
+            "{} history file(s) could not be written: {first:#}",
+            unwritten.len()
+        );
     }
     let failed = results.iter().filter(|r| r.is_err()).count();
     if failed > 0 {
@@ -196,12 +220,14 @@ fn run_one(
     format: Format,
     settings: &EngineSettings,
     chain: Option<&earstage::model::Chain>,
+    history: &HistoryOutputs,
 ) -> Result<()> {
     let mut progress = FileProgress::new(format!("analyzing {}", path.display()));
     let file = analyze_file(path, settings, chain, &mut progress);
     progress.finish();
     let file = file?;
     warn_about(&file);
+    history.write(&file, false)?;
     match format {
         Format::Json => println!(
             "{}",
@@ -222,6 +248,9 @@ fn run_one(
                 file.meters.duration_s
             );
             print_meters(&file.meters);
+            if let Some(target) = &history.target {
+                print_target(&file.meters, target);
+            }
             if let Some(spl) = &file.spl {
                 print_spl(spl);
             }
@@ -427,7 +456,7 @@ fn print_table(
             lu(m.short_term_max_lufs),
             lu(m.loudness_range_lu),
             m.overs.iter().sum::<u32>(),
-            clock(m.duration_s),
+            format_clock(m.duration_s),
         );
     };
     println!(
@@ -456,15 +485,5 @@ fn print_table(
             println!("{album_name}, as one session (doses added up):");
             print_spl(spl);
         }
-    }
-}
-
-/// "h:mm:ss" or "m:ss".
-fn clock(seconds: f64) -> String {
-    let s = seconds.round() as u64;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
     }
 }

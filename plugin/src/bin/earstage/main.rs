@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use earstage::model::delivery::DeliveryTarget;
 
 mod analyze;
 mod catalog;
@@ -12,6 +13,7 @@ mod chain_args;
 mod demo;
 mod demo_signal;
 mod exposure;
+mod history;
 mod impedance_plot;
 mod measure;
 mod plot;
@@ -60,6 +62,23 @@ enum Command {
             allow_hyphen_values = true
         )]
         over_threshold: f32,
+        /// Write the loudness history as CSV, one row per 100 ms: time_s, momentary (400 ms),
+        /// short-term (3 s) and integrated LUFS ending there, and the highest true peak (dBTP) of
+        /// the 100 ms ending there; "-inf" below the −70 LUFS gate or for silence, empty before a
+        /// window is full. With several files: a folder, one NAME.history.csv per input.
+        #[arg(long, value_name = "OUT.csv|FOLDER")]
+        history: Option<PathBuf>,
+        /// Draw the history, PNG or SVG by the extension (with the target's line and band, and
+        /// true-peak overs marked). With several files: a folder, one NAME.history.png per input.
+        #[arg(long, value_name = "OUT.png|OUT.svg|FOLDER")]
+        plot: Option<PathBuf>,
+        /// A delivery target to measure against and draw: ebu-r128, atsc-a85, streaming,
+        /// apple-music, podcast, podcast-mono, or a loudness in LUFS (e.g. -18: ±1 LU, −1 dBTP).
+        #[arg(long, value_name = "NAME|LUFS", allow_hyphen_values = true)]
+        target: Option<DeliveryTarget>,
+        /// Replace history and plot files that exist.
+        #[arg(long)]
+        force: bool,
         /// With any chain option: also the SPL and dose the chain delivers (per ear).
         #[command(flatten)]
         chain: Box<chain_args::ChainArgs>,
@@ -118,6 +137,10 @@ fn main() -> ExitCode {
             csv,
             jobs,
             over_threshold,
+            history,
+            plot,
+            target,
+            force,
             chain,
         } => {
             let format = match (json, csv) {
@@ -131,6 +154,13 @@ fn main() -> ExitCode {
                 jobs.map(|n| n as usize),
                 over_threshold,
                 &chain,
+                &history::HistoryOutputs {
+                    csv: history,
+                    plot,
+                    target,
+                    over_threshold_dbtp: f64::from(over_threshold),
+                    force,
+                },
             )
         }
         Command::Chain(cmd) => chain::run(&cmd),

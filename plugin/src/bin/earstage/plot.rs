@@ -4,25 +4,22 @@
 //! band the figures are judged over marked.
 
 use std::path::Path;
-use std::sync::Once;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::Result;
 use earstage::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
 use earstage::model::{Chain, ImpedanceModel};
+pub use earstage::offline::figure::{
+    FAMILY, Figure, GRID_BOLD, GRID_LIGHT, PlotFormat, write_figure,
+};
 use plotters::coord::Shift;
 use plotters::coord::combinators::BindKeyPoints;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 
 /// The plot spans an octave either side of the audio band, so the band's edges show.
 const PLOT_START_HZ: f64 = 10.0;
 const PLOT_STOP_HZ: f64 = 40_000.0;
 /// Labelled frequencies: the decades, and the band's edges.
 pub const KEY_HZ: [f64; 6] = [10.0, 20.0, 100.0, 1_000.0, 10_000.0, 20_000.0];
-const SIZE: (u32, u32) = (1000, 560);
-/// The one font the plot uses (egui's default, already in the binary), registered under this
-/// family name.
-pub const FAMILY: &str = "sans-serif";
 const COLOURS: [RGBColor; 4] = [
     RGBColor(214, 39, 40),
     RGBColor(31, 119, 180),
@@ -33,48 +30,6 @@ const IMPEDANCE: RGBColor = RGBColor(120, 120, 120);
 /// The catalog's model of a measured IEM.
 const MODEL: RGBColor = RGBColor(255, 127, 14);
 const BAND: RGBColor = RGBColor(235, 242, 250);
-pub const GRID_BOLD: RGBColor = RGBColor(205, 205, 205);
-pub const GRID_LIGHT: RGBColor = RGBColor(232, 232, 232);
-
-/// Plot files by extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlotFormat {
-    Png,
-    Svg,
-}
-
-impl PlotFormat {
-    /// The format a path's extension names; anything else is an error naming the path.
-    pub fn of(path: &Path) -> Result<Self> {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("png") => Ok(Self::Png),
-            Some("svg") => Ok(Self::Svg),
-            _ => bail!(
-                "{}: a plot is written as .png or .svg (the extension chooses)",
-                path.display()
-            ),
-        }
-    }
-}
-
-fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // The font is egui's and known good; failing here would be a build defect.
-        plotters::style::register_font(
-            FAMILY,
-            FontStyle::Normal,
-            epaint_default_fonts::UBUNTU_LIGHT,
-        )
-        .map_err(|_| ())
-        .expect("the embedded font parses");
-    });
-}
 
 /// The plot's title: the IEM, the source and, when there is one, the attenuator.
 fn chain_title(chain: &Chain) -> String {
@@ -123,46 +78,6 @@ pub fn write_chain_plot(
         model.or(Some(right_z)),
         force,
     )
-}
-
-/// A picture drawn the same way on any `plotters` backend (PNG or SVG).
-pub trait Figure {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
-}
-
-/// Write `figure` to `path`, PNG or SVG by its extension. Refused before anything is drawn: an
-/// existing file without `force`, a folder that does not exist.
-pub fn write_figure(path: &Path, figure: &impl Figure, force: bool) -> Result<()> {
-    let format = PlotFormat::of(path)?;
-    if path.is_dir() {
-        bail!("{} is a folder; name the plot file", path.display());
-    }
-    if path.exists() && !force {
-        bail!("{} exists; add --force to replace it", path.display());
-    }
-    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && !folder.is_dir()
-    {
-        bail!(
-            "{}: the folder {} does not exist",
-            path.display(),
-            folder.display()
-        );
-    }
-    register_font();
-    let fail = |e: String| anyhow!("cannot draw the plot into {}: {e}", path.display());
-    match format {
-        PlotFormat::Png => {
-            let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-            figure.draw(&root).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
-        PlotFormat::Svg => {
-            let root = SVGBackend::new(path, SIZE).into_drawing_area();
-            figure.draw(&root).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
-    }
 }
 
 /// The coloration of some chains, and the first chain's IEM impedance (with the catalog model
@@ -351,19 +266,6 @@ fn draw<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_extension_chooses_the_format() {
-        assert_eq!(PlotFormat::of(Path::new("a.PNG")).unwrap(), PlotFormat::Png);
-        assert_eq!(PlotFormat::of(Path::new("a.svg")).unwrap(), PlotFormat::Svg);
-        let err = PlotFormat::of(Path::new("plot.pdf"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("plot.pdf") && err.contains(".png or .svg"),
-            "{err}"
-        );
-    }
 
     #[test]
     fn decades_are_labelled_as_read() {

@@ -1,5 +1,6 @@
 //! Printing the offline reports as text.
 
+use earstage::model::delivery::DeliveryTarget;
 use earstage::offline::analysis::{MeterReport, SplReport};
 
 /// The meters, one line per reading, channels side by side.
@@ -58,6 +59,20 @@ pub fn print_meters(report: &MeterReport) {
     println!(
         "  loudness range        {} LU",
         lufs(report.loudness_range_lu)
+    );
+    println!(
+        "  PLR                   {} LU (true peak max − integrated)",
+        lufs(report.plr_lu)
+    );
+}
+
+/// The programme against a delivery target.
+pub fn print_target(report: &MeterReport, target: &DeliveryTarget) {
+    let peak = MeterReport::highest(&report.true_peak_dbtp).map(f64::from);
+    println!("  target                {target}");
+    println!(
+        "                        {}",
+        target.verdict(report.integrated_lufs, peak)
     );
 }
 

@@ -5,9 +5,10 @@ use egui::{Color32, Rect, Sense, Stroke, Ui, Vec2, pos2};
 
 /// Bottom and top of the scale, dB.
 pub const SCALE_MIN_DB: f32 = -60.0;
-pub const SCALE_MAX_DB: f32 = 3.0;
+pub const SCALE_MAX_DB: f32 = 6.0;
 /// Scale marks, dB.
-pub const SCALE_MARKS_DB: [f32; 8] = [0.0, -3.0, -6.0, -10.0, -20.0, -30.0, -40.0, -50.0];
+pub const SCALE_MARKS_DB: [f32; 10] =
+    [6.0, 3.0, 0.0, -3.0, -6.0, -10.0, -20.0, -30.0, -40.0, -50.0];
 
 pub struct MeterBar {
     pub level_db: f32,

@@ -1,0 +1,317 @@
+//! The loudness history: momentary and short-term over time with the integrated loudness as a
+//! line, the delivery target's line and band, true-peak overs marked on the time axis, a cursor
+//! readout, zoom from the last 30 s to the whole session, and exports (CSV of the history and of
+//! the over log, PNG of the graph). The points come from the audio side's store
+//! ([`HistoryStore`]), so closing and reopening the editor keeps them.
+
+use std::path::PathBuf;
+
+use egui::{Color32, Pos2, Rect, Sense, Stroke, pos2, vec2};
+
+use crate::dsp::history::{HistoryPoint, HistoryStore, StoredPoint};
+use crate::dsp::loudness::STEP_S;
+use crate::model::delivery::DeliveryTarget;
+use crate::model::units::format_clock;
+
+/// The spans the graph can show, seconds (`None`: the whole session).
+const SPANS: [(&str, Option<f64>); 6] = [
+    ("30 s", Some(30.0)),
+    ("1 min", Some(60.0)),
+    ("5 min", Some(300.0)),
+    ("15 min", Some(900.0)),
+    ("1 h", Some(3600.0)),
+    ("all", None),
+];
+/// The loudness axis, LUFS.
+const AXIS_LUFS: (f64, f64) = (-60.0, 0.0);
+const HEIGHT: f32 = 170.0;
+
+const MOMENTARY: Color32 = Color32::from_rgb(120, 160, 210);
+const SHORT_TERM: Color32 = Color32::from_rgb(90, 200, 255);
+const INTEGRATED: Color32 = Color32::from_rgb(110, 210, 110);
+const TARGET: Color32 = Color32::from_rgb(255, 160, 60);
+const OVER: Color32 = Color32::from_rgb(240, 80, 70);
+
+/// The editor's copy of the current run, packed as the store keeps it (8 bytes a point).
+pub struct HistoryView {
+    words: Vec<u64>,
+    /// The store index of `words[0]`, and of the next point to read.
+    first: u64,
+    next: u64,
+    span: usize,
+    /// What the last export wrote, or why it failed.
+    pub export_note: Option<String>,
+}
+
+impl HistoryView {
+    pub fn new() -> Self {
+        Self {
+            words: Vec::new(),
+            first: 0,
+            next: 0,
+            span: 0,
+            export_note: None,
+        }
+    }
+
+    /// Catch up with the store: a new run starts the copy again, points the ring overwrote
+    /// before we read them are gone from the store and from the copy.
+    pub fn follow(&mut self, store: &HistoryStore) {
+        let run = store.run_start();
+        if run > self.first || self.next < self.first {
+            self.words.clear();
+            self.first = run;
+            self.next = run;
+        }
+        let first = store.read_words_from(self.next, &mut self.words);
+        if first > self.next && self.words.is_empty() {
+            self.first = first;
+        }
+        self.next = store.written();
+        // Keep what the store keeps: the copy never outgrows the ring.
+        let excess = self.words.len().saturating_sub(store.capacity());
+        if excess > 0 {
+            self.words.drain(..excess);
+            self.first += excess as u64;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// The point at `index` of the run (0-based), unpacked.
+    fn point(&self, index: usize) -> StoredPoint {
+        StoredPoint::unpack(self.words[index])
+    }
+
+    /// The run as history points (for the exports).
+    pub fn points(&self) -> Vec<HistoryPoint> {
+        (0..self.words.len())
+            .map(|i| self.point(i).to_history(i as u64 + 1))
+            .collect()
+    }
+
+    /// The highest true peak of the last `seconds`, dBTP.
+    pub fn recent_true_peak_dbtp(&self, seconds: f64) -> Option<f64> {
+        let n = (seconds / STEP_S).round() as usize;
+        let start = self.words.len().saturating_sub(n);
+        (start..self.words.len())
+            .map(|i| self.point(i).true_peak_dbtp)
+            .filter(|v| v.is_finite())
+            .reduce(f64::max)
+    }
+}
+
+fn y_of(rect: Rect, lufs: f64) -> f32 {
+    let f = ((lufs - AXIS_LUFS.0) / (AXIS_LUFS.1 - AXIS_LUFS.0)).clamp(0.0, 1.0) as f32;
+    rect.bottom() - f * rect.height()
+}
+
+/// A column's readings: the loudest momentary and short-term in it, the last integrated.
+fn column(
+    view: &HistoryView,
+    range: std::ops::Range<usize>,
+) -> (Option<f64>, Option<f64>, Option<f64>, f64) {
+    let mut m: Option<f64> = None;
+    let mut s: Option<f64> = None;
+    let mut i = None;
+    let mut peak = f64::NEG_INFINITY;
+    for index in range {
+        let p = view.point(index);
+        m = max_option(m, p.momentary_lufs);
+        s = max_option(s, p.short_term_lufs);
+        i = p.integrated_lufs.or(i);
+        peak = peak.max(p.true_peak_dbtp);
+    }
+    (m, s, i, peak)
+}
+
+fn max_option(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The graph and its controls. `target` draws its line and band; peaks above
+/// `over_threshold_dbtp` are marked as overs.
+pub fn show(
+    ui: &mut egui::Ui,
+    view: &mut HistoryView,
+    target: Option<&DeliveryTarget>,
+    over_threshold_dbtp: f64,
+    over_log_csv: impl FnOnce() -> String,
+) {
+    ui.horizontal(|ui| {
+        ui.label(egui::RichText::new("Loudness history").strong());
+        for (i, (label, _)) in SPANS.iter().enumerate() {
+            ui.selectable_value(&mut view.span, i, *label);
+        }
+    });
+    let width = ui.available_width().max(200.0);
+    let (rect, response) = ui.allocate_exact_size(vec2(width, HEIGHT), Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, Color32::from_gray(22));
+    for lufs in [-50.0, -40.0, -30.0, -23.0, -14.0, -10.0] {
+        let y = y_of(rect, lufs);
+        painter.hline(rect.x_range(), y, Stroke::new(1.0, Color32::from_gray(45)));
+        painter.text(
+            pos2(rect.left() + 2.0, y - 1.0),
+            egui::Align2::LEFT_BOTTOM,
+            format!("{lufs:.0}"),
+            egui::FontId::monospace(9.0),
+            Color32::from_gray(120),
+        );
+    }
+    if let Some(t) = target {
+        let band = Rect::from_x_y_ranges(
+            rect.x_range(),
+            y_of(rect, t.integrated_lufs + t.tolerance_lu)
+                ..=y_of(rect, t.integrated_lufs - t.tolerance_lu),
+        );
+        painter.rect_filled(band, 0.0, TARGET.gamma_multiply(0.18));
+        painter.hline(
+            rect.x_range(),
+            y_of(rect, t.integrated_lufs),
+            Stroke::new(1.0, TARGET),
+        );
+    }
+    let n = view.len();
+    let span_points = SPANS[view.span]
+        .1
+        .map_or(n, |s| (s / STEP_S).round() as usize)
+        .max(1);
+    let start = n.saturating_sub(span_points);
+    let columns = rect.width().max(1.0) as usize;
+    let per_column = (span_points as f64 / columns as f64).max(1.0);
+    let x_of = |index: f64| {
+        rect.left() + ((index - start as f64) / span_points as f64) as f32 * rect.width()
+    };
+    let mut lines: [Vec<Pos2>; 3] = Default::default();
+    let mut c = 0usize;
+    loop {
+        let a = start + (c as f64 * per_column) as usize;
+        let b = (start + ((c + 1) as f64 * per_column) as usize).min(n);
+        if a >= n {
+            break;
+        }
+        let b = b.max(a + 1);
+        let (m, s, i, peak) = column(view, a..b);
+        let x = x_of(b as f64);
+        for (line, value) in lines.iter_mut().zip([m, s, i]) {
+            if let Some(v) = value {
+                line.push(pos2(x, y_of(rect, v)));
+            }
+        }
+        if peak > over_threshold_dbtp {
+            painter.vline(
+                x,
+                (rect.bottom() - 8.0)..=rect.bottom(),
+                Stroke::new(2.0, OVER),
+            );
+        }
+        c += 1;
+    }
+    for (line, (colour, width)) in
+        lines
+            .into_iter()
+            .zip([(MOMENTARY, 1.0), (SHORT_TERM, 2.0), (INTEGRATED, 1.5)])
+    {
+        if line.len() > 1 {
+            painter.add(egui::Shape::line(line, Stroke::new(width, colour)));
+        }
+    }
+    if let Some(hover) = response.hover_pos() {
+        let index =
+            start as f64 + ((hover.x - rect.left()) / rect.width()) as f64 * span_points as f64;
+        let index = (index.floor() as usize).min(n.saturating_sub(1));
+        if n > 0 {
+            painter.vline(
+                hover.x,
+                rect.y_range(),
+                Stroke::new(1.0, Color32::from_gray(140)),
+            );
+            let p = view.point(index);
+            let text = format!(
+                "{}  M {}  S {}  I {}  TP {}",
+                format_clock((index + 1) as f64 * STEP_S),
+                lufs_text(p.momentary_lufs),
+                lufs_text(p.short_term_lufs),
+                lufs_text(p.integrated_lufs),
+                lufs_text(Some(p.true_peak_dbtp)),
+            );
+            painter.text(
+                pos2(rect.left() + 30.0, rect.top() + 2.0),
+                egui::Align2::LEFT_TOP,
+                text,
+                egui::FontId::monospace(11.0),
+                Color32::from_gray(230),
+            );
+        }
+    }
+    ui.horizontal(|ui| {
+        ui.small(format!("{} of history · ", format_clock(n as f64 * STEP_S)));
+        ui.small(egui::RichText::new("— momentary").color(MOMENTARY));
+        ui.small(egui::RichText::new("— short-term").color(SHORT_TERM));
+        ui.small(egui::RichText::new("— integrated").color(INTEGRATED));
+    });
+    ui.horizontal(|ui| {
+        if ui.button("Export history (CSV)").clicked() {
+            view.export_note = Some(export(
+                |path| crate::offline::history::write_csv(path, &view.points(), false),
+                "history.csv",
+            ));
+        }
+        if ui.button("Export graph (PNG)").clicked() {
+            let points = view.points();
+            let options = crate::offline::history::GraphOptions {
+                title: "Earstage: loudness history",
+                target: target.copied(),
+                over_threshold_dbtp,
+            };
+            view.export_note = Some(export(
+                |path| crate::offline::history::write_plot(path, &points, &options, false),
+                "history.png",
+            ));
+        }
+        if ui.button("Export over log (CSV)").clicked() {
+            let csv = over_log_csv();
+            view.export_note = Some(export(
+                |path| std::fs::write(path, &csv).map_err(anyhow::Error::from),
+                "overs.csv",
+            ));
+        }
+    });
+    if let Some(note) = &view.export_note {
+        ui.small(note);
+    }
+}
+
+fn lufs_text(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{v:.1}"),
+        Some(_) => "-inf".into(),
+        None => "—".into(),
+    }
+}
+
+/// Where exports go: the user's documents folder (else home), `Earstage/`, named with the time.
+fn export_path(name: &str) -> anyhow::Result<PathBuf> {
+    let base = dirs::document_dir()
+        .or_else(dirs::home_dir)
+        .ok_or_else(|| anyhow::anyhow!("no documents or home folder to export to"))?;
+    let folder = base.join("Earstage");
+    std::fs::create_dir_all(&folder)?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Ok(folder.join(format!("earstage-{stamp}-{name}")))
+}
+
+fn export(write: impl FnOnce(&std::path::Path) -> anyhow::Result<()>, name: &str) -> String {
+    match export_path(name).and_then(|path| write(&path).map(|()| path)) {
+        Ok(path) => format!("Written: {}", path.display()),
+        Err(e) => format!("Not written: {e:#}"),
+    }
+}

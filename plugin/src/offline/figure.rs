@@ -1,0 +1,117 @@
+//! Figures drawn with `plotters`, PNG or SVG by the file's extension, in the one font the project
+//! embeds: the CLI's plots and the editor's exports draw through [`write_figure`].
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{Result, anyhow, bail};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+/// Size of every figure, pixels.
+const SIZE: (u32, u32) = (1000, 560);
+/// The one font the figures use (egui's default, already in the binary), registered under this
+/// family name.
+pub const FAMILY: &str = "sans-serif";
+pub const GRID_BOLD: RGBColor = RGBColor(205, 205, 205);
+pub const GRID_LIGHT: RGBColor = RGBColor(232, 232, 232);
+
+/// Plot files by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlotFormat {
+    Png,
+    Svg,
+}
+
+impl PlotFormat {
+    /// The format a path's extension names; anything else is an error naming the path.
+    pub fn of(path: &Path) -> Result<Self> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("png") => Ok(Self::Png),
+            Some("svg") => Ok(Self::Svg),
+            _ => bail!(
+                "{}: a plot is written as .png or .svg (the extension chooses)",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Register the embedded font with `plotters`, once.
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is egui's and known good; failing here would be a build defect.
+        plotters::style::register_font(
+            FAMILY,
+            FontStyle::Normal,
+            epaint_default_fonts::UBUNTU_LIGHT,
+        )
+        .map_err(|_| ())
+        .expect("the embedded font parses");
+    });
+}
+
+/// A picture drawn the same way on any `plotters` backend (PNG or SVG).
+pub trait Figure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+/// Write `figure` to `path`, PNG or SVG by its extension. Refused before anything is drawn: an
+/// existing file without `force`, a folder that does not exist.
+pub fn write_figure(path: &Path, figure: &impl Figure, force: bool) -> Result<()> {
+    let format = PlotFormat::of(path)?;
+    if path.is_dir() {
+        bail!("{} is a folder; name the plot file", path.display());
+    }
+    if path.exists() && !force {
+        bail!("{} exists; add --force to replace it", path.display());
+    }
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !folder.is_dir()
+    {
+        bail!(
+            "{}: the folder {} does not exist",
+            path.display(),
+            folder.display()
+        );
+    }
+    register_font();
+    let fail = |e: String| anyhow!("cannot draw the plot into {}: {e}", path.display());
+    match format {
+        PlotFormat::Png => {
+            let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+            figure.draw(&root).map_err(fail)?;
+            root.present().map_err(|e| fail(e.to_string()))
+        }
+        PlotFormat::Svg => {
+            let root = SVGBackend::new(path, SIZE).into_drawing_area();
+            figure.draw(&root).map_err(fail)?;
+            root.present().map_err(|e| fail(e.to_string()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extension_chooses_the_format() {
+        assert_eq!(PlotFormat::of(Path::new("a.PNG")).unwrap(), PlotFormat::Png);
+        assert_eq!(PlotFormat::of(Path::new("a.svg")).unwrap(), PlotFormat::Svg);
+        let err = PlotFormat::of(Path::new("plot.pdf"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("plot.pdf") && err.contains(".png or .svg"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! The loudness history as files: one CSV row per 100 ms step and the graph of it (PNG or SVG),
+//! for `earstage analyze --history/--plot` and the editor's exports.
+//!
+//! A row at `t` holds the momentary loudness of the 400 ms ending at `t`, the short-term loudness
+//! of the 3 s ending at `t`, the integrated loudness up to `t` and the highest precise true peak in
+//! the 100 ms ending at `t` ([`crate::dsp::history`]). A loudness below the absolute gate
+//! (−70 LUFS) — or an integrated loudness with nothing through the gates — is written `-inf`, as
+//! is the true peak of silence; a window not yet full (momentary before 0.4 s, short-term before
+//! 3 s) is left empty.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::figure::{FAMILY, Figure, GRID_BOLD, GRID_LIGHT, write_figure};
+use crate::dsp::history::HistoryPoint;
+use crate::dsp::loudness::STEP_S;
+use crate::model::delivery::DeliveryTarget;
+use crate::model::units::format_clock;
+
+/// The CSV's header.
+pub const CSV_HEADER: &str = "time_s,momentary_lufs,short_term_lufs,integrated_lufs,true_peak_dbtp";
+/// BS.1770-5's absolute gate: loudness below it is written `-inf`.
+pub const GATE_LUFS: f64 = -70.0;
+
+/// A point's time: the end of its step, seconds of measured time.
+pub fn time_s(point: &HistoryPoint) -> f64 {
+    point.row as f64 * STEP_S
+}
+
+/// A point's true peak, dBTP (−∞ for silence).
+pub fn true_peak_dbtp(point: &HistoryPoint) -> f64 {
+    if point.true_peak > 0.0 {
+        20.0 * f64::from(point.true_peak).log10()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// A loudness as the CSV writes it: empty before its window is full, `-inf` below the gate.
+fn loudness_cell(lufs: Option<f64>) -> String {
+    match lufs {
+        None => String::new(),
+        Some(v) if v < GATE_LUFS || v.is_nan() => "-inf".into(),
+        Some(v) => format!("{v:.3}"),
+    }
+}
+
+/// One CSV row, without its line end.
+pub fn csv_row(point: &HistoryPoint) -> String {
+    let integrated = point.integrated_lufs.or(Some(f64::NEG_INFINITY));
+    let peak = true_peak_dbtp(point);
+    format!(
+        "{:.1},{},{},{},{}",
+        time_s(point),
+        loudness_cell(point.momentary_lufs),
+        loudness_cell(point.short_term_lufs),
+        loudness_cell(integrated),
+        if peak.is_finite() {
+            format!("{peak:.3}")
+        } else {
+            "-inf".into()
+        }
+    )
+}
+
+/// Write the history to `out` as CSV.
+pub fn write_csv_to(out: &mut impl Write, points: &[HistoryPoint]) -> std::io::Result<()> {
+    writeln!(out, "{CSV_HEADER}")?;
+    for point in points {
+        writeln!(out, "{}", csv_row(point))?;
+    }
+    out.flush()
+}
+
+/// Refuse to write over a file the user has, or into a folder that does not exist.
+pub fn check_new_file(path: &Path, force: bool) -> Result<()> {
+    if path.is_dir() {
+        bail!("{} is a folder; name the file", path.display());
+    }
+    if path.exists() && !force {
+        bail!("{} exists; add --force to replace it", path.display());
+    }
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !folder.is_dir()
+    {
+        bail!(
+            "{}: the folder {} does not exist",
+            path.display(),
+            folder.display()
+        );
+    }
+    Ok(())
+}
+
+/// Write the history as CSV to `path` (an existing file only with `force`).
+pub fn write_csv(path: &Path, points: &[HistoryPoint], force: bool) -> Result<()> {
+    check_new_file(path, force)?;
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    write_csv_to(&mut BufWriter::new(file), points)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// What the graph shows besides the history.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GraphOptions<'a> {
+    pub title: &'a str,
+    pub target: Option<DeliveryTarget>,
+    /// True peaks above this are marked as overs on the time axis, dBTP.
+    pub over_threshold_dbtp: f64,
+}
+
+/// Write the graph of the history to `path`, PNG or SVG by its extension (an existing file only
+/// with `force`).
+pub fn write_plot(
+    path: &Path,
+    points: &[HistoryPoint],
+    options: &GraphOptions,
+    force: bool,
+) -> Result<()> {
+    write_figure(path, &Graph { points, options }, force)
+}
+
+/// The loudness range the graph's axis spans: 3 LU under the quietest finite reading (at most
+/// −60) to 3 LU above the loudest (at least −10, and the target's band).
+fn loudness_axis(points: &[HistoryPoint], target: Option<&DeliveryTarget>) -> (f64, f64) {
+    let values = points
+        .iter()
+        .flat_map(|p| [p.momentary_lufs, p.short_term_lufs, p.integrated_lufs])
+        .flatten()
+        .filter(|v| v.is_finite() && *v >= GATE_LUFS);
+    let (lo, hi) = values.fold((-40.0f64, -10.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = match target {
+        Some(t) => (
+            lo.min(t.integrated_lufs - t.tolerance_lu),
+            hi.max(t.integrated_lufs + t.tolerance_lu),
+        ),
+        None => (lo, hi),
+    };
+    (
+        ((lo - 3.0) / 5.0).floor() * 5.0,
+        ((hi + 3.0) / 5.0).ceil() * 5.0,
+    )
+}
+
+struct Graph<'a> {
+    points: &'a [HistoryPoint],
+    options: &'a GraphOptions<'a>,
+}
+
+const MOMENTARY: RGBColor = RGBColor(150, 190, 230);
+const SHORT_TERM: RGBColor = RGBColor(31, 119, 180);
+const INTEGRATED: RGBColor = RGBColor(44, 160, 44);
+const TARGET: RGBColor = RGBColor(255, 127, 14);
+const OVER: RGBColor = RGBColor(214, 39, 40);
+
+impl Figure for Graph<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        let points = self.points;
+        let end_s = points.last().map_or(1.0, time_s).max(1.0);
+        let (lo, hi) = loudness_axis(points, self.options.target.as_ref());
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(self.options.title, (FAMILY, 20))
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..end_s, lo..hi)
+            .map_err(err)?;
+        if let Some(target) = &self.options.target {
+            let band = (
+                target.integrated_lufs - target.tolerance_lu,
+                target.integrated_lufs + target.tolerance_lu,
+            );
+            chart
+                .draw_series([Rectangle::new(
+                    [(0.0, band.0), (end_s, band.1)],
+                    TARGET.mix(0.15).filled(),
+                )])
+                .map_err(err)?;
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [
+                        (0.0, target.integrated_lufs),
+                        (end_s, target.integrated_lufs),
+                    ],
+                    8,
+                    5,
+                    TARGET.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(format!("target: {target}"))
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], TARGET.stroke_width(2)));
+        }
+        chart
+            .configure_mesh()
+            .max_light_lines(4)
+            .light_line_style(GRID_LIGHT)
+            .bold_line_style(GRID_BOLD)
+            .x_label_formatter(&|s| format_clock(*s))
+            .y_label_formatter(&|lufs| format!("{lufs:.0}"))
+            .x_desc("time")
+            .y_desc("loudness, LUFS")
+            .label_style((FAMILY, 14))
+            .axis_desc_style((FAMILY, 15))
+            .draw()
+            .map_err(err)?;
+        // Below the axis (and −∞) is drawn along its floor, so silence reads as the bottom.
+        let series = |pick: fn(&HistoryPoint) -> Option<f64>| {
+            points
+                .iter()
+                .filter_map(move |p| pick(p).map(|v| (time_s(p), v.clamp(lo, hi))))
+                .collect::<Vec<_>>()
+        };
+        for (label, colour, width, pick) in [
+            (
+                "momentary",
+                MOMENTARY,
+                1,
+                (|p: &HistoryPoint| p.momentary_lufs) as fn(&HistoryPoint) -> Option<f64>,
+            ),
+            ("short-term", SHORT_TERM, 2, |p| p.short_term_lufs),
+            ("integrated", INTEGRATED, 2, |p| p.integrated_lufs),
+        ] {
+            chart
+                .draw_series(LineSeries::new(series(pick), colour.stroke_width(width)))
+                .map_err(err)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+        }
+        // True-peak overs as ticks along the time axis.
+        let threshold = self.options.over_threshold_dbtp;
+        let tick = (hi - lo) * 0.04;
+        let overs: Vec<f64> = points
+            .iter()
+            .filter(|p| true_peak_dbtp(p) > threshold)
+            .map(time_s)
+            .collect();
+        if !overs.is_empty() {
+            chart
+                .draw_series(
+                    overs.iter().map(|&t| {
+                        PathElement::new([(t, lo), (t, lo + tick)], OVER.stroke_width(2))
+                    }),
+                )
+                .map_err(err)?
+                .label(format!("true peak over {threshold:+.1} dBTP"))
+                .legend(|(x, y)| PathElement::new([(x + 10, y - 5), (x + 10, y + 5)], OVER));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FAMILY, 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(err)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(row: u64, m: Option<f64>, s: Option<f64>, i: Option<f64>, tp: f32) -> HistoryPoint {
+        HistoryPoint {
+            row,
+            momentary_lufs: m,
+            short_term_lufs: s,
+            integrated_lufs: i,
+            true_peak: tp,
+        }
+    }
+
+    /// Not yet measured is empty, below the gate or silence is `-inf`, the rest to 0.001.
+    #[test]
+    fn rows_say_empty_and_minus_infinity_apart() {
+        assert_eq!(csv_row(&point(1, None, None, None, 0.0)), "0.1,,,-inf,-inf");
+        assert_eq!(
+            csv_row(&point(35, Some(-70.5), Some(-23.04), Some(-23.0), 0.5)),
+            "3.5,-inf,-23.040,-23.000,-6.021"
+        );
+        assert_eq!(
+            csv_row(&point(5, Some(f64::NEG_INFINITY), None, None, 1.0)),
+            "0.5,-inf,,-inf,0.000"
+        );
+    }
+
+    #[test]
+    fn the_axis_holds_the_readings_and_the_target() {
+        let points = [point(1, Some(-30.0), Some(-28.0), Some(-29.0), 0.1)];
+        assert_eq!(loudness_axis(&points, None), (-45.0, -5.0));
+        let r128 = crate::model::delivery::PRESETS[0];
+        let quiet = [point(1, Some(-62.0), None, None, 0.0)];
+        assert_eq!(loudness_axis(&quiet, Some(&r128)), (-65.0, -5.0));
+    }
+}
