@@ -150,7 +150,7 @@ impl fmt::Display for DeliveryTarget {
                 self.integrated_lufs, self.tolerance_lu, self.max_true_peak_dbtp
             )
         } else {
-            write!(f, "{} (±{:.1} LU)", self.label, self.tolerance_lu)
+            write!(f, "{} ±{:.1} LU", self.label, self.tolerance_lu)
         }
     }
 }
