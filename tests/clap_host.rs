@@ -424,10 +424,26 @@ fn format_0_state_loads_through_the_host() {
     for key in ["chain", "audition", "exposure"] {
         assert_eq!(saved.fields[key], original.fields[key], "{key}");
     }
-    assert_eq!(
-        serde_json::to_string(&saved.params).unwrap(),
-        serde_json::to_string(&original.params).unwrap()
-    );
+    // Every saved value comes back; the parameters added since (format 2) at their defaults.
+    for (id, value) in &original.params {
+        assert_eq!(
+            serde_json::to_string(&saved.params[id]).unwrap(),
+            serde_json::to_string(value).unwrap(),
+            "{id}"
+        );
+    }
+    let added: Vec<&str> = saved
+        .params
+        .keys()
+        .filter(|id| !original.params.contains_key(*id))
+        .map(String::as_str)
+        .collect();
+    let mut expected: Vec<&str> = earstage::persist::PARAMS_ADDED
+        .iter()
+        .map(|(id, _)| *id)
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(added, expected);
     assert_eq!(
         saved.fields[earstage::persist::FORMAT_KEY],
         earstage::persist::FORMAT.to_string()

@@ -58,6 +58,21 @@ fn read_history(path: &Path) -> Vec<[Option<f64>; 5]> {
         .collect()
 }
 
+/// `channels` as a float WAV through `earstage analyze --history`, the rows read back.
+fn history_of(channels: &[Vec<f32>], name: &str) -> Vec<[Option<f64>; 5]> {
+    let dir = TempDir::new(&format!("history-{name}"));
+    let wav = dir.join(format!("{name}.wav"));
+    write_wav(&wav, FS, WavFormat::Float32, channels);
+    let csv = dir.join(format!("{name}.csv"));
+    ok(&[
+        "analyze",
+        wav.to_str().unwrap(),
+        "--history",
+        csv.to_str().unwrap(),
+    ]);
+    read_history(&csv)
+}
+
 /// Noise at a level that changes every 1.3 s (with a silent stretch, and the channels at
 /// different levels), 12.05 s long: loud, quiet, gated-out and silent steps.
 fn programme() -> Vec<Vec<f32>> {
@@ -131,18 +146,8 @@ fn assert_matches(what: &str, t: f64, ours: f64, reference: f64) {
 /// row per whole 100 ms (12.05 s: 120 rows).
 #[test]
 fn every_row_matches_ebur128_step_by_step() {
-    let dir = TempDir::new("history-ebur128");
-    let wav = dir.join("programme.wav");
     let channels = programme();
-    write_wav(&wav, FS, WavFormat::Float32, &channels);
-    let csv = dir.join("programme.csv");
-    ok(&[
-        "analyze",
-        wav.to_str().unwrap(),
-        "--history",
-        csv.to_str().unwrap(),
-    ]);
-    let rows = read_history(&csv);
+    let rows = history_of(&channels, "programme");
     let reference = ebur128_steps(&channels);
     assert_eq!(rows.len(), 120);
     assert_eq!(reference.len(), 120);
@@ -207,17 +212,7 @@ fn every_rows_true_peak_is_the_ideal_peak() {
             }
         }
     }
-    let dir = TempDir::new("history-true-peak");
-    let wav = dir.join("bursts.wav");
-    write_wav(&wav, FS, WavFormat::Float32, &channels);
-    let csv = dir.join("bursts.csv");
-    ok(&[
-        "analyze",
-        wav.to_str().unwrap(),
-        "--history",
-        csv.to_str().unwrap(),
-    ]);
-    let rows = read_history(&csv);
+    let rows = history_of(&channels, "bursts");
     assert_eq!(rows.len(), amplitudes_db.len());
     for (row, want) in rows.iter().zip(amplitudes_db) {
         let got = row[4].unwrap();

@@ -58,17 +58,11 @@ fn register_font() {
     });
 }
 
-/// A picture drawn the same way on any `plotters` backend (PNG or SVG).
-pub trait Figure {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
-}
-
-/// Write `figure` to `path`, PNG or SVG by its extension. Refused before anything is drawn: an
-/// existing file without `force`, a folder that does not exist.
-pub fn write_figure(path: &Path, figure: &impl Figure, force: bool) -> Result<()> {
-    let format = PlotFormat::of(path)?;
+/// Refuse to write over a file the user has (without `force`), onto a folder, or into a folder
+/// that does not exist; the error names the path.
+pub fn check_new_file(path: &Path, force: bool) -> Result<()> {
     if path.is_dir() {
-        bail!("{} is a folder; name the plot file", path.display());
+        bail!("{} is a folder; name the file", path.display());
     }
     if path.exists() && !force {
         bail!("{} exists; add --force to replace it", path.display());
@@ -82,6 +76,19 @@ pub fn write_figure(path: &Path, figure: &impl Figure, force: bool) -> Result<()
             folder.display()
         );
     }
+    Ok(())
+}
+
+/// A picture drawn the same way on any `plotters` backend (PNG or SVG).
+pub trait Figure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+/// Write `figure` to `path`, PNG or SVG by its extension. Refused before anything is drawn: an
+/// existing file without `force`, a folder that does not exist.
+pub fn write_figure(path: &Path, figure: &impl Figure, force: bool) -> Result<()> {
+    let format = PlotFormat::of(path)?;
+    check_new_file(path, force)?;
     register_font();
     let fail = |e: String| anyhow!("cannot draw the plot into {}: {e}", path.display());
     match format {

@@ -12,11 +12,11 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::figure::{FAMILY, Figure, GRID_BOLD, GRID_LIGHT, write_figure};
+use super::figure::{FAMILY, Figure, GRID_BOLD, GRID_LIGHT, check_new_file, write_figure};
 use crate::dsp::history::HistoryPoint;
 use crate::dsp::loudness::STEP_S;
 use crate::model::delivery::DeliveryTarget;
@@ -75,26 +75,6 @@ pub fn write_csv_to(out: &mut impl Write, points: &[HistoryPoint]) -> std::io::R
         writeln!(out, "{}", csv_row(point))?;
     }
     out.flush()
-}
-
-/// Refuse to write over a file the user has, or into a folder that does not exist.
-pub fn check_new_file(path: &Path, force: bool) -> Result<()> {
-    if path.is_dir() {
-        bail!("{} is a folder; name the file", path.display());
-    }
-    if path.exists() && !force {
-        bail!("{} exists; add --force to replace it", path.display());
-    }
-    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && !folder.is_dir()
-    {
-        bail!(
-            "{}: the folder {} does not exist",
-            path.display(),
-            folder.display()
-        );
-    }
-    Ok(())
 }
 
 /// Write the history as CSV to `path` (an existing file only with `force`).

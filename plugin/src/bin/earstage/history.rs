@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use earstage::model::delivery::DeliveryTarget;
 use earstage::offline::analysis::FileAnalysis;
-use earstage::offline::figure::PlotFormat;
-use earstage::offline::history::{GraphOptions, check_new_file, write_csv, write_plot};
+use earstage::offline::figure::{PlotFormat, check_new_file};
+use earstage::offline::history::{GraphOptions, write_csv, write_plot};
 
 /// The history options of `analyze`.
 #[derive(Debug, Clone, Default)]
