@@ -63,7 +63,9 @@ pub fn show(ui: &mut egui::Ui, chain: &Chain, view: &mut AdvisorView) {
         let recommended = a.label == advice.recommended;
         let title = format!("{} {}: {}", a.label, a.name, a.setting);
         let title = if recommended {
-            egui::RichText::new(format!("▶ {title}")).strong()
+            egui::RichText::new(format!("{title} (recommended)"))
+                .strong()
+                .color(egui::Color32::from_rgb(110, 210, 110))
         } else {
             egui::RichText::new(title)
         };
@@ -81,7 +83,7 @@ pub fn show(ui: &mut egui::Ui, chain: &Chain, view: &mut AdvisorView) {
         );
         for limit in &a.limits {
             ui.label(
-                egui::RichText::new(format!("   ⚠ {limit}"))
+                egui::RichText::new(format!("   – {limit}"))
                     .small()
                     .color(WARNING),
             );

@@ -143,7 +143,7 @@ pub fn show(
     over_threshold_dbtp: f64,
     over_log_csv: impl FnOnce() -> String,
 ) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(egui::RichText::new("Loudness history").strong());
         for (i, (label, _)) in SPANS.iter().enumerate() {
             ui.selectable_value(&mut view.span, i, *label);
@@ -153,7 +153,7 @@ pub fn show(
     let (rect, response) = ui.allocate_exact_size(vec2(width, HEIGHT), Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, Color32::from_gray(22));
-    for lufs in [-50.0, -40.0, -30.0, -23.0, -14.0, -10.0] {
+    for lufs in [-50.0, -40.0, -30.0, -23.0, -14.0] {
         let y = y_of(rect, lufs);
         painter.hline(rect.x_range(), y, Stroke::new(1.0, Color32::from_gray(45)));
         painter.text(
@@ -185,9 +185,9 @@ pub fn show(
     let start = n.saturating_sub(span_points);
     let columns = rect.width().max(1.0) as usize;
     let per_column = (span_points as f64 / columns as f64).max(1.0);
-    let x_of = |index: f64| {
-        rect.left() + ((index - start as f64) / span_points as f64) as f32 * rect.width()
-    };
+    // The newest point at the right edge: the graph scrolls from the right.
+    let x_of =
+        |index: f64| rect.right() - ((n as f64 - index) / span_points as f64) as f32 * rect.width();
     let mut lines: [Vec<Pos2>; 3] = Default::default();
     let mut c = 0usize;
     loop {
@@ -223,10 +223,10 @@ pub fn show(
         }
     }
     if let Some(hover) = response.hover_pos() {
-        let index =
-            start as f64 + ((hover.x - rect.left()) / rect.width()) as f64 * span_points as f64;
-        let index = (index.floor() as usize).min(n.saturating_sub(1));
-        if n > 0 {
+        let back = f64::from((rect.right() - hover.x) / rect.width()) * span_points as f64;
+        let at = n as f64 - back;
+        let index = (at.floor().max(0.0) as usize).min(n.saturating_sub(1));
+        if n > 0 && at >= 0.0 {
             painter.vline(
                 hover.x,
                 rect.y_range(),
@@ -257,13 +257,22 @@ pub fn show(
         ui.small(egui::RichText::new("— integrated").color(INTEGRATED));
     });
     ui.horizontal(|ui| {
-        if ui.button("Export history (CSV)").clicked() {
+        ui.small("Export:");
+        if ui
+            .button("History CSV")
+            .on_hover_text("The history, one row per 100 ms, into Documents/Earstage")
+            .clicked()
+        {
             view.export_note = Some(export(
                 |path| crate::offline::history::write_csv(path, &view.points(), false),
                 "history.csv",
             ));
         }
-        if ui.button("Export graph (PNG)").clicked() {
+        if ui
+            .button("Graph PNG")
+            .on_hover_text("The whole history as a graph, into Documents/Earstage")
+            .clicked()
+        {
             let points = view.points();
             let options = crate::offline::history::GraphOptions {
                 title: "Earstage: loudness history",
@@ -275,7 +284,13 @@ pub fn show(
                 "history.png",
             ));
         }
-        if ui.button("Export over log (CSV)").clicked() {
+        if ui
+            .button("Overs CSV")
+            .on_hover_text(
+                "The over log with timeline and wall-clock times, into Documents/Earstage",
+            )
+            .clicked()
+        {
             let csv = over_log_csv();
             view.export_note = Some(export(
                 |path| std::fs::write(path, &csv).map_err(anyhow::Error::from),
