@@ -112,6 +112,17 @@ pub struct HistoryPoint {
     pub true_peak: f32,
 }
 
+impl HistoryPoint {
+    /// The step's true peak, dBTP (−∞ for silence).
+    pub fn true_peak_dbtp(&self) -> f64 {
+        if self.true_peak > 0.0 {
+            20.0 * f64::from(self.true_peak).log10()
+        } else {
+            f64::NEG_INFINITY
+        }
+    }
+}
+
 /// Points the shared store keeps: eight hours at 10 a second (2.3 MB).
 pub const STORE_POINTS: usize = 288_000;
 
@@ -149,11 +160,7 @@ pub struct StoredPoint {
 
 impl StoredPoint {
     pub fn of(point: &HistoryPoint) -> Self {
-        let peak = if point.true_peak > 0.0 {
-            20.0 * f64::from(point.true_peak).log10()
-        } else {
-            f64::NEG_INFINITY
-        };
+        let peak = point.true_peak_dbtp();
         Self {
             momentary_lufs: point.momentary_lufs,
             short_term_lufs: point.short_term_lufs,

@@ -32,15 +32,6 @@ pub fn time_s(point: &HistoryPoint) -> f64 {
     point.row as f64 * STEP_S
 }
 
-/// A point's true peak, dBTP (−∞ for silence).
-pub fn true_peak_dbtp(point: &HistoryPoint) -> f64 {
-    if point.true_peak > 0.0 {
-        20.0 * f64::from(point.true_peak).log10()
-    } else {
-        f64::NEG_INFINITY
-    }
-}
-
 /// A loudness as the CSV writes it: empty before its window is full, `-inf` below the gate.
 fn loudness_cell(lufs: Option<f64>) -> String {
     match lufs {
@@ -53,7 +44,7 @@ fn loudness_cell(lufs: Option<f64>) -> String {
 /// One CSV row, without its line end.
 pub fn csv_row(point: &HistoryPoint) -> String {
     let integrated = point.integrated_lufs.or(Some(f64::NEG_INFINITY));
-    let peak = true_peak_dbtp(point);
+    let peak = point.true_peak_dbtp();
     format!(
         "{:.1},{},{},{},{}",
         time_s(point),
@@ -220,7 +211,7 @@ impl Figure for Graph<'_> {
         let tick = (hi - lo) * 0.04;
         let overs: Vec<f64> = points
             .iter()
-            .filter(|p| true_peak_dbtp(p) > threshold)
+            .filter(|p| p.true_peak_dbtp() > threshold)
             .map(time_s)
             .collect();
         if !overs.is_empty() {
