@@ -9,8 +9,11 @@
 //! so only which blocks sit exactly at a threshold is approximate, never the energy average. For
 //! integrated loudness the first hour of gating blocks is also kept one by one, so it is exact
 //! (the gates applied to the blocks themselves) until the histogram's approximation has become
-//! negligible. Each 100 ms step's readings are handed out too ([`Loudness::take_step`]): the
-//! loudness history.
+//! negligible. Integrated loudness and loudness range are updated on every 100 ms step at a cost
+//! that does not grow with the session: the histograms are summed in groups of bins and the kept
+//! blocks are chained by bin, so an update reads a few hundred values, not the hour of blocks.
+//! Each 100 ms step's readings are handed out too ([`Loudness::take_step`]): the loudness
+//! history.
 
 use super::k_weighting::KWeighting;
 
@@ -112,32 +115,42 @@ impl Energy {
 }
 
 /// A histogram of block loudness in 0.02 LU bins, each bin keeping its count and the sum of its
-/// blocks' powers.
+/// blocks' powers. Bins are also summed in groups of [`GROUP_BINS`], so a query over the bins at
+/// or above a threshold reads at most one partial group and the group totals: about 140 values
+/// whatever the session's length, which is what lets the gated readings be updated on every
+/// 100 ms step on the audio thread.
 #[derive(Debug, Clone)]
 struct Histogram {
     counts: Vec<u64>,
     powers: Vec<f64>,
+    group_counts: Vec<u64>,
+    group_powers: Vec<f64>,
 }
+
+/// Bins per group of the histogram's second level.
+const GROUP_BINS: usize = 64;
+const HISTOGRAM_GROUPS: usize = HISTOGRAM_BINS.div_ceil(GROUP_BINS);
 
 impl Histogram {
     fn new() -> Self {
         Self {
             counts: vec![0; HISTOGRAM_BINS],
             powers: vec![0.0; HISTOGRAM_BINS],
+            group_counts: vec![0; HISTOGRAM_GROUPS],
+            group_powers: vec![0.0; HISTOGRAM_GROUPS],
         }
     }
 
     fn clear(&mut self) {
         self.counts.fill(0);
         self.powers.fill(0.0);
+        self.group_counts.fill(0);
+        self.group_powers.fill(0.0);
     }
 
     fn merge(&mut self, other: &Histogram) {
-        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
-            *a += b;
-        }
-        for (a, b) in self.powers.iter_mut().zip(&other.powers) {
-            *a += b;
+        for bin in 0..HISTOGRAM_BINS {
+            self.add_to_bin(bin, other.counts[bin], other.powers[bin]);
         }
     }
 
@@ -146,21 +159,44 @@ impl Histogram {
         (i.max(0.0) as usize).min(HISTOGRAM_BINS - 1)
     }
 
+    /// The bin a block of `power` goes in.
+    fn bin_of_power(power: f64) -> usize {
+        Self::bin(power_to_lufs(power))
+    }
+
     fn bin_floor_lufs(bin: usize) -> f64 {
         HISTOGRAM_MIN_LUFS + bin as f64 * HISTOGRAM_BIN_LU
     }
 
     fn add(&mut self, power: f64) {
-        let bin = Self::bin(power_to_lufs(power));
-        self.counts[bin] += 1;
+        self.add_to_bin(Self::bin_of_power(power), 1, power);
+    }
+
+    /// `count` blocks of `power` in all into `bin`.
+    fn add_to_bin(&mut self, bin: usize, count: u64, power: f64) {
+        self.counts[bin] += count;
         self.powers[bin] += power;
+        self.group_counts[bin / GROUP_BINS] += count;
+        self.group_powers[bin / GROUP_BINS] += power;
+    }
+
+    /// Count and summed power of the blocks in bins `first` and above.
+    fn from_bin(&self, first: usize) -> (u64, f64) {
+        if first >= HISTOGRAM_BINS {
+            return (0, 0.0);
+        }
+        let group = first / GROUP_BINS;
+        let group_end = ((group + 1) * GROUP_BINS).min(HISTOGRAM_BINS);
+        let count = self.counts[first..group_end].iter().sum::<u64>()
+            + self.group_counts[group + 1..].iter().sum::<u64>();
+        let power = self.powers[first..group_end].iter().sum::<f64>()
+            + self.group_powers[group + 1..].iter().sum::<f64>();
+        (count, power)
     }
 
     /// Count and mean power of the blocks at or above `lufs` (bins whose floor is at or above).
     fn gated(&self, lufs: f64) -> (u64, f64) {
-        let first = Self::first_bin_at_or_above(lufs);
-        let count: u64 = self.counts[first..].iter().sum();
-        let power: f64 = self.powers[first..].iter().sum();
+        let (count, power) = self.from_bin(Self::first_bin_at_or_above(lufs));
         let mean = if count > 0 { power / count as f64 } else { 0.0 };
         (count, mean)
     }
@@ -179,12 +215,29 @@ impl Histogram {
     /// The loudness of the `rank`-th block (0-based, ascending) among those at or above `lufs`:
     /// the centre of its bin.
     fn ranked(&self, lufs: f64, rank: u64) -> f64 {
-        let mut seen = 0;
         let start = Self::first_bin_at_or_above(lufs);
-        for (bin, &count) in self.counts.iter().enumerate().skip(start) {
-            seen += count;
-            if seen > rank {
-                return Self::bin_floor_lufs(bin) + 0.5 * HISTOGRAM_BIN_LU;
+        if start >= HISTOGRAM_BINS {
+            return HISTOGRAM_MAX_LUFS;
+        }
+        // The blocks before the target: the rest of the first group, then whole groups.
+        let first_group = start / GROUP_BINS;
+        let first_end = ((first_group + 1) * GROUP_BINS).min(HISTOGRAM_BINS);
+        let mut seen = 0;
+        let mut bins = start..first_end;
+        for group in first_group..HISTOGRAM_GROUPS {
+            if group > first_group {
+                let in_group = self.group_counts[group];
+                if seen + in_group <= rank {
+                    seen += in_group;
+                    continue;
+                }
+                bins = group * GROUP_BINS..((group + 1) * GROUP_BINS).min(HISTOGRAM_BINS);
+            }
+            for bin in bins.clone() {
+                seen += self.counts[bin];
+                if seen > rank {
+                    return Self::bin_floor_lufs(bin) + 0.5 * HISTOGRAM_BIN_LU;
+                }
             }
         }
         HISTOGRAM_MAX_LUFS
@@ -193,14 +246,27 @@ impl Histogram {
 
 /// Gating blocks kept one by one for integrated loudness: an hour of them (10 a second).
 const EXACT_BLOCKS: usize = 36_000;
+/// Ends a chain of [`BlockList`] blocks.
+const NO_BLOCK: u32 = u32::MAX;
 
 /// The gating blocks' powers, each kept while they fit in [`EXACT_BLOCKS`], so integrated
 /// loudness is BS.1770-5 eqs. 5–7 on the blocks themselves, exact however few there are. Past
 /// that the histogram decides; its one approximation, which blocks within a bin (0.02 LU) of the
 /// relative gate pass it, then moves the result by less than 4/36 000 LU a block.
+///
+/// The blocks of each histogram bin are chained, so the relative gate is applied one by one only
+/// in the bin that holds it: every bin above passes whole (its blocks are louder than the gate)
+/// and every bin below fails whole. An update reads that one bin and the histogram's sums, not
+/// the hour of blocks.
 #[derive(Debug, Clone)]
 struct BlockList {
     powers: Vec<f64>,
+    /// For each block, the block before it in the same histogram bin ([`NO_BLOCK`]: none).
+    previous_in_bin: Vec<u32>,
+    /// For each histogram bin, its newest block ([`NO_BLOCK`]: none).
+    newest_in_bin: Vec<u32>,
+    /// The sum of all the blocks' powers.
+    total: f64,
     overflowed: bool,
 }
 
@@ -208,16 +274,23 @@ impl BlockList {
     fn new() -> Self {
         Self {
             powers: Vec::with_capacity(EXACT_BLOCKS),
+            previous_in_bin: Vec::with_capacity(EXACT_BLOCKS),
+            newest_in_bin: vec![NO_BLOCK; HISTOGRAM_BINS],
+            total: 0.0,
             overflowed: false,
         }
     }
 
     fn add(&mut self, power: f64) {
-        if self.powers.len() < EXACT_BLOCKS {
-            self.powers.push(power);
-        } else {
+        if self.powers.len() >= EXACT_BLOCKS {
             self.overflowed = true;
+            return;
         }
+        let bin = Histogram::bin_of_power(power);
+        self.previous_in_bin.push(self.newest_in_bin[bin]);
+        self.newest_in_bin[bin] = self.powers.len() as u32;
+        self.powers.push(power);
+        self.total += power;
     }
 
     fn merge(&mut self, other: &BlockList) {
@@ -225,7 +298,9 @@ impl BlockList {
             && !other.overflowed
             && self.powers.len() + other.powers.len() <= EXACT_BLOCKS
         {
-            self.powers.extend_from_slice(&other.powers);
+            for &power in &other.powers {
+                self.add(power);
+            }
         } else {
             self.overflowed = true;
         }
@@ -233,26 +308,37 @@ impl BlockList {
 
     fn clear(&mut self) {
         self.powers.clear();
+        self.previous_in_bin.clear();
+        self.newest_in_bin.fill(NO_BLOCK);
+        self.total = 0.0;
         self.overflowed = false;
     }
 
     /// BS.1770-5 eqs. 5–7 on the blocks (every block kept passed the absolute gate): the mean of
-    /// all, the relative gate 10 LU under it, the mean of the blocks above the gate. `None` once
-    /// the list has overflowed.
-    fn integrated(&self) -> Option<Option<f64>> {
+    /// all, the relative gate 10 LU under it, the mean of the blocks above the gate. `binned`
+    /// must hold exactly these blocks. `None` once the list has overflowed.
+    fn integrated(&self, binned: &Histogram) -> Option<Option<f64>> {
         if self.overflowed {
             return None;
         }
         if self.powers.is_empty() {
             return Some(None);
         }
-        let mean = self.powers.iter().sum::<f64>() / self.powers.len() as f64;
+        let mean = self.total / self.powers.len() as f64;
         let gate = mean * 10f64.powf(INTEGRATED_RELATIVE_GATE_LU / 10.0);
-        let (sum, count) = self
-            .powers
-            .iter()
-            .filter(|&&p| p > gate)
-            .fold((0.0, 0u64), |(s, n), p| (s + p, n + 1));
+        // Loudness is monotonic in power and the bin in loudness, so a block in a higher bin
+        // than the gate's is louder than the gate and one in a lower bin is quieter.
+        let gate_bin = Histogram::bin_of_power(gate);
+        let (mut count, mut sum) = binned.from_bin(gate_bin + 1);
+        let mut block = self.newest_in_bin[gate_bin];
+        while block != NO_BLOCK {
+            let power = self.powers[block as usize];
+            if power > gate {
+                sum += power;
+                count += 1;
+            }
+            block = self.previous_in_bin[block as usize];
+        }
         Some((count > 0).then(|| power_to_lufs(sum / count as f64)))
     }
 }
@@ -290,7 +376,7 @@ impl GatedBlocks {
     /// Gated integrated loudness of all the blocks, LUFS; `None` when none passes the gates.
     pub fn integrated_lufs(&self) -> Option<f64> {
         self.exact
-            .integrated()
+            .integrated(&self.gating_blocks)
             .unwrap_or_else(|| integrated(&self.gating_blocks))
     }
 
@@ -579,8 +665,11 @@ mod tests {
     fn histogram(bins: &[(usize, u64)]) -> Histogram {
         let mut h = Histogram::new();
         for &(bin, count) in bins {
-            h.counts[bin] += count;
-            h.powers[bin] += count as f64 * power_of(-70.0 + 0.02 * bin as f64 + 0.01);
+            h.add_to_bin(
+                bin,
+                count,
+                count as f64 * power_of(-70.0 + 0.02 * bin as f64 + 0.01),
+            );
         }
         h
     }
@@ -696,10 +785,8 @@ mod tests {
         fn gated_counts_and_averages_the_bins_at_or_above() {
             let mut h = Histogram::new();
             assert_eq!(h.gated(ABSOLUTE_GATE_LUFS), (0, 0.0));
-            h.counts[1000] = 2;
-            h.powers[1000] = 0.5;
-            h.counts[3000] = 1;
-            h.powers[3000] = 1.0;
+            h.add_to_bin(1000, 2, 0.5);
+            h.add_to_bin(3000, 1, 1.0);
             assert_eq!(h.gated(-70.0), (3, 0.5));
             assert_eq!(h.gated(-50.0), (3, 0.5));
             assert_eq!(h.gated(-49.99), (1, 1.0));
@@ -726,19 +813,50 @@ mod tests {
         #[test]
         fn merge_adds_bin_by_bin() {
             let mut a = Histogram::new();
-            a.counts[1000] = 1;
-            a.powers[1000] = 0.25;
+            a.add_to_bin(1000, 1, 0.25);
             let mut b = Histogram::new();
-            b.counts[1000] = 2;
-            b.powers[1000] = 0.5;
-            b.counts[3000] = 1;
-            b.powers[3000] = 1.0;
+            b.add_to_bin(1000, 2, 0.5);
+            b.add_to_bin(3000, 1, 1.0);
             a.merge(&b);
             assert_eq!((a.counts[1000], a.powers[1000]), (3, 0.75));
             assert_eq!((a.counts[3000], a.powers[3000]), (1, 1.0));
             assert_eq!(a.counts.iter().sum::<u64>(), 4);
             assert_eq!(b.counts.iter().sum::<u64>(), 3);
             assert_eq!(b.powers[1000], 0.5);
+        }
+
+        proptest::proptest! {
+            /// The grouped sums and the grouped rank search read what a scan of every bin reads,
+            /// from every kind of threshold: below the range, in it, on a group edge, above it.
+            #[test]
+            fn grouped_queries_match_a_scan_of_every_bin(
+                blocks in proptest::collection::vec((0..HISTOGRAM_BINS, 1u64..4), 0..300),
+                threshold in -75.0f64..25.0,
+                rank in 0u64..400,
+            ) {
+                let mut h = Histogram::new();
+                for &(bin, count) in &blocks {
+                    h.add_to_bin(bin, count, count as f64 * power_of(Histogram::bin_floor_lufs(bin)));
+                }
+                for lufs in [threshold, Histogram::bin_floor_lufs(GROUP_BINS * 7), -80.0, 30.0] {
+                    let first = Histogram::first_bin_at_or_above(lufs);
+                    let count: u64 = h.counts[first.min(HISTOGRAM_BINS)..].iter().sum();
+                    let power: f64 = h.powers[first.min(HISTOGRAM_BINS)..].iter().sum();
+                    let (c, p) = h.from_bin(first);
+                    proptest::prop_assert_eq!(c, count);
+                    proptest::prop_assert!((p - power).abs() <= 1e-12 * power.max(1e-30));
+                    let mut seen = 0;
+                    let mut want = HISTOGRAM_MAX_LUFS;
+                    for bin in first..HISTOGRAM_BINS {
+                        seen += h.counts[bin];
+                        if seen > rank {
+                            want = Histogram::bin_floor_lufs(bin) + 0.5 * HISTOGRAM_BIN_LU;
+                            break;
+                        }
+                    }
+                    proptest::prop_assert_eq!(h.ranked(lufs, rank), want);
+                }
+            }
         }
     }
 
@@ -871,8 +989,52 @@ mod tests {
             for _ in 0..EXACT_BLOCKS {
                 list.add_gating_block(power(-20.0));
             }
-            assert!(list.exact.integrated().is_none());
+            assert!(list.exact.integrated(&list.gating_blocks).is_none());
             assert!((list.integrated_lufs().unwrap() + 20.0).abs() < 1e-3);
+        }
+
+        /// BS.1770-5 eqs. 5–7 written out on the blocks: the mean of all, the gate 10 LU under
+        /// it, the mean of those strictly above.
+        fn integrated_by_definition(powers: &[f64]) -> Option<f64> {
+            let mean = powers.iter().sum::<f64>() / powers.len() as f64;
+            let gate = mean / 10.0;
+            let above: Vec<f64> = powers.iter().copied().filter(|&p| p > gate).collect();
+            (!above.is_empty())
+                .then(|| power_to_lufs(above.iter().sum::<f64>() / above.len() as f64))
+        }
+
+        proptest::proptest! {
+            /// Chained bins read what applying the gate to every block reads (to 1e-9 LU),
+            /// for programmes with a loud part and a quiet part whose blocks crowd around the
+            /// relative gate, and after merging two such programmes.
+            #[test]
+            fn chained_bins_give_the_definition(
+                loud in proptest::collection::vec(-30.0f64..-5.0, 1..200),
+                near_gate in proptest::collection::vec(-1.0f64..1.0, 0..200),
+                second in proptest::collection::vec(-69.9f64..10.0, 0..100),
+            ) {
+                let power = |lufs: f64| 10f64.powf((lufs + 0.691) / 10.0);
+                let mut powers: Vec<f64> = loud.iter().map(|&l| power(l)).collect();
+                let gate = power_to_lufs(powers.iter().sum::<f64>() / powers.len() as f64) - 10.0;
+                // Within a bin or two of where the gate will be (it moves as these are added).
+                powers.extend(near_gate.iter().map(|&d| power(gate + 0.03 * d)));
+                let mut blocks = GatedBlocks::default();
+                for &p in &powers {
+                    blocks.add_gating_block(p);
+                }
+                let got = blocks.integrated_lufs().unwrap();
+                let want = integrated_by_definition(&powers).unwrap();
+                proptest::prop_assert!((got - want).abs() < 1e-9, "{} vs {}", got, want);
+                let mut other = GatedBlocks::default();
+                for &l in &second {
+                    other.add_gating_block(power(l));
+                }
+                blocks.merge(&other);
+                powers.extend(second.iter().map(|&l| power(l)));
+                let got = blocks.integrated_lufs().unwrap();
+                let want = integrated_by_definition(&powers).unwrap();
+                proptest::prop_assert!((got - want).abs() < 1e-9, "{} vs {}", got, want);
+            }
         }
 
         #[test]
