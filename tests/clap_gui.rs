@@ -65,12 +65,12 @@ fn editor_opens_embedded_and_draws_text() {
 
     // Twelve seconds of a stereo tone stepping in level, with inter-sample overs, so the meters
     // and the loudness history have something to show, judged against EBU R 128 (the target's
-    // second value of eight, normalized).
+    // second variant).
     let input = metered_signal();
-    let (target, ..) = host::param(&mut instance, "Delivery Target");
+    let target = host::variant(&mut instance, "Delivery Target", 1);
     // Paced at real time, so the rig's SPL filters arrive from the plugin's background thread
     // and "In your ears" has readings in the screenshot.
-    host::process_paced(&mut instance, &input, &[(target, 1.0 / 7.0)], true);
+    host::process_paced(&mut instance, &input, &[target], true);
     let handle = instance.plugin_handle();
 
     // egui draws on its own thread; wait until the picture has settled with content on it.

@@ -110,11 +110,6 @@ impl Loaded {
     }
 }
 
-/// Normalized value of an enum parameter's variant (nice-plug spreads n variants over 0 to 1).
-fn enum_normalized(index: usize, variants: usize) -> f64 {
-    index as f64 / (variants - 1) as f64
-}
-
 fn sine(freq_hz: f64, amplitude: f64, phase: f64, len: usize) -> Vec<f32> {
     (0..len)
         .map(|n| {
@@ -259,15 +254,12 @@ fn audition_plays_the_engines_filter_and_bypass_is_bit_exact() {
     let _host = host::one_host_thread();
     let mut plugin = Loaded::new();
     plugin.select_channels(2);
-    let (listen, ..) = plugin.param("Listen");
+    let listen_a = host::variant(&mut plugin.instance, "Listen", 1);
     let len = (0.6 * SAMPLE_RATE_HZ) as usize;
     let input = vec![sine(997.0, 0.5, 0.0, len), sine(5_000.0, 0.3, 1.0, len)];
-    let output = host::process_paced(
-        &mut plugin.instance,
-        &input,
-        &[(listen, enum_normalized(1, 3))],
-        true,
-    );
+    let output = host::process_paced(&mut plugin.instance, &input, &[listen_a], true);
+    // The host reads back the variant it set: the value went in as CLAP means it.
+    assert_eq!(plugin.param_value(listen_a.0), listen_a.1);
 
     let params = EarstageParams::default();
     let mut audition = params.audition_settings();
@@ -315,7 +307,7 @@ fn audition_plays_the_engines_filter_and_bypass_is_bit_exact() {
         .find(|(_, flags)| flags.contains(clack_extensions::params::ParamInfoFlags::IS_BYPASS))
         .map(|(id, _)| id)
         .expect("a parameter flagged as the bypass");
-    let bypassed = plugin.process(&input, &[(listen, enum_normalized(1, 3)), (bypass, 1.0)]);
+    let bypassed = plugin.process(&input, &[listen_a, (bypass, 1.0)]);
     let after_fade = 1_000;
     for ch in 0..2 {
         assert!(

@@ -3,7 +3,7 @@
 //! the same buffers in the same group. The crate is measured twice: ingesting only (its best
 //! case, as in file analysis) and read at 10 Hz like a live meter (Tech 3341 §2.2). Earstage's
 //! meter is measured with its loudness history (as the plugin runs it) and without, for what the
-//! history costs.
+//! history costs, and 59 minutes into a session, for what an hour of it costs.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use earstage::dsp::Meter;
@@ -38,6 +38,11 @@ fn run_ebur128(input: &[Vec<f32>; 2], live: bool) -> f64 {
 fn run_earstage(input: &[Vec<f32>; 2], history: bool) -> f32 {
     let mut meter = Meter::new(FS as f32, 2);
     meter.keep_history(history);
+    feed(&mut meter, input)
+}
+
+/// The input through a meter, block by block, as the plugin feeds it.
+fn feed(meter: &mut Meter, input: &[Vec<f32>; 2]) -> f32 {
     let mut points = 0u32;
     for (l, r) in input[0].chunks(BLOCK).zip(input[1].chunks(BLOCK)) {
         meter.process_events(&[l, r], |event| {
@@ -47,6 +52,18 @@ fn run_earstage(input: &[Vec<f32>; 2], history: bool) -> f32 {
         });
     }
     meter.frame().channel[0].true_peak_max_dbtp + points as f32
+}
+
+/// A meter with its history that has measured `minutes` of the input repeated: its integrated
+/// loudness holds that many minutes of gating blocks.
+fn aged_meter(input: &[Vec<f32>; 2], minutes: usize) -> Meter {
+    let mut meter = Meter::new(FS as f32, 2);
+    meter.keep_history(true);
+    let repeats = minutes * 60 * FS as usize / input[0].len();
+    for _ in 0..repeats {
+        feed(&mut meter, input);
+    }
+    meter
 }
 
 fn meter(c: &mut Criterion) {
@@ -68,6 +85,16 @@ fn meter(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("earstage_meter_no_history", name), |b| {
             b.iter(|| run_earstage(std::hint::black_box(&input), false))
         });
+        if name == "music" {
+            // The same second, measured by a meter 59 minutes into a session: what a block costs
+            // must not grow with the session (integrated loudness over an hour of blocks).
+            // Made on first use, so a run that filters this row out does not wait for it.
+            let mut aged = None;
+            group.bench_function(BenchmarkId::new("earstage_meter_after_59_min", name), |b| {
+                let meter = aged.get_or_insert_with(|| aged_meter(&input, 59));
+                b.iter(|| feed(meter, std::hint::black_box(&input)))
+            });
+        }
         group.finish();
     }
 }

@@ -200,6 +200,19 @@ pub fn play_block(
     out_blocks
 }
 
+/// The host's value for variant `index` of the stepped parameter `name`: CLAP carries a stepped
+/// parameter's plain value, its step between the `min_value` and `max_value` it reports (for an
+/// enum, the variant's index), not a normalized one.
+pub fn variant(instance: &mut PluginInstance<TestHost>, name: &str, index: usize) -> (ClapId, f64) {
+    let (id, min, max, _) = param(instance, name);
+    let value = min + index as f64;
+    assert!(
+        value <= max,
+        "{name} has no variant {index} (steps {min} to {max})"
+    );
+    (id, value)
+}
+
 /// The CLAP id of the parameter with this display name, and its (min, max, default) as the host
 /// sees them (nice-plug exposes normalized values, 0 to 1).
 pub fn param(instance: &mut PluginInstance<TestHost>, name: &str) -> (ClapId, f64, f64, f64) {

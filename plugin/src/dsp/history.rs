@@ -78,6 +78,11 @@ impl RowPeaks {
         *slot = slot.max(level);
     }
 
+    /// Where the step that holds `position` ends (stream position, samples).
+    pub fn end_of_step_at(&self, position: f64) -> i64 {
+        self.clock.end(self.row_of(position))
+    }
+
     /// The highest peak so far of the step that holds `position`.
     pub fn level_at(&self, position: f64) -> f32 {
         self.max[(self.row_of(position) % OPEN_ROWS as u64) as usize]

@@ -181,7 +181,7 @@ impl Histogram {
     }
 
     /// Count and summed power of the blocks in bins `first` and above.
-    fn from_bin(&self, first: usize) -> (u64, f64) {
+    fn bins_from(&self, first: usize) -> (u64, f64) {
         if first >= HISTOGRAM_BINS {
             return (0, 0.0);
         }
@@ -196,7 +196,7 @@ impl Histogram {
 
     /// Count and mean power of the blocks at or above `lufs` (bins whose floor is at or above).
     fn gated(&self, lufs: f64) -> (u64, f64) {
-        let (count, power) = self.from_bin(Self::first_bin_at_or_above(lufs));
+        let (count, power) = self.bins_from(Self::first_bin_at_or_above(lufs));
         let mean = if count > 0 { power / count as f64 } else { 0.0 };
         (count, mean)
     }
@@ -329,7 +329,7 @@ impl BlockList {
         // Loudness is monotonic in power and the bin in loudness, so a block in a higher bin
         // than the gate's is louder than the gate and one in a lower bin is quieter.
         let gate_bin = Histogram::bin_of_power(gate);
-        let (mut count, mut sum) = binned.from_bin(gate_bin + 1);
+        let (mut count, mut sum) = binned.bins_from(gate_bin + 1);
         let mut block = self.newest_in_bin[gate_bin];
         while block != NO_BLOCK {
             let power = self.powers[block as usize];
@@ -842,7 +842,7 @@ mod tests {
                     let first = Histogram::first_bin_at_or_above(lufs);
                     let count: u64 = h.counts[first.min(HISTOGRAM_BINS)..].iter().sum();
                     let power: f64 = h.powers[first.min(HISTOGRAM_BINS)..].iter().sum();
-                    let (c, p) = h.from_bin(first);
+                    let (c, p) = h.bins_from(first);
                     proptest::prop_assert_eq!(c, count);
                     proptest::prop_assert!((p - power).abs() <= 1e-12 * power.max(1e-30));
                     let mut seen = 0;
