@@ -4,6 +4,7 @@
 
 mod support;
 
+use earstage::dsp::history_feed::history_feed;
 use earstage::dsp::tone::ToneSettings;
 use earstage::dsp::{Engine, EngineSettings, meter_link};
 use support::Rng;
@@ -44,7 +45,8 @@ fn process_does_not_allocate() {
 
 /// Everything on — the audition on A with designs arriving, the SPL meter on the rig's filters,
 /// stage mode, the calibration noise switching bands, an exposure store restored and reset from
-/// another thread's side — and still no allocation, for every block size at 44.1 and 192 kHz.
+/// another thread's side, the loudness history fed to its own thread (as the plugin runs it,
+/// with resets and holds) — and still no allocation, for every block size at 44.1 and 192 kHz.
 #[test]
 fn everything_on_does_not_allocate() {
     use std::sync::Arc;
@@ -71,12 +73,16 @@ fn everything_on_does_not_allocate() {
             };
             settings.audition.selection = Selection::A;
             let store = Arc::new(ExposureStore::default());
-            let mut engine = Engine::new(fs, 2, &settings).with_exposure_store(store.clone());
+            let (mut sender, receiver) = meter_link();
+            let (feed, mut follower) = history_feed(fs, 2, sender.history_store());
+            let mut engine = Engine::new(fs, 2, &settings)
+                .with_exposure_store(store.clone())
+                .with_history_feed(feed);
             let mut designer = InlineDesigner::new(params.audition_chains());
-            let (mut sender, _receiver) = meter_link();
             let mut left: Vec<f32> = (0..block).map(|_| (0.3 * rng.normal()) as f32).collect();
             let mut right = left.clone();
-            for round in 0..(24_000 / block).max(4) {
+            let rounds = (24_000 / block).max(4);
+            for round in 0..rounds {
                 settings.generator = match round % 3 {
                     0 => None,
                     1 => Some(PinkBand::Full),
@@ -103,14 +109,26 @@ fn everything_on_does_not_allocate() {
                 }
                 if round == 3 {
                     store.reset(1.0);
+                    receiver.request_reset_all();
                 }
+                // The transport stops and starts, so the history's integration is held and
+                // released.
+                settings.playing = Some(round % 5 != 4);
+                settings.pause_when_stopped = true;
                 let channels: &mut [&mut [f32]] = &mut [&mut left, &mut right];
                 nice_assert_no_alloc::assert_no_alloc(|| {
                     engine.process_with(channels, &settings, &mut sender, &mut designer);
                 });
                 designer.run_pending();
+                follower.follow();
             }
             assert!(engine.exposure_totals().seconds > 0.0, "the SPL meter ran");
+            // Where 0.2 s or more followed the reset, its history has points.
+            if ((rounds - 3) * block) as f32 >= 0.2 * fs {
+                let mut points = Vec::new();
+                receiver.history().read_words_from(0, &mut points);
+                assert!(!points.is_empty(), "the history thread made points");
+            }
         }
     }
 }

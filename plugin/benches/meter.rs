@@ -2,11 +2,16 @@
 //! loudness range on, and Earstage's meter (both true-peak readings, M/S every 5 ms, I, LRA), on
 //! the same buffers in the same group. The crate is measured twice: ingesting only (its best
 //! case, as in file analysis) and read at 10 Hz like a live meter (Tech 3341 §2.2). Earstage's
-//! meter is measured with its loudness history (as the plugin runs it) and without, for what the
-//! history costs, and 59 minutes into a session, for what an hour of it costs.
+//! meter is measured with its loudness history and without, for what the history costs; as the
+//! plugin runs it (without, each block copied to the history thread); and 59 minutes into a
+//! session, for what an hour of it costs.
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use std::sync::Arc;
+
 use earstage::dsp::Meter;
+use earstage::dsp::history::HistoryStore;
+use earstage::dsp::history_feed::history_feed;
 use earstage::dsp::meter::MeterEvent;
 use ebur128::{EbuR128, Mode};
 
@@ -84,6 +89,42 @@ fn meter(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("earstage_meter_no_history", name), |b| {
             b.iter(|| run_earstage(std::hint::black_box(&input), false))
+        });
+        // As the plugin runs it: the meter without its history, each block copied to the history
+        // thread's ring (the ring, which holds the second, made outside the timing; the meter
+        // inside, as in the rows above).
+        group.bench_function(
+            BenchmarkId::new("earstage_meter_feeding_history_thread", name),
+            |b| {
+                b.iter_batched(
+                    || history_feed(FS as f32, 2, Arc::new(HistoryStore::default())),
+                    |(mut feed, follower)| {
+                        let mut meter = Meter::new(FS as f32, 2);
+                        meter.keep_history(false);
+                        let input = std::hint::black_box(&input);
+                        for (l, r) in input[0].chunks(BLOCK).zip(input[1].chunks(BLOCK)) {
+                            meter.process_events(&[l, r], |_| {});
+                            feed.push(&[l, r]);
+                        }
+                        (meter.frame().channel[0].true_peak_max_dbtp, feed, follower)
+                    },
+                    BatchSize::LargeInput,
+                )
+            },
+        );
+        // The copy alone: what the plugin's audio thread pays for the history.
+        group.bench_function(BenchmarkId::new("history_feed_copy_only", name), |b| {
+            b.iter_batched(
+                || history_feed(FS as f32, 2, Arc::new(HistoryStore::default())),
+                |(mut feed, follower)| {
+                    let input = std::hint::black_box(&input);
+                    for (l, r) in input[0].chunks(BLOCK).zip(input[1].chunks(BLOCK)) {
+                        feed.push(&[l, r]);
+                    }
+                    (feed, follower)
+                },
+                BatchSize::LargeInput,
+            )
         });
         if name == "music" {
             // The same second, measured by a meter 59 minutes into a session: what a block costs

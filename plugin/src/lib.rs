@@ -19,7 +19,8 @@ use design::designer::Designer;
 use design::handoff::{
     AuditionLink, AuditionRequest, AuditionStatus, DesignPair, DesignReceiver, design_link,
 };
-use design::thread::DesignThread;
+use design::thread::{DesignThread, Worker};
+use dsp::history_feed::history_feed;
 use dsp::{Engine, EngineSettings, MeterReceiver, MeterSender};
 use params::EarstageParams;
 
@@ -53,10 +54,15 @@ pub struct Earstage {
     /// Books what this instance delivers into the user's weekly record; dropping it books the
     /// last seconds and joins it.
     _listener_thread: listener::ListenerThread,
+    /// Makes the loudness history from what the audio thread measured (one per activation);
+    /// dropping it joins it.
+    _history_thread: Option<Worker>,
 }
 
 /// Requests the audio thread can have queued (it sends one and waits for the answer).
 const REQUEST_RING: usize = 4;
+/// How long the history thread sleeps when it has caught up (its ring holds seconds).
+const HISTORY_PERIOD: std::time::Duration = std::time::Duration::from_millis(10);
 
 impl Default for Earstage {
     fn default() -> Self {
@@ -91,6 +97,7 @@ impl Default for Earstage {
             editor_meters: Some(editor_meters),
             designs,
             audition_status,
+            _history_thread: None,
         }
     }
 }
@@ -195,12 +202,21 @@ impl Plugin for Earstage {
             buffer_config.process_mode != ProcessMode::Offline,
             std::sync::atomic::Ordering::Relaxed,
         );
-        self.engine = Engine::new(
+        let channels = channels.max(1) as usize;
+        let (feed, mut follower) = history_feed(
             buffer_config.sample_rate,
-            channels.max(1) as usize,
-            &self.settings(),
-        )
-        .with_exposure_store(self.params.monitoring.exposure.clone());
+            channels,
+            self.meters.history_store(),
+        );
+        self.engine = Engine::new(buffer_config.sample_rate, channels, &self.settings())
+            .with_exposure_store(self.params.monitoring.exposure.clone())
+            .with_history_feed(feed);
+        // The previous activation's thread (if any) finishes its ring and is joined here.
+        self._history_thread = Some(Worker::spawn(
+            "earstage-history",
+            HISTORY_PERIOD,
+            move |_last| follower.follow(),
+        ));
         true
     }
 

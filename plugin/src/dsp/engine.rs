@@ -8,6 +8,7 @@ use super::exposure::{self, ExposureStore};
 use super::frame::{EngineFrame, MeterSink};
 use super::gain::GainRamp;
 use super::guard::{self, InputGuard, InputHealth};
+use super::history_feed::HistoryFeed;
 use super::limits::MAX_CHANNELS;
 use super::loudness;
 use super::meter::{Meter, MeterEvent};
@@ -105,6 +106,9 @@ pub struct Engine {
     guard: InputGuard,
     /// Whether the transport played in the last block (to see it start).
     was_playing: bool,
+    /// Where the loudness history is made, when it is made on another thread
+    /// ([`Engine::with_history_feed`]); without it the meter keeps its own.
+    history_feed: Option<HistoryFeed>,
 }
 
 /// Where and when the block began, to place the overs it hands out on the host's timeline and
@@ -208,7 +212,17 @@ impl Engine {
             dry: Box::new([[0.0; CHUNK]; MAX_CHANNELS]),
             guard: InputGuard::new(f64::from(sample_rate_hz)),
             was_playing: false,
+            history_feed: None,
         }
+    }
+
+    /// Make the loudness history on another thread: the meter runs without it and hands every
+    /// block, with its resets, holds and jumps, to `feed` (the plugin's audio thread, where
+    /// the history's refinement work would otherwise count against the block).
+    pub fn with_history_feed(mut self, feed: HistoryFeed) -> Self {
+        self.meter.keep_history(false);
+        self.history_feed = Some(feed);
+        self
     }
 
     /// Keep the exposure totals in `store`: continue from what it holds (a loaded project) and
@@ -250,6 +264,9 @@ impl Engine {
         self.bypass.settle(settings.bypass);
         self.audition.clear_state();
         self.meter.clear_history();
+        if let Some(feed) = &mut self.history_feed {
+            feed.clear_signal();
+        }
         self.spl.clear_history();
         self.pink.silence();
         self.tone.silence();
@@ -281,6 +298,9 @@ impl Engine {
         if requests.reset_all || (settings.reset_on_play && started) {
             self.meter.reset();
             self.guard.reset();
+            if let Some(feed) = &mut self.history_feed {
+                feed.reset();
+            }
         } else if requests.reset_peaks {
             self.meter.reset_peaks();
         }
@@ -313,8 +333,8 @@ impl Engine {
         for (view, channel) in views.iter_mut().zip(channels.iter()) {
             *view = channel;
         }
-        self.meter
-            .hold_integration(settings.pause_when_stopped && !playing);
+        let held = settings.pause_when_stopped && !playing;
+        self.meter.hold_integration(held);
         let stamp = OverStamp {
             measured_s: self.meter.measured_s(),
             timeline_s: settings.timeline_s.filter(|_| playing),
@@ -322,6 +342,10 @@ impl Engine {
         };
         self.meter
             .process_events(&views[..n], |event| deliver(sink, stamp.apply(event)));
+        if let Some(feed) = &mut self.history_feed {
+            feed.hold(held);
+            feed.push(&views[..n]);
+        }
         self.spl.process(channels);
         if let Some(store) = &self.exposure {
             store.publish(&self.spl.totals());

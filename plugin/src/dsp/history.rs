@@ -206,7 +206,8 @@ impl StoredPoint {
     }
 }
 
-/// The history shared by the audio thread (the one writer) and the editor (any reader), without
+/// The history shared by its one writer (the meter that makes it: the plugin's history thread, or
+/// the audio thread's meter when it keeps its own) and the editor (any reader), without
 /// locks: a ring of atomic words and a count of points written. It outlives the editor window, so
 /// closing and reopening the editor keeps the history; a new measurement (a reset, a new
 /// activation) starts a new run, which readers see from [`HistoryStore::run_start`].

@@ -74,6 +74,12 @@ impl MeterSender {
         let _ = self.overs.push(event);
     }
 
+    /// The loudness history's store, for whoever makes the history (the meter, or a
+    /// [`super::history_feed::HistoryFollower`] on its own thread).
+    pub fn history_store(&self) -> Arc<HistoryStore> {
+        self.history.clone()
+    }
+
     /// Requests made since the last call.
     pub fn take_requests(&mut self) -> PendingRequests {
         let all = self.requests.reset_all.load(Ordering::Acquire);
@@ -88,7 +94,7 @@ impl MeterSender {
 }
 
 impl MeterReceiver {
-    /// The loudness history the audio thread keeps.
+    /// The loudness history (made by the plugin's history thread).
     pub fn history(&self) -> &HistoryStore {
         &self.history
     }

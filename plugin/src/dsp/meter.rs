@@ -221,8 +221,9 @@ impl Meter {
     }
 
     /// Keep the loudness history (the default) or not: without it the blocks are not split at
-    /// the steps and the true-peak stage refines only what the readings need. For measuring
-    /// what the history costs; a reset starts the steps again either way.
+    /// the steps and the true-peak stage refines only what the readings need (the plugin's
+    /// audio thread, whose history a [`super::history_feed::HistoryFollower`] makes elsewhere;
+    /// and the bench). A reset starts the steps again either way.
     pub fn keep_history(&mut self, keep: bool) {
         self.history = keep;
         for ch in &mut self.channels {

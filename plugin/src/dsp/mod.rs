@@ -20,6 +20,7 @@ pub mod frame;
 pub mod gain;
 pub mod guard;
 pub mod history;
+pub mod history_feed;
 pub mod k_weighting;
 pub mod level;
 pub mod limits;
