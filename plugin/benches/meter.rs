@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use earstage::dsp::Meter;
 use earstage::dsp::history::HistoryStore;
-use earstage::dsp::history_feed::history_feed;
+use earstage::dsp::history_feed::{HistoryFeed, HistoryFollower, history_feed};
 use earstage::dsp::meter::MeterEvent;
 use ebur128::{EbuR128, Mode};
 
@@ -59,6 +59,11 @@ fn feed(meter: &mut Meter, input: &[Vec<f32>; 2]) -> f32 {
     meter.frame().channel[0].true_peak_max_dbtp + points as f32
 }
 
+/// A history feed and its follower for the bench's stereo input (the ring holds 2 s).
+fn fresh_feed() -> (HistoryFeed, HistoryFollower) {
+    history_feed(FS as f32, 2, Arc::new(HistoryStore::default()))
+}
+
 /// A meter with its history that has measured `minutes` of the input repeated: its integrated
 /// loudness holds that many minutes of gating blocks.
 fn aged_meter(input: &[Vec<f32>; 2], minutes: usize) -> Meter {
@@ -97,7 +102,7 @@ fn meter(c: &mut Criterion) {
             BenchmarkId::new("earstage_meter_feeding_history_thread", name),
             |b| {
                 b.iter_batched(
-                    || history_feed(FS as f32, 2, Arc::new(HistoryStore::default())),
+                    fresh_feed,
                     |(mut feed, follower)| {
                         let mut meter = Meter::new(FS as f32, 2);
                         meter.keep_history(false);
@@ -115,7 +120,7 @@ fn meter(c: &mut Criterion) {
         // The copy alone: what the plugin's audio thread pays for the history.
         group.bench_function(BenchmarkId::new("history_feed_copy_only", name), |b| {
             b.iter_batched(
-                || history_feed(FS as f32, 2, Arc::new(HistoryStore::default())),
+                fresh_feed,
                 |(mut feed, follower)| {
                     let input = std::hint::black_box(&input);
                     for (l, r) in input[0].chunks(BLOCK).zip(input[1].chunks(BLOCK)) {

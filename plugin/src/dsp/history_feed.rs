@@ -198,7 +198,8 @@ fn copy_out(src: (&[f32], &[f32]), offset: usize, dest: &mut [f32]) {
     if from_first > 0 {
         dest[..from_first].copy_from_slice(&first[offset..offset + from_first]);
     }
-    let start = (offset + from_first) - first.len().min(offset + from_first);
+    // Whatever `first` did not give comes from the start of `second`, or from past it.
+    let start = offset.saturating_sub(first.len());
     let rest = dest.len() - from_first;
     dest[from_first..].copy_from_slice(&second[start..start + rest]);
 }

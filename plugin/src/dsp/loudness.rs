@@ -282,11 +282,15 @@ impl BlockList {
     }
 
     fn add(&mut self, power: f64) {
+        self.add_in_bin(Histogram::bin_of_power(power), power);
+    }
+
+    /// A block of `power`, which is in histogram bin `bin`.
+    fn add_in_bin(&mut self, bin: usize, power: f64) {
         if self.powers.len() >= EXACT_BLOCKS {
             self.overflowed = true;
             return;
         }
-        let bin = Histogram::bin_of_power(power);
         self.previous_in_bin.push(self.newest_in_bin[bin]);
         self.newest_in_bin[bin] = self.powers.len() as u32;
         self.powers.push(power);
@@ -382,8 +386,9 @@ impl GatedBlocks {
 
     /// A gating block of `power` (mean square, channel-weighted) that passed the absolute gate.
     fn add_gating_block(&mut self, power: f64) {
-        self.gating_blocks.add(power);
-        self.exact.add(power);
+        let bin = Histogram::bin_of_power(power);
+        self.gating_blocks.add_to_bin(bin, 1, power);
+        self.exact.add_in_bin(bin, power);
     }
 
     /// Loudness range of all the short-term values, LU; `None` when none passes the gates.
