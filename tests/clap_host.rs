@@ -322,7 +322,7 @@ fn audition_plays_the_engines_filter_and_bypass_is_bit_exact() {
 
 /// The exposure record inside a saved state: nice-plug's CLAP state is the JSON's length (u64,
 /// little endian) then the JSON, whose persisted fields are JSON strings.
-fn exposure_in(state: &[u8]) -> earstage::dsp::exposure::ExposureTotals {
+fn exposure_in(state: &[u8]) -> earstage::dsp::spl::exposure::ExposureTotals {
     let (length, json) = state.split_at(8);
     let length = u64::from_le_bytes(length.try_into().unwrap()) as usize;
     let json: serde_json::Value =

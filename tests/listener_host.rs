@@ -10,7 +10,7 @@ use clack_host::prelude::*;
 mod support;
 use support::host::{self, SAMPLE_RATE_HZ, TestHost};
 
-use earstage::dsp::exposure::ExposureTotals;
+use earstage::dsp::spl::exposure::ExposureTotals;
 use earstage::model::weekly::weekly_percent;
 use earstage::offline::listener::ListenerStore;
 

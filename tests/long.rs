@@ -16,7 +16,7 @@ use earstage::design::designer::InlineDesigner;
 use earstage::design::handoff::AuditionChains;
 use earstage::dsp::audition::AUDITION_RAMP_MS;
 use earstage::dsp::audition::Selection;
-use earstage::dsp::exposure::ExposureStore;
+use earstage::dsp::spl::exposure::ExposureStore;
 use earstage::dsp::{BYPASS_RAMP_MS, PendingRequests, StageSettings};
 use earstage::dsp::{Engine, EngineFrame, EngineSettings, MeterSink, OverEvent};
 use earstage::model::Chain;

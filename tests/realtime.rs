@@ -4,8 +4,8 @@
 
 mod support;
 
-use earstage::dsp::history_feed::history_feed;
-use earstage::dsp::tone::ToneSettings;
+use earstage::dsp::meter::history_feed::history_feed;
+use earstage::dsp::signal::tone::ToneSettings;
 use earstage::dsp::{Engine, EngineSettings, meter_link};
 use support::Rng;
 
@@ -54,7 +54,7 @@ fn everything_on_does_not_allocate() {
     use earstage::design::designer::InlineDesigner;
     use earstage::dsp::StageSettings;
     use earstage::dsp::audition::Selection;
-    use earstage::dsp::exposure::{ExposureStore, ExposureTotals};
+    use earstage::dsp::spl::exposure::{ExposureStore, ExposureTotals};
     use earstage::model::spl::PinkBand;
     use earstage::params::EarstageParams;
 

@@ -13,8 +13,8 @@ mod support;
 use std::sync::Arc;
 
 use earstage::design::handoff::AuditionChains;
-use earstage::dsp::exposure::ExposureStore;
-use earstage::dsp::spl::SplReadings;
+use earstage::dsp::spl::exposure::ExposureStore;
+use earstage::dsp::spl::stage::SplReadings;
 use earstage::dsp::{Collector, EngineSettings, StageSettings};
 use earstage::model::audition::AuditionChain;
 use earstage::model::eardrum::diffuse_to_eardrum_db;
@@ -188,7 +188,7 @@ fn stage_leak_joins_the_exposure() {
 /// meter reads the model's LAeq for it within the digital A-weighting's class-1 deviation (0.2 dB).
 #[test]
 fn calibration_noise_level_slope_and_reading() {
-    use earstage::dsp::pink::PERIOD;
+    use earstage::dsp::signal::pink::PERIOD;
     use realfft::RealFftPlanner;
 
     let fs = 48_000.0;
@@ -281,7 +281,7 @@ fn calibration_noise_level_slope_and_reading() {
 /// at full scale plus the tone's level (A-weighting is 0 dB at 1 kHz), within 0.05 dB.
 #[test]
 fn calibration_tone_replaces_the_output() {
-    use earstage::dsp::tone::ToneSettings;
+    use earstage::dsp::signal::tone::ToneSettings;
     let fs = 48_000.0;
     let rig = resistive_chain();
     let tone = ToneSettings {

@@ -6,7 +6,7 @@ mod support;
 
 use std::f64::consts::PI;
 
-use earstage::dsp::true_peak::BS1770_BANK;
+use earstage::dsp::meter::true_peak::BS1770_BANK;
 use realfft::RealFftPlanner;
 use support::*;
 

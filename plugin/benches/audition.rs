@@ -12,7 +12,7 @@ use earstage::design::handoff::AuditionChains;
 use earstage::design::spl::design_spl;
 use earstage::dsp::audition::Selection;
 use earstage::dsp::bank::BankFilter;
-use earstage::dsp::spl::SplStage;
+use earstage::dsp::spl::stage::SplStage;
 use earstage::dsp::{EngineSettings, StageSettings};
 use earstage::offline::engine::OfflineEngine;
 use earstage::params::EarstageParams;

@@ -10,9 +10,9 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 use std::sync::Arc;
 
 use earstage::dsp::Meter;
-use earstage::dsp::history::HistoryStore;
-use earstage::dsp::history_feed::{HistoryFeed, HistoryFollower, history_feed};
 use earstage::dsp::meter::MeterEvent;
+use earstage::dsp::meter::history::HistoryStore;
+use earstage::dsp::meter::history_feed::{HistoryFeed, HistoryFollower, history_feed};
 use ebur128::{EbuR128, Mode};
 
 mod signals;

@@ -2,7 +2,7 @@
 //! buffers in the same group. Throughput in samples per channel.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use earstage::dsp::true_peak::TruePeak;
+use earstage::dsp::meter::true_peak::TruePeak;
 use ebur128::{EbuR128, Mode};
 
 mod signals;

@@ -13,6 +13,7 @@ pub mod model;
 pub mod offline;
 pub mod params;
 pub mod persist;
+mod session;
 pub mod state;
 
 use design::designer::Designer;
@@ -20,17 +21,10 @@ use design::handoff::{
     AuditionLink, AuditionRequest, AuditionStatus, DesignPair, DesignReceiver, design_link,
 };
 use design::thread::{DesignThread, Worker};
-use dsp::history_feed::history_feed;
+use dsp::meter::history_feed::history_feed;
 use dsp::{Engine, EngineSettings, MeterReceiver, MeterSender};
 use params::EarstageParams;
-
-/// Facts about the running instance that the editor shows; written by `activate()` on the main
-/// thread, read by the editor.
-#[derive(Debug, Default)]
-pub struct SessionInfo {
-    pub sample_rate_hz: AtomicF32,
-    pub channels: std::sync::atomic::AtomicU32,
-}
+use session::SessionInfo;
 
 pub struct Earstage {
     params: Arc<EarstageParams>,

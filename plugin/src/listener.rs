@@ -13,7 +13,7 @@ use std::time::Duration;
 use atomic_float::AtomicF64;
 
 use crate::design::thread::Worker;
-use crate::dsp::exposure::{ExposureStore, ExposureTotals};
+use crate::dsp::spl::exposure::{ExposureStore, ExposureTotals};
 use crate::model::iem::EARS;
 use crate::model::weekly::{Heard, WeekSummary, split_by_minute};
 use crate::offline::listener::ListenerStore;

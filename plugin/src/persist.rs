@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use atomic_float::AtomicF32;
 
-use crate::dsp::exposure::{ExposureStore, ExposureTotals};
-use crate::dsp::tone::ToneSettings;
+use crate::dsp::signal::tone::ToneSettings;
+use crate::dsp::spl::exposure::{ExposureStore, ExposureTotals};
 use crate::model::Chain;
 use crate::model::audition::AuditionChain;
 use crate::model::catalog::Catalog;

@@ -14,7 +14,7 @@ use nice_plug::params::internals::ParamPtr;
 use nice_plug::plugin::{ParamValue, PluginState};
 use serde::de::DeserializeOwned;
 
-use crate::dsp::exposure::ExposureTotals;
+use crate::dsp::spl::exposure::ExposureTotals;
 use crate::model::Chain;
 use crate::params::EarstageParams;
 use crate::persist::{

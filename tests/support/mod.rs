@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use earstage::dsp::Meter;
 use earstage::dsp::MeterFrame;
-use earstage::dsp::overs::OverEvent;
+use earstage::dsp::meter::overs::OverEvent;
 
 pub mod host;
 
@@ -231,7 +231,7 @@ pub fn db(amplitude: f64) -> f64 {
 
 /// Asserts an ear's NIOSH and WHO doses are within `relative` of the closed forms.
 pub fn assert_doses(
-    ear: &earstage::dsp::exposure::EarReadings,
+    ear: &earstage::dsp::spl::exposure::EarReadings,
     niosh: f64,
     who: f64,
     relative: f64,

@@ -1,10 +1,16 @@
 //! The layer check of `cargo xtask test`: every import in the product crate points down the layers
 //! (model ← design ← dsp ← offline ← front ends), and no module imports one that imports it back.
 //!
-//! It reads the sources as text: every path that starts at `crate::`, `super::` or `self::` (in a
-//! `use` tree, braces expanded, or inline in code) is resolved to the module file it names, the
-//! deepest one that exists. Comments and string literals are left out. A file's layer is its top
-//! folder under `plugin/src`; everything outside the four core folders is a front end.
+//! It reads the sources as text: every path that starts at `crate::`, `super::`, `self::` or at
+//! one of the module's own child modules (in a `use` tree, braces expanded, or inline in code) is
+//! resolved to the module file it names, the deepest one that exists. Comments and string
+//! literals are left out. A file's layer is its top folder under `plugin/src`; everything outside
+//! the four core folders is a front end, the crate root (`lib.rs`) too: importing from it counts
+//! like any other import, so a module the root declares cannot import the root back.
+//!
+//! Inside a core layer, a folder is a room (`dsp/meter/`, `dsp/spl/`): its modules import their
+//! own room, the layer's top-level modules and the layers below, never another room of the same
+//! layer — rooms meet only through the top level (the engine).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -33,10 +39,11 @@ pub fn check(src: &Path) -> Result<()> {
     for (module, file) in &modules {
         let text =
             std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        for (line, path) in paths(&strip_comments_and_strings(&text)) {
+        let children = children(module, &modules);
+        for (line, path) in paths(&strip_comments_and_strings(&text), &children) {
             if let Some(to) = resolve(module, &path, &modules)
                 && to != *module
-                && !is_ancestor(&to, module)
+                && (to.is_empty() || !is_ancestor(&to, module))
                 && seen.insert((module.clone(), to.clone()))
             {
                 imports.push(Import {
@@ -55,9 +62,23 @@ pub fn check(src: &Path) -> Result<()> {
                 "{}:{}: imports `{}` from the layer `{}`, above its own layer `{}`",
                 display(src, &modules[&import.from]),
                 import.line,
-                import.to.join("::"),
+                name(&import.to),
                 layer_name(to),
                 layer_name(from),
+            ));
+        }
+        if let (Some(own), Some(other)) = (room(&import.from, &modules), room(&import.to, &modules))
+            && from == to
+            && own != other
+        {
+            findings.push(format!(
+                "{}:{}: imports `{}` from the room `{}` beside its own room `{}`; rooms of a layer \
+                 meet only through the layer's top-level modules",
+                display(src, &modules[&import.from]),
+                import.line,
+                name(&import.to),
+                other,
+                own,
             ));
         }
     }
@@ -92,8 +113,37 @@ fn rank(module: &Module) -> usize {
         .unwrap_or(LAYERS.len())
 }
 
+/// A module's path for a finding; the root by its file.
+fn name(module: &Module) -> String {
+    if module.is_empty() {
+        "the crate root (lib.rs)".to_owned()
+    } else {
+        module.join("::")
+    }
+}
+
 fn layer_name(rank: usize) -> &'static str {
     LAYERS.get(rank).copied().unwrap_or("front ends")
+}
+
+/// The room of a module: the folder it lies in one level inside a core layer (`meter` for
+/// `dsp::meter::loudness` and for `dsp::meter` itself); none for a layer's top-level files and
+/// for front ends.
+fn room<'a>(module: &'a Module, modules: &BTreeMap<Module, PathBuf>) -> Option<&'a str> {
+    if module.len() < 2 || rank(module) == LAYERS.len() {
+        return None;
+    }
+    let folder = modules.get(&module[..2])?;
+    (folder.file_name()? == "mod.rs").then(|| module[1].as_str())
+}
+
+/// The names of the modules declared directly inside `module` (a path may start at one of them).
+fn children(module: &Module, modules: &BTreeMap<Module, PathBuf>) -> Vec<String> {
+    modules
+        .keys()
+        .filter(|m| m.len() == module.len() + 1 && m.starts_with(module))
+        .map(|m| m[module.len()].clone())
+        .collect()
 }
 
 fn is_ancestor(a: &Module, b: &Module) -> bool {
@@ -231,10 +281,24 @@ fn is_char_literal(chars: &[char], i: usize) -> bool {
 }
 
 /// Every crate-relative path in the code, with its line: `use` trees expanded, and paths in
-/// expressions and types.
-fn paths(code: &str) -> Vec<(usize, Vec<String>)> {
+/// expressions and types. A path that starts at one of `children` (the module's own child
+/// modules, reachable without `self::`) is taken as `self::…`.
+fn paths(code: &str, children: &[String]) -> Vec<(usize, Vec<String>)> {
     let mut found = Vec::new();
     let line_of = |offset: usize| code[..offset].matches('\n').count() + 1;
+    let inline = inline_modules(code);
+    // Inside `mod tests { … }` a leading `super` names the file's module, not its parent.
+    let mut push = |offset: usize, mut path: Vec<String>| {
+        let depth = inline.iter().filter(|r| r.contains(&offset)).count();
+        let supers = path.iter().take_while(|s| *s == "super").count();
+        if depth > 0 && supers > 0 {
+            path.drain(..supers.min(depth));
+            if supers <= depth {
+                path.insert(0, "self".to_owned());
+            }
+        }
+        found.push((line_of(offset), path));
+    };
     // `use` statements, braces expanded.
     let mut rest = code;
     let mut base = 0;
@@ -244,20 +308,27 @@ fn paths(code: &str) -> Vec<(usize, Vec<String>)> {
             break;
         };
         let tree = without_renames(&rest[start..start + end]);
-        for path in expand(&tree) {
+        for mut path in expand(&tree) {
+            if path.first().is_some_and(|first| children.contains(first)) {
+                path.insert(0, "self".to_owned());
+            }
             if matches!(
                 path.first().map(String::as_str),
                 Some("crate" | "super" | "self")
             ) {
-                found.push((line_of(base + at), path));
+                push(base + at, path);
             }
         }
         base += start + end;
         rest = &rest[start + end..];
     }
-    // Inline paths: `crate::a::b`, `super::a`, `self::a` anywhere.
+    // Inline paths: `crate::a::b`, `super::a`, `self::a`, `child::a` anywhere.
     let bytes = code.as_bytes();
-    for root in ["crate::", "super::", "self::"] {
+    let relative: Vec<String> = children.iter().map(|c| format!("{c}::")).collect();
+    let roots = ["crate::", "super::", "self::"]
+        .into_iter()
+        .chain(relative.iter().map(String::as_str));
+    for root in roots {
         let mut from = 0;
         while let Some(pos) = code[from..].find(root) {
             let at = from + pos;
@@ -274,15 +345,54 @@ fn paths(code: &str) -> Vec<(usize, Vec<String>)> {
             {
                 end += 1;
             }
-            let path: Vec<String> = code[at..end]
+            let mut path: Vec<String> = code[at..end]
                 .split("::")
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect();
-            found.push((line_of(at), path));
+            if !matches!(root, "crate::" | "super::" | "self::") {
+                path.insert(0, "self".to_owned());
+            }
+            push(at, path);
         }
     }
     found
+}
+
+/// The byte ranges of the inline modules (`mod name { … }`) in the code.
+fn inline_modules(code: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = code.as_bytes();
+    let mut ranges = Vec::new();
+    let mut from = 0;
+    while let Some(at) = find_keyword(&code[from..], "mod").map(|p| from + p) {
+        from = at + 3;
+        let rest = code[from..].trim_start();
+        let name_len = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let after = rest[name_len..].trim_start();
+        if name_len == 0 || !after.starts_with('{') {
+            continue; // `mod name;`: a module in its own file
+        }
+        let open = code.len() - after.len();
+        let mut depth = 0usize;
+        let mut end = code.len();
+        for (i, &b) in bytes.iter().enumerate().skip(open) {
+            match b {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        ranges.push(open..end);
+    }
+    ranges
 }
 
 /// A `use` tree with its renames (`x as y`) left out and no white space.
@@ -425,11 +535,11 @@ fn cycles(src: &Path, modules: &BTreeMap<Module, PathBuf>, imports: &[Import]) -
                     "  {}:{} imports {}",
                     display(src, &modules[names[a]]),
                     seen_at[&(a, b)],
-                    names[b].join("::")
+                    name(names[b])
                 ));
             }
         }
-        let circle: Vec<String> = component.iter().map(|&i| names[i].join("::")).collect();
+        let circle: Vec<String> = component.iter().map(|&i| name(names[i])).collect();
         findings.push(format!(
             "an import circle between {}:\n{}",
             circle.join(", "),
@@ -525,7 +635,7 @@ mod tests {
     #[test]
     fn comments_and_strings_hide_paths() {
         let code = "// crate::dsp::x\nlet s = \"crate::dsp\"; /* crate::dsp */ let c = '\"';\nuse crate::model::a;";
-        let found = paths(&strip_comments_and_strings(code));
+        let found = paths(&strip_comments_and_strings(code), &[]);
         assert_eq!(
             found,
             vec![
@@ -569,5 +679,47 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         // The upward import, and one circle through model::a, model::b and dsp::x.
         assert!(err.starts_with("2 layer finding(s)"), "{err}");
+    }
+
+    /// Two rooms of one layer that import each other's modules, and a front end that imports the
+    /// crate root that declares it (`use crate::Info` back, the root reaching it as `ui::…`):
+    /// the cross import and the circle through the root are both reported.
+    #[test]
+    fn rooms_and_the_root_are_checked() {
+        let dir = std::env::temp_dir().join(format!("earstage-rooms-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for folder in ["dsp/meter", "dsp/spl", "ui"] {
+            std::fs::create_dir_all(dir.join(folder)).unwrap();
+        }
+        let files = [
+            (
+                "lib.rs",
+                "pub mod dsp;\nmod ui;\npub struct Info;\nfn f() { ui::show(); }\n",
+            ),
+            ("ui/mod.rs", "use crate::Info;\npub fn show() {}\n"),
+            (
+                "dsp/mod.rs",
+                "pub mod engine;\npub mod meter;\npub mod spl;\n",
+            ),
+            (
+                "dsp/engine.rs",
+                "use super::meter::Meter;\nuse super::spl::level::Spl;\n",
+            ),
+            (
+                "dsp/meter/mod.rs",
+                "pub mod peak;\nuse crate::dsp::spl::level::Spl;\n",
+            ),
+            ("dsp/meter/peak.rs", "use crate::dsp::engine::Engine;\n"),
+            ("dsp/spl/mod.rs", "pub mod level;\n"),
+            ("dsp/spl/level.rs", "use super::super::meter::peak::Peak;\n"),
+        ];
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let err = check(&dir).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // meter → spl and spl → meter across rooms; the circle root ⇄ ui; and the circle that
+        // the cross imports close between the two rooms and the engine.
+        assert!(err.starts_with("4 layer finding(s)"), "{err}");
     }
 }

@@ -1,5 +1,5 @@
 //! The rig's pressure responses (`model::spl`) as filters: fitted with the audition's fixed poles,
-//! with the pascals per unit of full scale folded into the weights, so `dsp::pressure` outputs
+//! with the pascals per unit of full scale folded into the weights, so `dsp::spl::pressure` outputs
 //! pascals. Allocates; runs on the designer's thread.
 
 use super::bank::Coefficients;

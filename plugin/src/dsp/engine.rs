@@ -4,17 +4,17 @@
 use std::sync::Arc;
 
 use super::audition::{AuditionSettings, AuditionStage};
-use super::exposure::{self, ExposureStore};
 use super::frame::{EngineFrame, MeterSink};
-use super::gain::GainRamp;
 use super::guard::{self, InputGuard, InputHealth};
-use super::history_feed::HistoryFeed;
 use super::limits::MAX_CHANNELS;
-use super::loudness;
+use super::meter::history_feed::HistoryFeed;
+use super::meter::loudness;
 use super::meter::{Meter, MeterEvent};
-use super::pink::PinkNoise;
-use super::spl::SplStage;
-use super::tone::{Tone, ToneSettings};
+use super::signal::gain::GainRamp;
+use super::signal::pink::PinkNoise;
+use super::signal::tone::{Tone, ToneSettings};
+use super::spl::exposure::{self, ExposureStore};
+use super::spl::stage::SplStage;
 use crate::design::handoff::AuditionLink;
 use crate::model::spl::{PinkBand, Stage};
 

@@ -2,10 +2,10 @@
 //! trait the plugin's editor link, the offline collector and the tests implement.
 
 use super::guard::InputHealth;
-use super::history::HistoryPoint;
 use super::meter::MeterFrame;
-use super::overs::OverEvent;
-use super::spl::SplReadings;
+use super::meter::history::HistoryPoint;
+use super::meter::overs::OverEvent;
+use super::spl::stage::SplReadings;
 
 /// What the engine publishes after each block: the meters' frame, the SPL readings and the input
 /// guard's count. `Copy`, so it crosses threads in a triple buffer.

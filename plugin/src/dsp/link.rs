@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::frame::{EngineFrame, MeterSink, PendingRequests};
-use super::history::{HistoryPoint, HistoryStore};
-use super::overs::OverEvent;
+use super::meter::history::{HistoryPoint, HistoryStore};
+use super::meter::overs::OverEvent;
 
 /// Over events buffered between two editor repaints; more are dropped from the log (never from
 /// the count).
@@ -75,7 +75,7 @@ impl MeterSender {
     }
 
     /// The loudness history's store, for whoever makes the history (the meter, or a
-    /// [`super::history_feed::HistoryFollower`] on its own thread).
+    /// [`super::meter::history_feed::HistoryFollower`] on its own thread).
     pub fn history_store(&self) -> Arc<HistoryStore> {
         self.history.clone()
     }

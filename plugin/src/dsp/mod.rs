@@ -3,6 +3,12 @@
 //! drive the same [`Engine`]. Filters arrive designed, as `Copy` values from `design/`; imports
 //! point down only (`model`, `design`), never to `offline` or a front end.
 //!
+//! The rooms: [`meter`] (true peak, loudness, overs, ballistics and the loudness history),
+//! [`spl`] (the eardrum pressure, its weightings and the exposure) and [`signal`] (what the
+//! plugin plays instead of or on top of the input: the calibration tone, pink noise, the trim);
+//! at this level the [`Engine`] that runs them in order, the audition's filter [`bank`], the
+//! frame and link that carry readings to the editor, the SIMD surface and the limits.
+//!
 //! Memory per instance (stereo): the true-peak buffers (≈ 2 × 2.3 KB), the shared interpolator
 //! table (12 KB, once per process), the loudness ring (600 × 16 B) and its two histograms
 //! (2 × 4500 × 16 B = 144 KB) and the first hour of gating blocks (36 000 × 8 B = 288 KB), the
@@ -11,36 +17,27 @@
 //! the calibration noise's two periods (512 KB): about 1 MB, fixed at construction, whatever
 //! the session length.
 
+// The shared audio-thread pieces, around the engine.
 pub mod audition;
-pub mod ballistics;
 pub mod bank;
 pub mod engine;
-pub mod exposure;
 pub mod frame;
-pub mod gain;
 pub mod guard;
-pub mod history;
-pub mod history_feed;
-pub mod k_weighting;
 pub mod level;
 pub mod limits;
 pub mod link;
-pub mod loudness;
-pub mod meter;
-pub mod overs;
-pub mod pink;
-pub mod pressure;
 pub mod simd;
+
+// The features, one folder each: they import the shared pieces above and their own folder, never
+// one another (the layer check of `cargo xtask test` enforces it); the engine joins them.
+pub mod meter;
+pub mod signal;
 pub mod spl;
-pub mod takeover;
-pub mod tone;
-pub mod true_peak;
-pub mod weighting;
 
 pub use engine::{BYPASS_RAMP_MS, Engine, EngineSettings, StageSettings};
 pub use frame::{Collector, EngineFrame, MeterSink, PendingRequests};
-pub use gain::{GainRamp, TRIM_RAMP_MS};
 pub use limits::MAX_CHANNELS;
 pub use link::{MeterReceiver, MeterSender, meter_link};
+pub use meter::overs::OverEvent;
 pub use meter::{Meter, MeterFrame};
-pub use overs::OverEvent;
+pub use signal::gain::{GainRamp, TRIM_RAMP_MS};

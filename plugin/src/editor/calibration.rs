@@ -2,7 +2,7 @@
 //! jack or across the IEM, type the reading; the rig's full scale follows it, and every SPL,
 //! reference and dose figure is marked calibrated instead of estimated from the spec sheet.
 
-use crate::dsp::tone::ToneSettings;
+use crate::dsp::signal::tone::ToneSettings;
 use crate::model::Chain;
 use crate::model::calibration::{
     DEFAULT_TONE_DBFS, DEFAULT_TONE_HZ, LevelReading, ProbePoint, TONE_DBFS,

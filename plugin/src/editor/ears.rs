@@ -1,8 +1,8 @@
 //! "In your ears": the delivered SPL per ear and the exposure since the last reset, in numbers big
 //! enough to read from arm's length.
 
-use crate::dsp::exposure::{EarReadings, ExposureStore};
-use crate::dsp::spl::SplReadings;
+use crate::dsp::spl::exposure::{EarReadings, ExposureStore};
+use crate::dsp::spl::stage::SplReadings;
 use crate::model::spl::SILENCE_DB;
 use crate::model::units::{format_time_left, format_utc};
 

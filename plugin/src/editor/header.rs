@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::SessionInfo;
+use crate::session::SessionInfo;
 
 pub fn show(ui: &mut egui::Ui, session: &SessionInfo) {
     ui.horizontal(|ui| {

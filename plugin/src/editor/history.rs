@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, pos2, vec2};
 
-use crate::dsp::history::{HistoryPoint, HistoryStore, StoredPoint};
-use crate::dsp::loudness::STEP_S;
+use crate::dsp::meter::history::{HistoryPoint, HistoryStore, StoredPoint};
+use crate::dsp::meter::loudness::STEP_S;
 use crate::model::delivery::DeliveryTarget;
 use crate::model::units::format_clock;
 

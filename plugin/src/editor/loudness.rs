@@ -4,7 +4,7 @@
 use egui::Color32;
 
 use crate::dsp::MeterReceiver;
-use crate::dsp::loudness::LoudnessReadings;
+use crate::dsp::meter::loudness::LoudnessReadings;
 use crate::model::delivery::{DeliveryTarget, plr_lu, psr_lu};
 
 const ON_TARGET: Color32 = Color32::from_rgb(110, 210, 110);

@@ -12,11 +12,11 @@ use std::time::Duration;
 use nice_plug::context::gui::GuiContext;
 use nice_plug::params::persist::PersistentField;
 
-use crate::SessionInfo;
 use crate::design::handoff::AuditionStatus;
 use crate::dsp::level::SILENCE_DB;
 use crate::dsp::{MeterReceiver, OverEvent};
 use crate::params::EarstageParams;
+use crate::session::SessionInfo;
 
 mod advisor;
 mod audition;

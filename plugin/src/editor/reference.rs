@@ -4,7 +4,7 @@
 use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
 
-use crate::dsp::spl::SplReadings;
+use crate::dsp::spl::stage::SplReadings;
 use crate::model::Chain;
 use crate::model::spl::{PinkBand, ReferenceLevel, SILENCE_DB, Stage};
 use crate::params::EarstageParams;

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use egui::Color32;
 
-use crate::dsp::spl::SplReadings;
+use crate::dsp::spl::stage::SplReadings;
 use crate::listener::ListenerShared;
 use crate::model::weekly::MOMENTARY_WARNING_DBA;
 

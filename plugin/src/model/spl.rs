@@ -2,7 +2,7 @@
 //! responses the live meter realises (at the eardrum, and diffuse-field equivalent), the dose
 //! criteria, the reference-noise level and the stage leak (docs/spl.md).
 //!
-//! Formulas only; the streaming meter that uses them is `dsp::exposure`.
+//! Formulas only; the streaming meter that uses them is `dsp::spl::exposure`.
 
 use super::chain::{BAND_START_HZ, BAND_STOP_HZ, Chain};
 use super::eardrum::diffuse_to_eardrum_db;

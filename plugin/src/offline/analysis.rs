@@ -14,11 +14,11 @@ use serde::Serialize;
 
 use super::audio_file::{AUDIO_EXTENSIONS, AudioFile, AudioFileError, Encoding};
 use crate::design::spl::design_spl;
-use crate::dsp::exposure::EarReadings;
-use crate::dsp::history::HistoryPoint;
 use crate::dsp::level::SILENCE_DB;
-use crate::dsp::loudness::GatedBlocks;
-use crate::dsp::spl::SplStage;
+use crate::dsp::meter::history::HistoryPoint;
+use crate::dsp::meter::loudness::GatedBlocks;
+use crate::dsp::spl::exposure::EarReadings;
+use crate::dsp::spl::stage::SplStage;
 use crate::dsp::{Collector, Engine, EngineSettings, MeterFrame, OverEvent};
 use crate::model::Chain;
 use crate::model::calibration::LevelBasis;
@@ -163,7 +163,7 @@ pub struct SplReport {
 }
 
 /// Meters what a chain delivers for planar audio fed block by block: the plugin's own SPL meter
-/// (`dsp::spl`), the rig's pressure filters designed before the first block, each channel
+/// (`dsp::spl::stage`), the rig's pressure filters designed before the first block, each channel
 /// metered as one ear through its earpiece (channel 1 the right, the others the left).
 pub struct SplAnalyzer {
     chain: Chain,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::design::designer::InlineDesigner;
 use crate::design::handoff::{AuditionChains, AuditionStatus};
-use crate::dsp::exposure::ExposureStore;
+use crate::dsp::spl::exposure::ExposureStore;
 use crate::dsp::{Engine, EngineSettings, MeterSink};
 
 /// An [`Engine`] with an [`InlineDesigner`].

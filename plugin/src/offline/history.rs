@@ -3,7 +3,7 @@
 //!
 //! A row at `t` holds the momentary loudness of the 400 ms ending at `t`, the short-term loudness
 //! of the 3 s ending at `t`, the integrated loudness up to `t` and the highest precise true peak in
-//! the 100 ms ending at `t` ([`crate::dsp::history`]). A loudness below the absolute gate
+//! the 100 ms ending at `t` ([`crate::dsp::meter::history`]). A loudness below the absolute gate
 //! (−70 LUFS) — or an integrated loudness with nothing through the gates — is written `-inf`, as
 //! is the true peak of silence; a window not yet full (momentary before 0.4 s, short-term before
 //! 3 s) is left empty.
@@ -17,8 +17,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::figure::{FAMILY, Figure, GRID_BOLD, GRID_LIGHT, check_new_file, write_figure};
-use crate::dsp::history::HistoryPoint;
-use crate::dsp::loudness::STEP_S;
+use crate::dsp::meter::history::HistoryPoint;
+use crate::dsp::meter::loudness::STEP_S;
 use crate::model::delivery::DeliveryTarget;
 use crate::model::units::format_clock;
 

@@ -1,6 +1,6 @@
 //! Peak-meter display ballistics: instant rise, steady fall.
 
-use super::level::SILENCE_DB;
+use crate::dsp::level::SILENCE_DB;
 
 /// How fast a peak bar falls, dB per second (IEC 60268-10 Type I programme meters fall 20 dB in
 /// 1.7 s, about 11.8 dB/s).

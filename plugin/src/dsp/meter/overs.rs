@@ -1,8 +1,8 @@
 //! Over detection on refined true peaks: an over is a stretch of signal whose true peak exceeds
 //! the threshold; peaks at most [`OVER_MERGE_MS`] apart belong to the same over.
 
-use super::level::amplitude_to_db;
 use super::true_peak::Peak;
+use crate::dsp::level::amplitude_to_db;
 
 /// Peaks above the threshold at most this far apart are one over, milliseconds.
 pub const OVER_MERGE_MS: f64 = 10.0;

@@ -1,15 +1,28 @@
 //! The whole meter for up to [`MAX_CHANNELS`] channels: true peak (both readings), sample peak,
 //! display ballistics, max-hold, overs and loudness. One [`MeterFrame`] (plain `Copy` data)
 //! describes its state after each block.
+//!
+//! The meter's room: the true-peak stage ([`true_peak`]), BS.1770 loudness with its K-weighting
+//! and gating store ([`loudness`], [`k_weighting`]), overs ([`overs`]), display ballistics
+//! ([`ballistics`]) and the loudness history with the feed that makes it off the audio thread
+//! ([`history`], [`history_feed`]).
 
-use super::ballistics::PeakBallistics;
-use super::history::{HistoryPoint, RowClock};
+pub mod ballistics;
+pub mod history;
+pub mod history_feed;
+pub mod k_weighting;
+pub mod loudness;
+pub mod overs;
+pub mod true_peak;
+
+use self::ballistics::PeakBallistics;
+use self::history::{HistoryPoint, RowClock};
+use self::loudness::{GatedBlocks, Loudness, LoudnessReadings, StepReadings};
+use self::overs::{OverDetector, OverEvent};
+use self::true_peak::{BlockPeaks, GATE_MARGIN_DB, TruePeak};
 pub use super::level::SILENCE_DB;
 use super::level::{amplitude_to_db, db_to_amplitude};
 use super::limits::MAX_CHANNELS;
-use super::loudness::{GatedBlocks, Loudness, LoudnessReadings, StepReadings};
-use super::overs::{OverDetector, OverEvent};
-use super::true_peak::{BlockPeaks, GATE_MARGIN_DB, TruePeak};
 
 /// Chunk the true-peak stage works in; any host block size is split into these.
 const CHUNK: usize = 512;
@@ -18,7 +31,7 @@ pub const DEFAULT_OVER_THRESHOLD_DBTP: f32 = 0.0;
 /// One channel's readings after a block.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChannelReadings {
-    /// Display values with ballistics (instant rise, [`super::ballistics::PEAK_FALL_DB_PER_S`]
+    /// Display values with ballistics (instant rise, [`self::ballistics::PEAK_FALL_DB_PER_S`]
     /// fall).
     pub sample_peak_dbfs: f32,
     pub true_peak_dbtp: f32,
@@ -94,7 +107,7 @@ pub enum MeterEvent {
 }
 
 /// Steps whose loudness is known, waiting for every channel to refine past their end (at most
-/// one or two: a step closes [`super::true_peak`]'s look-ahead after it ends).
+/// one or two: a step closes [`self::true_peak`]'s look-ahead after it ends).
 const WAITING_STEPS: usize = 4;
 
 /// The complete meter.
@@ -222,7 +235,7 @@ impl Meter {
 
     /// Keep the loudness history (the default) or not: without it the blocks are not split at
     /// the steps and the true-peak stage refines only what the readings need (the plugin's
-    /// audio thread, whose history a [`super::history_feed::HistoryFollower`] makes elsewhere;
+    /// audio thread, whose history a [`self::history_feed::HistoryFollower`] makes elsewhere;
     /// and the bench). A reset starts the steps again either way.
     pub fn keep_history(&mut self, keep: bool) {
         self.history = keep;

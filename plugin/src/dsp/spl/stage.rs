@@ -3,14 +3,14 @@
 //!
 //! The rig's pressure responses are realised with the same fixed poles as the audition's filter,
 //! fitted off the audio thread (`design::spl`, run by the audition's designer) with the pascals
-//! per unit of full scale folded into the weights, so the outputs are pascals; `dsp::pressure`
+//! per unit of full scale folded into the weights, so the outputs are pascals; `dsp::spl::pressure`
 //! runs them and the weightings. A change of the rig glides like an audition change. Nothing here
 //! allocates after construction.
 
 use super::exposure::{EarReadings, EarTotals, ExposureStore, ExposureTotals, ear_readings};
-use super::limits::EARS;
 use super::pressure::PressureMeter;
 use crate::design::spl::SplDesign;
+use crate::dsp::limits::EARS;
 use crate::model::spl::mean_square_pa2;
 
 /// How long a change of the rig takes to glide in, milliseconds.

@@ -14,10 +14,10 @@
 //! Nothing allocates.
 
 use super::exposure::{EarTotals, FAST_S, NIOSH_INTERVAL_S, SLOW_S};
-use super::limits::EARS;
-use super::simd::{F64x4, Isa, flush_tiny, kernel_per_isa};
 use super::weighting::{Curve, Weighting};
 use crate::design::bank::{Coefficients, FIR_TAPS, PoleSet, SECTIONS};
+use crate::dsp::limits::EARS;
+use crate::dsp::simd::{F64x4, Isa, flush_tiny, kernel_per_isa};
 use crate::model::spl::{level_db, niosh_percent_per_s};
 
 /// Vector width: four sections of one channel, or four of the weighting lanes.

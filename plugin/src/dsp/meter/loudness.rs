@@ -17,7 +17,7 @@
 
 use super::k_weighting::KWeighting;
 
-use super::limits::MAX_CHANNELS;
+use crate::dsp::limits::MAX_CHANNELS;
 
 /// Sub-block length, seconds.
 const SUB_BLOCK_S: f64 = 0.005;

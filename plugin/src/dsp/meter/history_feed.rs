@@ -16,7 +16,7 @@ use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use super::history::HistoryStore;
-use super::meter::{Meter, MeterEvent};
+use super::{Meter, MeterEvent};
 
 /// Audio the ring holds before the feed gives up on a block, seconds.
 const RING_S: f32 = 2.0;
@@ -250,7 +250,7 @@ impl HistoryFollower {
         }
         chunk.commit_all();
         self.frames += frames as u64;
-        let mut views: [&[f32]; super::MAX_CHANNELS] = [&[]; super::MAX_CHANNELS];
+        let mut views: [&[f32]; crate::dsp::MAX_CHANNELS] = [&[]; crate::dsp::MAX_CHANNELS];
         for (view, channel) in views.iter_mut().zip(&self.planar) {
             *view = &channel[..frames];
         }
@@ -266,7 +266,7 @@ impl HistoryFollower {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dsp::history::StoredPoint;
+    use crate::dsp::meter::history::StoredPoint;
 
     /// A programme with something for every reading: a tone that steps in level, noise bursts
     /// with inter-sample peaks, and a silent gap.

@@ -1,7 +1,7 @@
 //! A click-free gain stage: changes of the target glide geometrically (linear in dB) over a fixed
 //! time, and a settled gain of exactly 1 leaves the signal untouched bit for bit.
 
-use super::level::db_to_amplitude;
+use crate::dsp::level::db_to_amplitude;
 
 /// How long a change of the trim takes to complete, milliseconds.
 pub const TRIM_RAMP_MS: f32 = 20.0;

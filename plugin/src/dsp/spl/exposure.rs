@@ -1,6 +1,6 @@
 //! Sound exposure per ear: the totals since the last reset (LAeq's energies, LAF max, LCpeak, the
 //! NIOSH dose), the readings made from them, and the store that keeps them across project saves
-//! and loads (docs/spl.md). The streaming arithmetic is `dsp::pressure`.
+//! and loads (docs/spl.md). The streaming arithmetic is `dsp::spl::pressure`.
 //!
 //! The totals since the last reset ([`ExposureTotals`]) are what a project saves: an
 //! [`ExposureStore`] carries them between the audio thread and the host's state save and load,
@@ -21,7 +21,7 @@ pub const SLOW_S: f64 = 1.0;
 /// The NIOSH dose is summed over intervals of this length, each at its own LAeq (as a dosimeter
 /// with a 1 s integration period does), s.
 pub const NIOSH_INTERVAL_S: f64 = 1.0;
-use super::limits::EARS;
+use crate::dsp::limits::EARS;
 
 /// What one ear has received since the last reset: everything a project saves.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]

@@ -16,8 +16,8 @@
 use std::sync::OnceLock;
 
 use super::history::{RowClock, RowPeaks};
-use super::level::db_to_amplitude;
-use super::simd::{F32x8, F64x4, Isa, kernel_per_isa, max_f32};
+use crate::dsp::level::db_to_amplitude;
+use crate::dsp::simd::{F32x8, F64x4, Isa, kernel_per_isa, max_f32};
 
 /// BS.1770-5 Annex 2 interpolator, phase 0, in units of 1/8192 (every coefficient of the table is
 /// a multiple of 1/8192). Phase 3 is phase 0 reversed and phase 2 is phase 1 reversed.
