@@ -6,8 +6,8 @@ use std::process::{Command, Output};
 
 use earstage::model::iem::EARS;
 use earstage::model::spl::mean_square_pa2;
-use earstage::model::weekly::{Heard, MINUTE_S};
-use earstage::offline::listener::ListenerStore;
+use earstage::model::week::{Heard, MINUTE_S};
+use earstage::offline::week::WeekStore;
 
 mod support;
 use support::TempDir;
@@ -34,7 +34,7 @@ fn midnight() -> f64 {
 }
 
 /// `hours` at `dba` on both ears from `start_hour` of the day `days_ago`, minute by minute.
-fn book(store: &ListenerStore, days_ago: f64, start_hour: f64, hours: f64, dba: f64) {
+fn book(store: &WeekStore, days_ago: f64, start_hour: f64, hours: f64, dba: f64) {
     let minutes = (hours * 60.0) as usize;
     let start = midnight() - days_ago * 86_400.0 + start_hour * 3600.0;
     let pieces: Vec<(f64, Heard)> = (0..minutes)
@@ -54,7 +54,7 @@ fn book(store: &ListenerStore, days_ago: f64, start_hour: f64, hours: f64, dba: 
 #[test]
 fn the_week_reads_and_resets() {
     let data = TempDir::new("exposure");
-    let store = ListenerStore::at(data.join("earstage").join("exposure"));
+    let store = WeekStore::at(data.join("earstage").join("exposure"));
     // An empty record reads as nothing heard.
     let out = exposure(&data, &["--json"]);
     assert!(

@@ -8,13 +8,13 @@ use std::sync::Arc;
 pub mod design;
 pub mod dsp;
 mod editor;
-pub mod listener;
 pub mod model;
 pub mod offline;
 pub mod params;
 pub mod persist;
 mod session;
 pub mod state;
+pub mod week;
 
 use design::designer::Designer;
 use design::handoff::{
@@ -44,10 +44,10 @@ pub struct Earstage {
     /// What the designer last did, for the editor.
     audition_status: Arc<AuditionStatus>,
     /// The listener's week, for the editor, and whether the host plays in real time.
-    listener: Arc<listener::ListenerShared>,
+    week: Arc<week::WeekShared>,
     /// Books what this instance delivers into the user's weekly record; dropping it books the
     /// last seconds and joins it.
-    _listener_thread: listener::ListenerThread,
+    _week_thread: week::WeekThread,
     /// Makes the loudness history from what the audio thread measured (one per activation);
     /// dropping it joins it.
     _history_thread: Option<Worker>,
@@ -66,14 +66,14 @@ impl Default for Earstage {
         let params = Arc::new(EarstageParams::default());
         let (requests, pending) = rtrb::RingBuffer::new(REQUEST_RING);
         let designer = Designer::new(sender, audition_status.clone());
-        let listener = Arc::new(listener::ListenerShared::default());
+        let week = Arc::new(week::WeekShared::default());
         Self {
-            _listener_thread: listener::ListenerThread::spawn(
+            _week_thread: week::WeekThread::spawn(
                 params.monitoring.exposure.clone(),
-                listener.clone(),
+                week.clone(),
                 None,
             ),
-            listener,
+            week,
             _design_thread: DesignThread::spawn(
                 {
                     let params = params.clone();
@@ -169,7 +169,7 @@ impl Plugin for Earstage {
             self.params.clone(),
             self.session.clone(),
             self.audition_status.clone(),
-            self.listener.clone(),
+            self.week.clone(),
             self.editor_state.clone(),
             self.editor_meters.take()?,
         )
@@ -192,7 +192,7 @@ impl Plugin for Earstage {
             .channels
             .store(channels, std::sync::atomic::Ordering::Relaxed);
         // Renders, bounces and freezes are not listening: the weekly record leaves them out.
-        self.listener.realtime.store(
+        self.week.realtime.store(
             buffer_config.process_mode != ProcessMode::Offline,
             std::sync::atomic::Ordering::Relaxed,
         );

@@ -90,11 +90,11 @@ pub fn run() -> Result<()> {
     let bundled = bundle_dir().join("Earstage.clap").exists();
     step("CLAP host suite (clack-host loads Earstage.clap)", &|| {
         require_bundles(bundled)?;
-        // The listener suite alone in its process: it points the plugin at a data folder of
+        // The weekly-record suite alone in its process: it points the plugin at a data folder of
         // its own.
         for (what, target) in [
             ("the CLAP host suite", "clap_host"),
-            ("the CLAP listener suite", "listener_host"),
+            ("the CLAP weekly-record suite", "week_host"),
         ] {
             run_checked(
                 what,

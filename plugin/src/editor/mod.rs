@@ -1,7 +1,7 @@
 //! The egui editor: a thin shell that lays out small panels. It reads shared state and writes
 //! parameters; it never reaches into DSP state.
 
-use crate::listener::ListenerShared;
+use crate::week::WeekShared;
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp};
 use std::sync::Arc;
@@ -56,7 +56,7 @@ pub fn create(
     params: Arc<EarstageParams>,
     session: Arc<SessionInfo>,
     audition_status: Arc<AuditionStatus>,
-    listener: Arc<ListenerShared>,
+    week: Arc<WeekShared>,
     state: Arc<EguiEditorState>,
     meters: MeterReceiver,
 ) -> Option<EguiEditor<EditorApp>> {
@@ -73,7 +73,7 @@ pub fn create(
             params,
             session,
             audition_status,
-            listener,
+            week,
             audition_view: audition::AuditionView::new(),
             meters,
             over_log: VecDeque::with_capacity(OVER_LOG_LEN),
@@ -93,8 +93,8 @@ pub struct EditorApp {
     session: Arc<SessionInfo>,
     /// What the audition's designer last did.
     audition_status: Arc<AuditionStatus>,
-    /// The listener's week from every instance.
-    listener: Arc<ListenerShared>,
+    /// The week's week from every instance.
+    week: Arc<WeekShared>,
     /// The audition panel's derived curves and import field.
     audition_view: audition::AuditionView,
     meters: MeterReceiver,
@@ -255,7 +255,7 @@ impl NiceEguiApp for EditorApp {
                     &mut self.confirm_reset,
                 );
                 ui.add_space(8.0);
-                week::show(ui, &self.listener, &frame.spl);
+                week::show(ui, &self.week, &frame.spl);
                 ui.add_space(8.0);
                 if overs::show(ui, &frame.meter, &self.over_log) {
                     self.over_log.clear();

@@ -7,12 +7,12 @@ use std::sync::atomic::Ordering;
 use egui::Color32;
 
 use crate::dsp::spl::stage::SplReadings;
-use crate::listener::ListenerShared;
-use crate::model::weekly::MOMENTARY_WARNING_DBA;
+use crate::model::week::MOMENTARY_WARNING_DBA;
+use crate::week::WeekShared;
 
 pub(super) const WARNING: Color32 = Color32::from_rgb(240, 90, 90);
 
-pub fn show(ui: &mut egui::Ui, week: &ListenerShared, spl: &SplReadings) {
+pub fn show(ui: &mut egui::Ui, week: &WeekShared, spl: &SplReadings) {
     let loud_now = spl.ready
         && spl.ear_readings()[..spl.ears.max(1)]
             .iter()

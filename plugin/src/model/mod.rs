@@ -26,7 +26,7 @@ pub mod source;
 pub mod spl;
 pub mod units;
 pub mod volume;
-pub mod weekly;
+pub mod week;
 pub mod weighting;
 
 pub use realfft::num_complex::Complex64;

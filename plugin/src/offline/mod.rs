@@ -9,7 +9,7 @@ pub mod engine;
 pub mod figure;
 pub mod history;
 pub mod impedance;
-pub mod listener;
 pub mod output;
 pub mod render;
 pub mod stimulus;
+pub mod week;

@@ -7,8 +7,8 @@ use clap::Args;
 use earstage::model::iem::EARS;
 use earstage::model::spl::SILENCE_DB;
 use earstage::model::units::{format_time_left, format_utc};
-use earstage::model::weekly::{MOMENTARY_WARNING_DBA, WeekSummary};
-use earstage::offline::listener::ListenerStore;
+use earstage::model::week::{MOMENTARY_WARNING_DBA, WeekSummary};
+use earstage::offline::week::WeekStore;
 use serde::Serialize;
 
 #[derive(Args)]
@@ -35,7 +35,7 @@ struct JsonWeek<'a> {
 }
 
 pub fn run(cmd: &ExposureCommand) -> Result<()> {
-    let store = ListenerStore::for_user()?;
+    let store = WeekStore::for_user()?;
     if cmd.reset {
         if !cmd.yes {
             bail!(

@@ -11,8 +11,8 @@ mod support;
 use support::host::{self, SAMPLE_RATE_HZ, TestHost};
 
 use earstage::dsp::spl::exposure::ExposureTotals;
-use earstage::model::weekly::weekly_percent;
-use earstage::offline::listener::ListenerStore;
+use earstage::model::week::weekly_percent;
+use earstage::offline::week::WeekStore;
 
 fn select_stereo(instance: &mut PluginInstance<TestHost>) {
     let handle = instance.plugin_handle();
@@ -98,7 +98,7 @@ fn two_instances_count_once() {
     assert!(loud_record.ears[0].diffuse_pa2s > 3.0 * quiet_record.ears[0].diffuse_pa2s);
     // Closing the instances books their last seconds.
     drop((loud, quiet));
-    let store = ListenerStore::at(data.join("earstage").join("exposure"));
+    let store = WeekStore::at(data.join("earstage").join("exposure"));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

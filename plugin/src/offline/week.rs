@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use super::output::write_atomically;
 use crate::model::units::utc_date;
-use crate::model::weekly::{DAY_S, Day, Heard, WeekSummary, day_and_minute, summarise};
+use crate::model::week::{DAY_S, Day, Heard, WeekSummary, day_and_minute, summarise};
 
 /// Day files older than this many days before today are removed (the window touches eight).
 const KEEP_DAYS: i64 = 8;
@@ -42,7 +42,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
 
 /// The record's folder and the files in it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ListenerStore {
+pub struct WeekStore {
     dir: PathBuf,
 }
 
@@ -59,7 +59,7 @@ struct Warned {
     hundreds: u32,
 }
 
-impl ListenerStore {
+impl WeekStore {
     /// The store of this user, in the platform's data folder.
     pub fn for_user() -> Result<Self, StoreError> {
         let base = dirs::data_dir().ok_or(StoreError::NoDataFolder)?;
@@ -255,7 +255,7 @@ impl ListenerStore {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
-        let (hundreds, warn) = crate::model::weekly::next_warning(weekly_percent, warned.hundreds);
+        let (hundreds, warn) = crate::model::week::next_warning(weekly_percent, warned.hundreds);
         if hundreds != warned.hundreds {
             let text = serde_json::to_vec(&Warned { hundreds }).expect("a number serialises");
             write_atomically(&path, |partial| {
@@ -298,7 +298,7 @@ mod tests {
     use super::*;
     use crate::model::iem::EARS;
     use crate::model::spl::mean_square_pa2;
-    use crate::model::weekly::{MINUTE_S, weekly_percent};
+    use crate::model::week::{MINUTE_S, weekly_percent};
 
     /// A folder of its own under the system's temporary folder, removed at the end.
     struct Folder(PathBuf);
@@ -348,7 +348,7 @@ mod tests {
     #[test]
     fn books_days_and_rolls() {
         let folder = Folder::new("books");
-        let store = ListenerStore::at(&folder.0);
+        let store = WeekStore::at(&folder.0);
         let pieces: Vec<(f64, Heard)> = (0..4)
             .map(|k| (MIDNIGHT - 120.0 + 60.0 * f64::from(k), minute_at(85.0)))
             .collect();
@@ -379,7 +379,7 @@ mod tests {
     #[test]
     fn damaged_days_are_set_aside() {
         let folder = Folder::new("damaged");
-        let store = ListenerStore::at(&folder.0);
+        let store = WeekStore::at(&folder.0);
         store
             .add("a", &[(MIDNIGHT - DAY_S, minute_at(90.0))], MIDNIGHT)
             .unwrap();
@@ -425,7 +425,7 @@ mod tests {
     #[test]
     fn an_interrupted_write_leaves_a_readable_record() {
         let folder = Folder::new("interrupted");
-        let store = ListenerStore::at(&folder.0);
+        let store = WeekStore::at(&folder.0);
         store
             .add("a", &[(MIDNIGHT, minute_at(80.0))], MIDNIGHT)
             .unwrap();
@@ -455,7 +455,7 @@ mod tests {
     #[test]
     fn concurrent_writers_lose_nothing() {
         let folder = Folder::new("concurrent");
-        let store = ListenerStore::at(&folder.0);
+        let store = WeekStore::at(&folder.0);
         std::thread::scope(|s| {
             for id in ["a", "b"] {
                 let store = store.clone();
@@ -487,10 +487,10 @@ mod tests {
     #[test]
     fn warnings_once_per_hundred_for_the_user() {
         let folder = Folder::new("warned");
-        let store = ListenerStore::at(&folder.0);
+        let store = WeekStore::at(&folder.0);
         assert_eq!(store.warn(50.0).unwrap(), None);
         assert_eq!(store.warn(120.0).unwrap(), Some(1));
-        assert_eq!(ListenerStore::at(&folder.0).warn(130.0).unwrap(), None);
+        assert_eq!(WeekStore::at(&folder.0).warn(130.0).unwrap(), None);
         assert_eq!(store.warn(201.0).unwrap(), Some(2));
     }
 }

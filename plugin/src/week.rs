@@ -1,5 +1,5 @@
 //! The instance's part in the listener's week: a thread of its own that books what the audio
-//! thread metered into the per-user record (`offline::listener`) every few seconds and at the
+//! thread metered into the per-user record (`offline::week`) every few seconds and at the
 //! end, and publishes the week's figures for the editor.
 //!
 //! Only what is heard counts. The host's offline processing (renders, bounces, freezes) is not
@@ -15,15 +15,15 @@ use atomic_float::AtomicF64;
 use crate::design::thread::Worker;
 use crate::dsp::spl::exposure::{ExposureStore, ExposureTotals};
 use crate::model::iem::EARS;
-use crate::model::weekly::{Heard, WeekSummary, split_by_minute};
-use crate::offline::listener::ListenerStore;
+use crate::model::week::{Heard, WeekSummary, split_by_minute};
+use crate::offline::week::WeekStore;
 
 /// How often the record is written.
 const FLUSH: Duration = Duration::from_secs(10);
 
 /// What the editor shows of the week, written by the listener thread.
 #[derive(Debug, Default)]
-pub struct ListenerShared {
+pub struct WeekShared {
     /// The host processes in real time (set at activation): what is heard is booked.
     pub realtime: AtomicBool,
     /// Per ear: the rolling week's dose (IEC 62368-1 CSD = WHO/ITU-T H.870), %; 0 before the
@@ -37,16 +37,16 @@ pub struct ListenerShared {
     /// The hundreds of the weekly dose last passed and not yet acknowledged (0: none).
     pub warning_hundreds: AtomicU32,
     /// Where the record is, and the last problem with it; for the editor (not the audio thread).
-    pub status: Mutex<ListenerStatus>,
+    pub status: Mutex<WeekStatus>,
 }
 
 #[derive(Debug, Default, Clone)]
-pub struct ListenerStatus {
+pub struct WeekStatus {
     pub folder: Option<String>,
     pub problem: Option<String>,
 }
 
-impl ListenerShared {
+impl WeekShared {
     fn publish(&self, week: &WeekSummary) {
         let put = |a: &AtomicF64, v: f64| a.store(v, Ordering::Relaxed);
         for e in 0..EARS {
@@ -133,8 +133,8 @@ fn flush(
     booker: &mut Booker,
     id: &str,
     exposure: &ExposureStore,
-    store: &ListenerStore,
-    shared: &ListenerShared,
+    store: &WeekStore,
+    shared: &WeekShared,
 ) {
     let now = now_unix_s();
     let heard = booker.heard(
@@ -157,7 +157,7 @@ fn flush(
         {
             shared.warning_hundreds.store(hundreds, Ordering::Relaxed);
         }
-        Ok::<_, crate::offline::listener::StoreError>(said)
+        Ok::<_, crate::offline::week::StoreError>(said)
     })();
     match result {
         Ok(said) if said.is_empty() => shared.say(None),
@@ -167,18 +167,18 @@ fn flush(
 }
 
 /// The listener thread; dropping it books the last seconds, then stops and joins it.
-pub struct ListenerThread {
+pub struct WeekThread {
     _worker: Worker,
 }
 
-impl ListenerThread {
+impl WeekThread {
     /// Books `exposure` into the user's record (or `store`, for tests) every 10 s and at the end.
     pub fn spawn(
         exposure: Arc<ExposureStore>,
-        shared: Arc<ListenerShared>,
-        store: Option<ListenerStore>,
+        shared: Arc<WeekShared>,
+        store: Option<WeekStore>,
     ) -> Self {
-        let store = match store.map_or_else(ListenerStore::for_user, Ok) {
+        let store = match store.map_or_else(WeekStore::for_user, Ok) {
             Ok(store) => {
                 if let Ok(mut status) = shared.status.lock() {
                     status.folder = Some(store.dir().display().to_string());
@@ -192,7 +192,7 @@ impl ListenerThread {
         };
         let id = instance_id();
         let mut booker = Booker::new();
-        let worker = Worker::spawn("earstage-listener", FLUSH, move |_stopping| {
+        let worker = Worker::spawn("earstage-week", FLUSH, move |_stopping| {
             if let Some(store) = &store {
                 flush(&mut booker, &id, &exposure, store, &shared);
             }

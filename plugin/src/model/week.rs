@@ -1,6 +1,6 @@
 //! The listener's rolling seven days: what each plugin instance delivered, minute by minute, and
 //! the doses the standards define on it (docs/spl.md, "Your week"). Pure arithmetic; the files
-//! are `offline::listener`'s.
+//! are `offline::week`'s.
 //!
 //! - **IEC 62368-1 (10.6.3) / EN 50332-3 computed sound dose (CSD):** 100 % is 80 dBA for 40 h in
 //!   any 7 days, rolling, on the A-weighted diffuse-field-equivalent level: 1.6 Pa²h. The weekly
