@@ -43,13 +43,6 @@ pub enum PresetError {
     },
     #[error("{path}: {reason}")]
     Invalid { path: PathBuf, reason: String },
-    #[error("{path} already exists; choose another name or pass --force to replace it")]
-    Exists { path: PathBuf },
-    #[error("{path}: cannot write: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
 }
 
 impl From<&Chain> for Preset {
@@ -112,27 +105,5 @@ impl Preset {
 
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("presets hold only TOML-representable values")
-    }
-
-    /// Writes the preset to `path` through a temporary file and a rename, so a failure never
-    /// leaves a half-written preset. An existing file is replaced only if `overwrite`.
-    pub fn save(&self, path: &Path, overwrite: bool) -> Result<(), PresetError> {
-        if path.exists() && !overwrite {
-            return Err(PresetError::Exists {
-                path: path.to_path_buf(),
-            });
-        }
-        let write_err = |source| PresetError::Write {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut temp = path.as_os_str().to_owned();
-        temp.push(".tmp");
-        let temp = PathBuf::from(temp);
-        std::fs::write(&temp, self.to_toml()).map_err(write_err)?;
-        std::fs::rename(&temp, path).map_err(|e| {
-            let _ = std::fs::remove_file(&temp);
-            write_err(e)
-        })
     }
 }

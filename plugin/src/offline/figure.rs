@@ -9,6 +9,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+use super::output::{check_new_file, write_bytes_atomically};
+
 /// Size of every figure, pixels.
 const SIZE: (u32, u32) = (1000, 560);
 /// The one font the figures use (egui's default, already in the binary), registered under this
@@ -58,51 +60,57 @@ fn register_font() {
     });
 }
 
-/// Refuse to write over a file the user has (without `force`), onto a folder, or into a folder
-/// that does not exist; the error names the path.
-pub fn check_new_file(path: &Path, force: bool) -> Result<()> {
-    if path.is_dir() {
-        bail!("{} is a folder; name the file", path.display());
-    }
-    if path.exists() && !force {
-        bail!("{} exists; add --force to replace it", path.display());
-    }
-    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && !folder.is_dir()
-    {
-        bail!(
-            "{}: the folder {} does not exist",
-            path.display(),
-            folder.display()
-        );
-    }
-    Ok(())
-}
-
 /// A picture drawn the same way on any `plotters` backend (PNG or SVG).
 pub trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
 }
 
 /// Write `figure` to `path`, PNG or SVG by its extension. Refused before anything is drawn: an
-/// existing file without `force`, a folder that does not exist.
+/// existing file without `force`, a folder that does not exist. Drawn in memory, then written
+/// through [`write_bytes_atomically`], so a failed plot leaves nothing.
 pub fn write_figure(path: &Path, figure: &impl Figure, force: bool) -> Result<()> {
     let format = PlotFormat::of(path)?;
-    check_new_file(path, force)?;
-    register_font();
-    let fail = |e: String| anyhow!("cannot draw the plot into {}: {e}", path.display());
-    match format {
-        PlotFormat::Png => {
-            let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-            figure.draw(&root).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
-        PlotFormat::Svg => {
-            let root = SVGBackend::new(path, SIZE).into_drawing_area();
-            figure.draw(&root).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
+    check_new_file(path, force, &["png", "svg"], "a plot (PNG or SVG)")?;
+    let bytes = match format {
+        PlotFormat::Png => png_bytes(figure),
+        PlotFormat::Svg => svg_bytes(figure),
     }
+    .map_err(|e| anyhow!("cannot draw the plot into {}: {e}", path.display()))?;
+    Ok(write_bytes_atomically(path, &bytes)?)
+}
+
+/// The figure as a PNG file's bytes (8-bit RGB).
+fn png_bytes(figure: &impl Figure) -> Result<Vec<u8>, String> {
+    register_font();
+    let (width, height) = SIZE;
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
+        figure.draw(&root)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    let mut file = Vec::new();
+    let mut encoder = png::Encoder::new(&mut file, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+    writer
+        .write_image_data(&pixels)
+        .map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    Ok(file)
+}
+
+/// The figure as an SVG file's bytes.
+fn svg_bytes(figure: &impl Figure) -> Result<Vec<u8>, String> {
+    register_font();
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+        figure.draw(&root)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(text.into_bytes())
 }
 
 #[cfg(test)]

@@ -8,15 +8,15 @@
 //! is the true peak of silence; a window not yet full (momentary before 0.4 s, short-term before
 //! 3 s) is left empty.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::figure::{FAMILY, Figure, GRID_BOLD, GRID_LIGHT, check_new_file, write_figure};
+use super::figure::{FAMILY, Figure, GRID_BOLD, GRID_LIGHT, write_figure};
+use super::output::{check_new_file, write_atomically};
 use crate::dsp::meter::history::HistoryPoint;
 use crate::dsp::meter::loudness::STEP_S;
 use crate::model::delivery::DeliveryTarget;
@@ -70,10 +70,12 @@ pub fn write_csv_to(out: &mut impl Write, points: &[HistoryPoint]) -> std::io::R
 
 /// Write the history as CSV to `path` (an existing file only with `force`).
 pub fn write_csv(path: &Path, points: &[HistoryPoint], force: bool) -> Result<()> {
-    check_new_file(path, force)?;
-    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    write_csv_to(&mut BufWriter::new(file), points)
-        .with_context(|| format!("cannot write {}", path.display()))
+    check_new_file(path, force, &[], "the loudness history (CSV)")?;
+    write_atomically(path, |partial| {
+        let file = std::fs::File::create(partial).map_err(|e| e.to_string())?;
+        write_csv_to(&mut BufWriter::new(file), points).map_err(|e| e.to_string())
+    })?;
+    Ok(())
 }
 
 /// What the graph shows besides the history.
@@ -272,5 +274,48 @@ mod tests {
         let r128 = crate::model::delivery::PRESETS[0];
         let quiet = [point(1, Some(-62.0), None, None, 0.0)];
         assert_eq!(loudness_axis(&quiet, Some(&r128)), (-65.0, -5.0));
+    }
+
+    /// The editor's exports as it makes them: the graph and the CSV under stamped names in a
+    /// folder made for them, each written through the atomic writer (a readable PNG of the
+    /// figure's size, no temporary file left), and a second export under a taken name refused
+    /// with the first file kept.
+    #[test]
+    fn exports_are_written_whole_and_never_replace() {
+        use crate::offline::output::export_path;
+        let dir = std::env::temp_dir().join(format!("earstage-hexport-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        let folder = dir.join("Earstage");
+        let points: Vec<HistoryPoint> = (1..=50)
+            .map(|row| point(row, Some(-23.0), Some(-22.0), Some(-23.0), 0.5))
+            .collect();
+        let options = GraphOptions {
+            title: "export",
+            target: None,
+            over_threshold_dbtp: 0.0,
+        };
+        let png_path = export_path(&folder, "history.png", 7).unwrap();
+        write_plot(&png_path, &points, &options, false).unwrap();
+        let csv_path = export_path(&folder, "history.csv", 7).unwrap();
+        write_csv(&csv_path, &points, false).unwrap();
+        let decoder = png::Decoder::new(std::io::BufReader::new(
+            std::fs::File::open(&png_path).unwrap(),
+        ));
+        let info = decoder.read_info().unwrap().info().clone();
+        assert_eq!((info.width, info.height), (1000, 560));
+        let csv = std::fs::read_to_string(&csv_path).unwrap();
+        assert_eq!(csv.lines().count(), 51, "the header and one row a point");
+        let mut names: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["earstage-7-history.csv", "earstage-7-history.png"]);
+        let before = std::fs::read(&png_path).unwrap();
+        assert!(export_path(&folder, "history.png", 7).is_err());
+        let refused = write_plot(&png_path, &points[..3], &options, false).unwrap_err();
+        assert!(refused.to_string().contains("--force"), "{refused}");
+        assert_eq!(std::fs::read(&png_path).unwrap(), before);
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -10,7 +10,7 @@ use thiserror::Error;
 use super::analysis::{MeterReport, Progress, report_opened};
 use super::audio_file::{AudioFile, AudioFileError};
 use super::engine::OfflineEngine;
-use super::output::{OutputError, check_new_file};
+use super::output::{OutputError, check_new_file, write_atomically_with};
 use crate::design::handoff::{AuditionChains, AuditionValues};
 use crate::dsp::audition::{AuditionSettings, Selection};
 use crate::dsp::{Collector, EngineSettings};
@@ -130,13 +130,6 @@ fn check_output(input: &Path, output: &Path, force: bool) -> Result<(), RenderEr
     )?)
 }
 
-/// `output` with ".partial" appended: where a render is written before it is complete.
-fn partial_path(output: &Path) -> PathBuf {
-    let mut name = output.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    output.with_file_name(name)
-}
-
 fn float_wav(channels: usize, sample_rate_hz: u32) -> hound::WavSpec {
     hound::WavSpec {
         channels: channels as u16,
@@ -166,15 +159,14 @@ pub fn render_file(
     let chain = AuditionChain::from_rig(audition);
     let settings = engine_settings(&chain, settings, Selection::A);
     let mut engine = audition_engine(&chain, rig, fs, channels, settings);
-    let partial = partial_path(output);
-    let write_error = |source| RenderError::Write {
-        path: partial.clone(),
-        source,
-    };
     let mut collector = Collector::default();
-    let result = (|| {
+    write_atomically_with(output, |partial| {
+        let write_error = |source| RenderError::Write {
+            path: output.to_owned(),
+            source,
+        };
         let mut writer =
-            hound::WavWriter::create(&partial, float_wav(channels, fs)).map_err(write_error)?;
+            hound::WavWriter::create(partial, float_wav(channels, fs)).map_err(write_error)?;
         let mut planar = vec![Vec::new(); channels];
         loop {
             let n = file.read_block(&mut planar)?;
@@ -191,18 +183,7 @@ pub fn render_file(
             progress.advanced(n as u64);
         }
         writer.finalize().map_err(write_error)
-    })();
-    if let Err(err) = result {
-        std::fs::remove_file(&partial).ok();
-        return Err(err);
-    }
-    if let Err(e) = std::fs::rename(&partial, output) {
-        std::fs::remove_file(&partial).ok();
-        return Err(RenderError::Write {
-            path: output.to_owned(),
-            source: hound::Error::IoError(e),
-        });
-    }
+    })?;
     engine.finish(&mut collector);
     let status = engine.status();
     let load = |a: &atomic_float::AtomicF32| f64::from(a.load(Ordering::Relaxed));
@@ -258,22 +239,24 @@ pub fn ab_audition(
     [left_all, right_all]
 }
 
-/// Write planar audio as 32-bit float WAV.
+/// Write planar audio as 32-bit float WAV, through [`write_atomically_with`].
 pub fn write_float_wav(
     path: &Path,
     planar: &[Vec<f32>],
     sample_rate_hz: u32,
 ) -> Result<(), RenderError> {
-    let error = |source| RenderError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let mut writer =
-        hound::WavWriter::create(path, float_wav(planar.len(), sample_rate_hz)).map_err(error)?;
-    for i in 0..planar.first().map_or(0, Vec::len) {
-        for channel in planar {
-            writer.write_sample(channel[i]).map_err(error)?;
+    write_atomically_with(path, |partial| {
+        let error = |source| RenderError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        let mut writer = hound::WavWriter::create(partial, float_wav(planar.len(), sample_rate_hz))
+            .map_err(error)?;
+        for i in 0..planar.first().map_or(0, Vec::len) {
+            for channel in planar {
+                writer.write_sample(channel[i]).map_err(error)?;
+            }
         }
-    }
-    writer.finalize().map_err(error)
+        writer.finalize().map_err(error)
+    })
 }

@@ -13,6 +13,7 @@ use earstage::model::iem::Ear;
 use earstage::model::import::{frequencies_from_text, read_frequencies};
 use earstage::model::preset::Preset;
 use earstage::model::{Chain, ResponsePoint};
+use earstage::offline::output::{check_new_file, write_bytes_atomically};
 use serde::Serialize;
 
 use crate::chain_args::ChainArgs;
@@ -129,7 +130,8 @@ pub fn run(cmd: &ChainCommand) -> Result<()> {
         eprintln!("earstage: drew the plot into {}", path.display());
     }
     if let Some(path) = &cmd.save_preset {
-        Preset::from(&chain).save(path, cmd.force)?;
+        check_new_file(path, cmd.force, &[], "a chain preset (TOML)")?;
+        write_bytes_atomically(path, Preset::from(&chain).to_toml().as_bytes())?;
         eprintln!("earstage: saved the chain to {}", path.display());
     }
     if cmd.csv {

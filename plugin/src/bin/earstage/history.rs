@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use earstage::model::delivery::DeliveryTarget;
 use earstage::offline::analysis::FileAnalysis;
-use earstage::offline::figure::{PlotFormat, check_new_file};
+use earstage::offline::figure::PlotFormat;
 use earstage::offline::history::{GraphOptions, write_csv, write_plot};
+use earstage::offline::output::check_new_file;
 
 /// The history options of `analyze`.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +75,7 @@ impl HistoryOutputs {
         for input in inputs {
             let d = self.destinations(input, album);
             for path in [d.csv, d.plot].into_iter().flatten() {
-                check_new_file(&path, self.force)?;
+                check_new_file(&path, self.force, &[], "the loudness history")?;
                 if let Some(other) = seen.insert(path.clone(), input) {
                     bail!(
                         "{} and {} would both write {}; analyse them apart",

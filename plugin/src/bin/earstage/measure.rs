@@ -12,7 +12,7 @@ use earstage::model::import::zma_text;
 use earstage::offline::impedance::{
     BAND_START_HZ, BAND_STOP_HZ, ImpedanceMeasurement, Jig, RELIABLE_PERCENT, measure_impedance,
 };
-use earstage::offline::output::{check_new_file, write_atomically};
+use earstage::offline::output::{check_new_file, write_bytes_atomically};
 use earstage::offline::stimulus::{
     DEFAULT_LEVEL_DBFS, DEFAULT_RATE_HZ, DEFAULT_SECONDS, Stimulus, write_sweep,
 };
@@ -199,9 +199,7 @@ fn impedance(args: &ImpedanceArgs) -> Result<()> {
         zma_header(&measurement),
         zma_text(&measurement.curve())
     );
-    write_atomically(&args.output, |partial| {
-        std::fs::write(partial, &text).map_err(|e| e.to_string())
-    })?;
+    write_bytes_atomically(&args.output, text.as_bytes())?;
     let comparison = iem.as_ref().map(|iem| compare(&measurement, iem));
     if let Some(plot) = &args.plot {
         let label = iem.as_ref().map(|i| format!("{} (catalog model)", i.name));
