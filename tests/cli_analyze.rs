@@ -1,7 +1,6 @@
 //! `earstage analyze` on WAV files in every supported format, and its errors on bad files.
 
 use std::path::Path;
-use std::process::Command;
 
 mod support;
 use support::TempDir;
@@ -57,7 +56,7 @@ fn sine_frames(fs: u32, channels: usize, seconds: f64) -> Vec<Vec<f64>> {
 }
 
 fn analyze(path: &Path) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_earstage"))
+    let out = support::earstage_command()
         .arg("analyze")
         .arg(path)
         .arg("--json")
@@ -411,17 +410,14 @@ fn album_mode_json_csv_and_a_failed_file() {
     }
     std::fs::write(dir.join("b.wav"), b"RIFF\x04\0\0\0WAVE").unwrap();
     let run = |format: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_earstage"))
+        let out = support::earstage_command()
             .args(["analyze", "--jobs", "2"])
             .arg(&*dir)
             .args((!format.is_empty()).then_some(format))
             .output()
             .unwrap();
-        assert!(
-            !out.status.success(),
-            "{format}: a failed file must fail the run"
-        );
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        // A failed file fails the run.
+        let stderr = support::failed(&out);
         assert!(
             stderr.contains("b.wav") && stderr.contains("1 of 3 files"),
             "{stderr}"

@@ -1,35 +1,16 @@
 //! `earstage chain` and `earstage catalog` as a user runs them: the worked numbers of docs/chain.md
 //! to 0.01 dB, the response table, catalog names, presets, the advisor, and errors.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
 mod support;
 use support::TempDir;
 
-fn earstage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_earstage"))
-        .args(args)
-        .output()
-        .expect("runs the earstage binary")
-}
+use support::{earstage, earstage_fails as stderr_of_failure};
 
 /// Runs and parses `--json` output, failing with stderr if the command failed.
 fn json(args: &[&str]) -> Value {
-    let out = earstage(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
-}
-
-fn stderr_of_failure(args: &[&str]) -> String {
-    let out = earstage(args);
-    assert!(!out.status.success(), "{args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    serde_json::from_str(&support::earstage_stdout(args)).expect("valid JSON")
 }
 
 fn f(v: &Value, key: &str) -> f64 {
@@ -148,9 +129,7 @@ fn at_list_file_and_csv() {
     ]);
     assert_eq!(r["response"].as_array().unwrap().len(), 2);
 
-    let out = earstage(&["chain", "--iem", "se846", "--at", "100,1000", "--csv"]);
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = support::earstage_stdout(["chain", "--iem", "se846", "--at", "100,1000", "--csv"]);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "hz,db,deg");
     assert_eq!(lines.len(), 3);
@@ -417,11 +396,7 @@ mod plot {
         let path = dir.join("p.svg");
         let p = path.to_str().unwrap();
         let out = earstage(&["chain", "--adapter", "75", "--plot", p]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::succeeded(&out);
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(
             svg.contains("via adapter 75 Ω"),
@@ -433,11 +408,7 @@ mod plot {
         assert!(err.contains("--force") && err.contains("p.svg"), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), b"keep me");
         let out = earstage(&["chain", "--plot", p, "--force"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::succeeded(&out);
         assert!(std::fs::read_to_string(&path).unwrap().starts_with("<svg"));
 
         // The dB axis holds the in-band curve (20 Hz–20 kHz) in whole 3 dB steps; what the curve
@@ -451,11 +422,7 @@ mod plot {
         let span = (in_band / 3.0).ceil() * 3.0;
         let wide = dir.join("wide.svg");
         let out = earstage(&[&args[..], &["--plot", wide.to_str().unwrap()]].concat());
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::succeeded(&out);
         let svg = std::fs::read_to_string(&wide).unwrap();
         let top = svg
             .lines()
@@ -486,11 +453,7 @@ mod plot {
         let png_path = dir.join("chain.png");
         for path in [&svg_path, &png_path] {
             let out = earstage(&["chain", "--adapter", "75", "--plot", path.to_str().unwrap()]);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            support::succeeded(&out);
         }
         let svg = std::fs::read_to_string(&svg_path).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..100.min(svg.len())]);
@@ -554,11 +517,7 @@ fn closed_pipe_ends_quietly() {
 fn text_formatting() {
     let text = |args: &[&str]| {
         let out = earstage(args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::succeeded(&out);
         String::from_utf8(out.stdout).unwrap()
     };
     let report = text(&["chain", "--source-vfs", "+10 dBu"]);
@@ -713,9 +672,7 @@ mod calibrated_level {
             ),
             (&["--tone-hz", "400"][..], "--measured-vrms"),
         ] {
-            let out = earstage(&[&["chain"][..], extra].concat());
-            assert!(!out.status.success(), "{extra:?}");
-            let err = String::from_utf8_lossy(&out.stderr);
+            let err = stderr_of_failure([&["chain"][..], extra].concat());
             assert!(err.contains(says), "{extra:?}: {err}");
         }
     }
@@ -731,9 +688,7 @@ fn path_bits_set_the_dither_floor() {
     };
     let step = floor("16") - floor("24");
     assert!((step - 160.0 * 2f64.log10()).abs() < 1e-9, "{step}");
-    let out = earstage(&["chain", "--path-bits", "20"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--path-bits"));
+    assert!(stderr_of_failure(["chain", "--path-bits", "20"]).contains("--path-bits"));
 }
 
 /// Issue #21, the advisor's missing limits, as a user types them. A resistive 16 Ω IEM of

@@ -2,7 +2,6 @@
 //! format, and its refusals.
 
 use std::path::Path;
-use std::process::Command;
 
 use earstage::model::catalog::Catalog;
 use earstage::model::{Cable, Chain, Source};
@@ -24,7 +23,7 @@ fn write_sine(path: &Path, hz: f64) {
 }
 
 fn render(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_earstage"))
+    support::earstage_command()
         .arg("render")
         .args(args)
         .output()
@@ -64,11 +63,7 @@ fn level_mode_is_the_circuits_response() {
             "level",
             "--json",
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::succeeded(&out);
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(report["held_back_db"], 0.0);
         let mut reader = hound::WavReader::open(&output).unwrap();
@@ -118,11 +113,7 @@ fn each_ear_through_its_own_earpiece() {
         "--mode",
         "level",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::succeeded(&out);
     let samples: Vec<f32> = hound::WavReader::open(&output)
         .unwrap()
         .samples::<f32>()
@@ -147,15 +138,13 @@ fn refusals_name_the_file() {
     let input = dir.join("in.wav");
     write_sine(&input, 440.0);
     let same = render(&[input.to_str().unwrap(), input.to_str().unwrap(), "--force"]);
-    assert!(!same.status.success());
-    let message = String::from_utf8_lossy(&same.stderr);
+    let message = support::failed(&same);
     assert!(message.contains("overwrite the input"), "{message}");
 
     let existing = dir.join("existing.wav");
     std::fs::write(&existing, b"keep me").unwrap();
     let refused = render(&[input.to_str().unwrap(), existing.to_str().unwrap()]);
-    assert!(!refused.status.success());
-    let message = String::from_utf8_lossy(&refused.stderr);
+    let message = support::failed(&refused);
     assert!(
         message.contains("existing.wav") && message.contains("--force"),
         "{message}"
@@ -167,11 +156,7 @@ fn refusals_name_the_file() {
         existing.to_str().unwrap(),
         "--force",
     ]);
-    assert!(
-        replaced.status.success(),
-        "{}",
-        String::from_utf8_lossy(&replaced.stderr)
-    );
+    support::succeeded(&replaced);
     assert!(hound::WavReader::open(&existing).is_ok());
 
     let bad_ceiling = render(&[
@@ -199,8 +184,7 @@ fn wrong_outputs_leave_nothing_and_json_keys_are_unique() {
     std::fs::create_dir_all(&folder).unwrap();
     for (output, word) in [(&folder, "folder"), (&dir.join("out.flac"), ".wav")] {
         let out = render(&[input.to_str().unwrap(), output.to_str().unwrap(), "--force"]);
-        assert!(!out.status.success());
-        let message = String::from_utf8_lossy(&out.stderr);
+        let message = support::failed(&out);
         assert!(message.contains(word), "{message}");
     }
     let left: Vec<_> = std::fs::read_dir(&dir)
@@ -218,11 +202,7 @@ fn wrong_outputs_leave_nothing_and_json_keys_are_unique() {
         dir.join("ok.wav").to_str().unwrap(),
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::succeeded(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     // serde_json keeps the last of repeated keys, so count them in the text.
     for key in ["\"sample_rate\"", "\"channels\"", "\"duration_s\""] {

@@ -2,7 +2,7 @@
 //! dose against its closed form (80 dBA for 40 h is 100 %), a damaged day set aside with a message,
 //! and a reset that asks first.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use earstage::model::iem::EARS;
 use earstage::model::spl::mean_square_pa2;
@@ -13,7 +13,7 @@ mod support;
 use support::TempDir;
 
 fn exposure(data: &TempDir, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_earstage"))
+    support::earstage_command()
         .arg("exposure")
         .args(args)
         .env("XDG_DATA_HOME", &**data)
@@ -57,11 +57,7 @@ fn the_week_reads_and_resets() {
     let store = WeekStore::at(data.join("earstage").join("exposure"));
     // An empty record reads as nothing heard.
     let out = exposure(&data, &["--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::succeeded(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["heard_s"], 0.0);
     // 20 h at 80 dBA three days ago and 10 h at 83 dBA yesterday: 50 % + 49.9 % (3 dB is 10^0.3
@@ -98,16 +94,11 @@ fn the_week_reads_and_resets() {
     assert!((json["weekly_percent"][0].as_f64().unwrap() - 50.0).abs() < 1e-6);
     // A reset asks for --yes and changes nothing without it.
     let out = exposure(&data, &["--reset"]);
-    assert!(!out.status.success());
-    let said = String::from_utf8_lossy(&out.stderr);
+    let said = support::failed(&out);
     assert!(said.contains("--yes"), "{said}");
-    assert!(exposure(&data, &["--json"]).status.success());
+    support::succeeded(&exposure(&data, &["--json"]));
     let out = exposure(&data, &["--reset", "--yes"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::succeeded(&out);
     let json: serde_json::Value =
         serde_json::from_slice(&exposure(&data, &["--json"]).stdout).unwrap();
     assert_eq!(json["heard_s"], 0.0);

@@ -6,7 +6,6 @@
 
 use std::f64::consts::PI;
 use std::path::Path;
-use std::process::{Command, Output};
 
 mod support;
 use support::{Rng, TempDir, WavFormat, write_wav};
@@ -15,22 +14,7 @@ const FS: u32 = 48_000;
 /// The accuracy issue #22 asks of every row, LU and dB.
 const TOLERANCE: f64 = 0.05;
 
-fn earstage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_earstage"))
-        .args(args)
-        .output()
-        .expect("runs the earstage binary")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = earstage(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::earstage_stdout as ok;
 
 /// A history cell: `None` when empty (window not full), −∞ for "-inf".
 fn cell(text: &str) -> Option<f64> {
@@ -275,11 +259,7 @@ fn refusals_name_what_and_where() {
     write_wav(&wav, FS, WavFormat::Int24, &[vec![0.0f32; 4800]]);
     let existing = dir.join("kept.csv");
     std::fs::write(&existing, "mine").unwrap();
-    let failed = |args: &[&str]| {
-        let out = earstage(args);
-        assert!(!out.status.success(), "{args:?} should fail");
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    };
+    let failed = |args: &[&str]| support::earstage_fails(args);
     let wav = wav.to_str().unwrap();
     let err = failed(&["analyze", wav, "--history", existing.to_str().unwrap()]);
     assert!(err.contains("kept.csv") && err.contains("--force"), "{err}");

@@ -474,15 +474,7 @@ fn the_chain_follows_the_measurement() {
     }
 }
 
-/// Runs `earstage` expecting it to fail; returns what it printed on stderr.
-fn earstage_fails(args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_earstage"))
-        .args(args)
-        .output()
-        .expect("runs the earstage binary");
-    assert!(!out.status.success(), "{args:?} succeeded");
-    String::from_utf8(out.stderr).unwrap()
-}
+use support::earstage_fails;
 
 /// Each bad recording or option is refused with what and where, and no curve is written.
 #[test]

@@ -89,23 +89,66 @@ pub fn write_wav(path: &Path, sample_rate_hz: u32, format: WavFormat, channels: 
     w.finalize().unwrap();
 }
 
-/// Runs the `earstage` binary with `args`, asserts that it succeeded (showing its stderr if not)
-/// and returns what it printed.
+/// The `earstage` binary as a command, for a run that needs more than arguments (an environment
+/// of its own, input).
+pub fn earstage_command() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_earstage"))
+}
+
+/// Runs the `earstage` binary with `args` and returns how it ended.
+pub fn earstage<I, S>(args: I) -> std::process::Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    earstage_command()
+        .args(args)
+        .output()
+        .expect("runs the earstage binary")
+}
+
+/// Asserts that a run succeeded (showing its status and stderr if not) and returns what it
+/// printed.
+#[track_caller]
+pub fn succeeded(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "earstage failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
+}
+
+/// Asserts that a run failed and returns what it printed on stderr.
+#[track_caller]
+pub fn failed(out: &std::process::Output) -> String {
+    assert!(
+        !out.status.success(),
+        "earstage succeeded where it should fail: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs the `earstage` binary with `args`, asserts that it succeeded and returns what it printed.
+#[track_caller]
 pub fn earstage_stdout<I, S>(args: I) -> String
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_earstage"))
-        .args(args)
-        .output()
-        .expect("runs the earstage binary");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    succeeded(&earstage(args))
+}
+
+/// Runs the `earstage` binary with `args`, asserts that it failed and returns its stderr.
+#[track_caller]
+pub fn earstage_fails<I, S>(args: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    failed(&earstage(args))
 }
 
 /// Runs the `earstage` binary with its stdout on a pipe whose reader is already gone (as in
