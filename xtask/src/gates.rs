@@ -1,6 +1,6 @@
 //! The gates of `cargo xtask test` that read the code rather than run it: formatting, clippy with
-//! warnings denied, the API docs with warnings denied, the declared `rust-version`, and the layer
-//! check.
+//! warnings denied, the API docs with warnings denied, the declared `rust-version`, the layer
+//! check and the length check.
 
 use std::process::Command;
 
@@ -40,6 +40,10 @@ pub fn doc() -> Result<()> {
 
 pub fn layers() -> Result<()> {
     crate::layers::check(&workspace_root().join("plugin").join("src"))
+}
+
+pub fn lengths() -> Result<()> {
+    crate::lengths::check(&workspace_root().join("plugin").join("src"))
 }
 
 /// A `major.minor[.patch]` version as numbers.

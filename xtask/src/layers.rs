@@ -184,7 +184,7 @@ fn modules(src: &Path) -> Result<BTreeMap<Module, PathBuf>> {
 
 /// The source with comments and the contents of string and char literals blanked (line breaks
 /// kept, so line numbers stay).
-fn strip_comments_and_strings(text: &str) -> String {
+pub(crate) fn strip_comments_and_strings(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;

@@ -7,14 +7,17 @@ use anyhow::{Context, Result, bail};
 
 mod gates;
 mod layers;
+mod lengths;
 mod test;
 
 const USAGE: &str = "Usage:
   cargo xtask bundle earstage [--release]   build target/bundled/Earstage.{clap,vst3}
   cargo xtask demo [-- ARGS]                bundle, then run `earstage demo` on the embedded demo
-  cargo xtask test                          every test suite: the gates (layers, fmt, clippy, doc,
-                                            rust-version), unit, CLAP host, VST3 host, validators
-  cargo xtask layers                        the layer check alone (every import points down)";
+  cargo xtask test                          every test suite: the gates (layers, lengths, fmt,
+                                            clippy, doc, rust-version), unit, CLAP host, VST3 host, validators
+  cargo xtask layers                        the layer check alone (every import points down)
+  cargo xtask lengths                       the length check alone (no function in editor/, bin/
+                                            or offline/ over 60 lines)";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -27,6 +30,7 @@ fn main() -> Result<()> {
         "demo" => demo(&rest),
         "test" => test::run(),
         "layers" => gates::layers(),
+        "lengths" => gates::lengths(),
         "" | "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -44,10 +44,14 @@ pub fn run() -> Result<()> {
     };
 
     type Gate = fn() -> Result<()>;
-    let gates: [(&'static str, Gate); 5] = [
+    let gates: [(&'static str, Gate); 6] = [
         (
             "layers (every import points down, no circle)",
             gates::layers,
+        ),
+        (
+            "lengths (no function over 60 lines in editor/, bin/, offline/)",
+            gates::lengths,
         ),
         ("formatting (cargo fmt --check)", gates::fmt),
         (
