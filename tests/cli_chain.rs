@@ -173,7 +173,7 @@ fn catalog_lists_every_entry_with_provenance() {
     assert!(c["iem"].as_array().unwrap().len() >= 12);
     assert!(c["source"].as_array().unwrap().len() >= 8);
     assert!(c["attenuator"].as_array().unwrap().len() >= 6);
-    let out = earstage(&["catalog"]);
+    let out = earstage(["catalog"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("Campfire Audio Andromeda")
@@ -227,7 +227,7 @@ fn presets_round_trip_and_never_clobber() {
     assert!(f(&louder, "spl_at_full_scale_db") > f(&first, "spl_at_full_scale_db"));
     // Saving over an existing file needs --force; the file is untouched otherwise.
     let before = std::fs::read_to_string(&path).unwrap();
-    let err = stderr_of_failure(&["chain", "--iem", "se215", "--save-preset", p]);
+    let err = stderr_of_failure(["chain", "--iem", "se215", "--save-preset", p]);
     assert!(
         err.contains("already exists") && err.contains("--force"),
         "{err}"
@@ -278,7 +278,7 @@ fn advisor_compares_three_approaches() {
             .unwrap()
             .contains("decides")
     );
-    let out = earstage(&["chain", "--iem", "andromeda", "--target-spl", "80"]);
+    let out = earstage(["chain", "--iem", "andromeda", "--target-spl", "80"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Gain-staging advisor") && text.contains("A source-first"));
 }
@@ -291,7 +291,7 @@ mod errors {
         let dir = TempDir::new("bad");
         let path = dir.join("bad.zma");
         std::fs::write(&path, "20 16 0\n40 16 0\n80 x 0\n").unwrap();
-        let err = stderr_of_failure(&[
+        let err = stderr_of_failure([
             "chain",
             "--iem-impedance",
             path.to_str().unwrap(),
@@ -351,12 +351,12 @@ mod errors {
                 "{args:?}: {err}"
             );
         }
-        assert!(stderr_of_failure(&["chain", "--target-spl", "500"]).contains("140"));
+        assert!(stderr_of_failure(["chain", "--target-spl", "500"]).contains("140"));
     }
 
     #[test]
     fn unknown_names_list_the_catalog() {
-        let err = stderr_of_failure(&["chain", "--iem", "nonesuch"]);
+        let err = stderr_of_failure(["chain", "--iem", "nonesuch"]);
         assert!(
             err.contains("nonesuch") && err.contains("Shure SE215"),
             "{err}"
@@ -365,7 +365,7 @@ mod errors {
 
     #[test]
     fn bad_values_say_what_is_allowed() {
-        let err = stderr_of_failure(&[
+        let err = stderr_of_failure([
             "chain",
             "--iem-resistance",
             "16",
@@ -373,14 +373,14 @@ mod errors {
             "110 dB/W",
         ]);
         assert!(err.contains("dB/mW"), "{err}");
-        let err = stderr_of_failure(&["chain", "--iem-resistance", "16"]);
+        let err = stderr_of_failure(["chain", "--iem-resistance", "16"]);
         assert!(err.contains("--iem-sensitivity"), "{err}");
-        let err = stderr_of_failure(&["chain", "--source-impedance", "-3"]);
+        let err = stderr_of_failure(["chain", "--source-impedance", "-3"]);
         assert!(
             err.contains("--source-impedance") && err.contains("allowed range"),
             "{err}"
         );
-        let err = stderr_of_failure(&["chain", "--pad-series", "15"]);
+        let err = stderr_of_failure(["chain", "--pad-series", "15"]);
         assert!(err.contains("--pad-shunt"), "{err}");
     }
 }
@@ -395,7 +395,7 @@ mod plot {
         let dir = TempDir::new("plot-rules");
         let path = dir.join("p.svg");
         let p = path.to_str().unwrap();
-        let out = earstage(&["chain", "--adapter", "75", "--plot", p]);
+        let out = earstage(["chain", "--adapter", "75", "--plot", p]);
         support::succeeded(&out);
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(
@@ -404,10 +404,10 @@ mod plot {
         );
 
         std::fs::write(&path, b"keep me").unwrap();
-        let err = stderr_of_failure(&["chain", "--plot", p]);
+        let err = stderr_of_failure(["chain", "--plot", p]);
         assert!(err.contains("--force") && err.contains("p.svg"), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), b"keep me");
-        let out = earstage(&["chain", "--plot", p, "--force"]);
+        let out = earstage(["chain", "--plot", p, "--force"]);
         support::succeeded(&out);
         assert!(std::fs::read_to_string(&path).unwrap().starts_with("<svg"));
 
@@ -421,7 +421,7 @@ mod plot {
             .max(1.0);
         let span = (in_band / 3.0).ceil() * 3.0;
         let wide = dir.join("wide.svg");
-        let out = earstage(&[&args[..], &["--plot", wide.to_str().unwrap()]].concat());
+        let out = earstage([&args[..], &["--plot", wide.to_str().unwrap()]].concat());
         support::succeeded(&out);
         let svg = std::fs::read_to_string(&wide).unwrap();
         let top = svg
@@ -436,7 +436,7 @@ mod plot {
         );
 
         let nested = dir.join("nested/dir/x.png");
-        let err = stderr_of_failure(&["chain", "--plot", nested.to_str().unwrap()]);
+        let err = stderr_of_failure(["chain", "--plot", nested.to_str().unwrap()]);
         assert!(
             err.contains("does not exist") && err.contains("nested"),
             "{err}"
@@ -452,7 +452,7 @@ mod plot {
         let svg_path = dir.join("chain.svg");
         let png_path = dir.join("chain.png");
         for path in [&svg_path, &png_path] {
-            let out = earstage(&["chain", "--adapter", "75", "--plot", path.to_str().unwrap()]);
+            let out = earstage(["chain", "--adapter", "75", "--plot", path.to_str().unwrap()]);
             support::succeeded(&out);
         }
         let svg = std::fs::read_to_string(&svg_path).unwrap();
@@ -486,7 +486,7 @@ mod plot {
         assert!(has([214, 39, 40]) > 500, "the chain's curve");
         assert!(has([31, 119, 180]) > 500, "the ideal source's curve");
 
-        let err = stderr_of_failure(&["chain", "--plot", "plot.pdf"]);
+        let err = stderr_of_failure(["chain", "--plot", "plot.pdf"]);
         assert!(
             err.contains("plot.pdf") && err.contains(".png or .svg"),
             "{err}"
@@ -773,12 +773,12 @@ fn the_current_limit_and_the_volume_controls_range() {
         "{a}"
     );
 
-    let err = stderr_of_failure(&["chain", "--source-volume-control", "knob:-40"]);
+    let err = stderr_of_failure(["chain", "--source-volume-control", "knob:-40"]);
     assert!(
         err.contains("--source-volume-control") && err.contains("knob") && err.contains("pot:"),
         "{err}"
     );
-    let err = stderr_of_failure(&["chain", "--source-max-current", "0"]);
+    let err = stderr_of_failure(["chain", "--source-max-current", "0"]);
     assert!(err.contains("--source-max-current"), "{err}");
 }
 
@@ -814,7 +814,7 @@ fn each_earpiece_its_own_report() {
         "{report}"
     );
     assert!((f(right_ear, "iem_impedance_at_1k_ohms") - 32.0).abs() < 1e-6);
-    let text = String::from_utf8(earstage(&args).stdout).unwrap();
+    let text = String::from_utf8(earstage(args).stdout).unwrap();
     assert!(
         text.contains("left earpiece") && text.contains("Right earpiece"),
         "{text}"

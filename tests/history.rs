@@ -48,7 +48,7 @@ fn history_of(channels: &[Vec<f32>], name: &str) -> Vec<[Option<f64>; 5]> {
     let wav = dir.join(format!("{name}.wav"));
     write_wav(&wav, FS, WavFormat::Float32, channels);
     let csv = dir.join(format!("{name}.csv"));
-    ok(&[
+    ok([
         "analyze",
         wav.to_str().unwrap(),
         "--history",
@@ -228,7 +228,7 @@ fn an_album_writes_one_history_per_input() {
     write_wav(&b, FS, WavFormat::Int24, &short(0.55, 2));
     let histories = dir.join("histories");
     let plots = dir.join("plots");
-    let text = ok(&[
+    let text = ok([
         "analyze",
         a.to_str().unwrap(),
         b.to_str().unwrap(),
@@ -264,7 +264,7 @@ fn refusals_name_what_and_where() {
     let err = failed(&["analyze", wav, "--history", existing.to_str().unwrap()]);
     assert!(err.contains("kept.csv") && err.contains("--force"), "{err}");
     assert_eq!(std::fs::read_to_string(&existing).unwrap(), "mine");
-    ok(&[
+    ok([
         "analyze",
         wav,
         "--history",

@@ -578,7 +578,7 @@ fn bad_recordings_are_refused_by_name() {
 
     // A curve that exists is kept unless --force.
     std::fs::write(out, "mine").unwrap();
-    let err = earstage_fails(&[
+    let err = earstage_fails([
         "measure",
         "impedance",
         &recording,
@@ -625,11 +625,11 @@ fn the_stimulus_refuses_what_it_cannot_write() {
         ("--seconds", "0.5"),
         ("--level-dbfs", "3"),
     ] {
-        let err = earstage_fails(&["measure", "stimulus", p, option, value]);
+        let err = earstage_fails(["measure", "stimulus", p, option, value]);
         assert!(err.contains(option), "{err}");
         assert!(!path.exists());
     }
-    let err = earstage_fails(&["measure", "stimulus", dir.join("s.mp3").to_str().unwrap()]);
+    let err = earstage_fails(["measure", "stimulus", dir.join("s.mp3").to_str().unwrap()]);
     assert!(err.contains(".wav"), "{err}");
     let text = earstage_stdout([
         "measure",
@@ -644,6 +644,6 @@ fn the_stimulus_refuses_what_it_cannot_write() {
         text.contains("96000 Hz") && text.contains("10 Hz–40.0 kHz"),
         "{text}"
     );
-    let err = earstage_fails(&["measure", "stimulus", p]);
+    let err = earstage_fails(["measure", "stimulus", p]);
     assert!(err.contains("--force"), "{err}");
 }

@@ -10,7 +10,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::{AudioBufferRef, SampleBuffer};
-use symphonia::core::codecs::{self, CodecType, Decoder, DecoderOptions};
+use symphonia::core::codecs::{self, CodecParameters, CodecType, Decoder, DecoderOptions};
 use symphonia::core::errors::Error as DecodeError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::MediaSourceStream;
@@ -67,6 +67,32 @@ pub enum AudioFileError {
         expected: u64,
         found: u64,
     },
+}
+
+impl AudioFileError {
+    /// `path` could not be opened or read.
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    /// `path` does not read as an audio file, for `reason`.
+    fn unreadable(path: &Path, reason: String) -> Self {
+        Self::Unreadable {
+            path: path.to_owned(),
+            reason,
+        }
+    }
+
+    /// `path` is an audio file Earstage does not read, for `reason`.
+    fn unsupported(path: &Path, reason: String) -> Self {
+        Self::Unsupported {
+            path: path.to_owned(),
+            reason,
+        }
+    }
 }
 
 /// How the audio in a file is coded.
@@ -151,99 +177,32 @@ pub struct AudioFile {
 }
 
 impl AudioFile {
+    /// Opens `path` and decodes its first packet: refused unless it holds an audio track that
+    /// Earstage decodes, is what its name and its first bytes say, and has 1 to [`MAX_CHANNELS`]
+    /// channels at [`MIN_RATE_HZ`] to [`MAX_RATE_HZ`].
     pub fn open(path: &Path) -> Result<Self, AudioFileError> {
-        let file = File::open(path).map_err(|source| AudioFileError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let unreadable = |reason: String| AudioFileError::Unreadable {
-            path: path.to_owned(),
-            reason,
-        };
-        let unsupported = |reason: String| AudioFileError::Unsupported {
-            path: path.to_owned(),
-            reason,
-        };
+        let file = File::open(path).map_err(|source| AudioFileError::io(path, source))?;
         let head = head_bytes(&file);
         if let Some(kind) = wide_wav(&head) {
-            return Err(unsupported(format!(
-                "it is {kind} (a WAV for files over 4 GB), which Earstage does not read yet; \
-                 export it as WAV or FLAC, or in parts"
-            )));
+            return Err(AudioFileError::unsupported(
+                path,
+                format!(
+                    "it is {kind} (a WAV for files over 4 GB), which Earstage does not read yet; \
+                     export it as WAV or FLAC, or in parts"
+                ),
+            ));
         }
-        let source = super::aifc::media_source(file).map_err(|source| AudioFileError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let stream = MediaSourceStream::new(source, Default::default());
-        let mut hint = Hint::new();
-        if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
-            hint.with_extension(extension);
-        }
-        let format_options = FormatOptions {
-            // Encoder delay and padding (MP3's LAME tag, AAC's iTunSMPB) are not programme.
-            enable_gapless: true,
-            ..FormatOptions::default()
-        };
-        let metadata_options = MetadataOptions {
-            limit_metadata_bytes: Limit::Maximum(METADATA_LIMIT_BYTES),
-            limit_visual_bytes: Limit::Maximum(METADATA_LIMIT_BYTES),
-        };
-        let probed = guarded(path, 0.0, || {
-            symphonia::default::get_probe()
-                .format(&hint, stream, &format_options, &metadata_options)
-                .map_err(|e| {
-                    unreadable(match e {
-                        DecodeError::Unsupported(_) => {
-                            "its contents are not an audio format".into()
-                        }
-                        e => describe_error(&e),
-                    })
-                })
-        })?;
-        let format = probed.format;
+        let format = probe(path, file)?;
         let track = format
             .tracks()
             .iter()
             .find(|t| t.codec_params.codec != codecs::CODEC_TYPE_NULL)
-            .ok_or_else(|| unreadable("it holds no audio track".into()))?;
+            .ok_or_else(|| AudioFileError::unreadable(path, "it holds no audio track".into()))?;
         let params = track.codec_params.clone();
         let track_id = track.id;
-        let decoder = guarded(path, 0.0, || {
-            symphonia::default::get_codecs()
-                .make(&params, &DecoderOptions::default())
-                .map_err(|e| match e {
-                    DecodeError::Unsupported(_) => unsupported(format!(
-                        "its audio is {}, which Earstage does not decode",
-                        codec_name(params.codec)
-                    )),
-                    e => unsupported(describe_error(&e)),
-                })
-        })?;
-        let bits = params.bits_per_sample.or_else(|| {
-            (params.codec == codecs::CODEC_TYPE_ALAC)
-                .then(|| alac_bit_depth(params.extra_data.as_deref()?))
-                .flatten()
-        });
-        let encoding = Encoding::of(params.codec, bits);
-        // The probe searches ahead for any format's marker, so a file whose own header is damaged
-        // can be read as something else found in its data (a WAV whose samples hold an ADTS sync
-        // word, read as AAC): what it holds must be what its name says.
-        if let Some((kind, codecs)) = promised_codecs(path)
-            && !codecs.contains(&encoding.codec)
-        {
-            return Err(unreadable(format!(
-                "its name says {kind}, but what it holds reads as {} (a damaged header?)",
-                encoding.codec
-            )));
-        }
-        if !starts_as(&head, encoding.codec) {
-            return Err(unreadable(format!(
-                "it does not begin as a {} file does (a damaged header?); {} was only found \
-                 further in",
-                encoding.codec, encoding.codec
-            )));
-        }
+        let decoder = make_decoder(path, &params)?;
+        let encoding = Encoding::of(params.codec, bits_per_sample(&params));
+        check_contents(path, &head, &encoding)?;
         let mut file = Self {
             path: path.to_owned(),
             format,
@@ -259,27 +218,21 @@ impl AudioFile {
             decoded_frames: 0,
             decoded_at: 0,
             end: false,
-            count_slack: match params.codec {
-                codecs::CODEC_TYPE_PCM_S16BE
-                | codecs::CODEC_TYPE_PCM_S24BE
-                | codecs::CODEC_TYPE_PCM_S32BE
-                | codecs::CODEC_TYPE_PCM_F32BE
-                | codecs::CODEC_TYPE_PCM_F64BE
-                | codecs::CODEC_TYPE_PCM_S8 => {
-                    let frame_bytes = params.bits_per_sample.unwrap_or(8).div_ceil(8) as u64
-                        * params.channels.map_or(1, |c| c.count()) as u64;
-                    8u64.div_ceil(frame_bytes.max(1))
-                }
-                _ => 0,
-            },
+            count_slack: count_slack(&params),
         };
         // The first packet settles what a header may leave open (an ADTS stream's channels).
         file.decode_next_guarded()?;
         if !(1..=MAX_CHANNELS).contains(&file.channels) {
-            return Err(unsupported(format!("{} channels", file.channels)));
+            return Err(AudioFileError::unsupported(
+                path,
+                format!("{} channels", file.channels),
+            ));
         }
         if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&file.sample_rate) {
-            return Err(unsupported(format!("sample rate {} Hz", file.sample_rate)));
+            return Err(AudioFileError::unsupported(
+                path,
+                format!("sample rate {} Hz", file.sample_rate),
+            ));
         }
         Ok(file)
     }
@@ -451,6 +404,118 @@ fn guarded<T>(
             reason: "the decoder failed on malformed data".into(),
         })
     })
+}
+
+/// The container of the open `file` at `path`, found by its contents (its extension a hint).
+fn probe(path: &Path, file: File) -> Result<Box<dyn FormatReader>, AudioFileError> {
+    let source =
+        super::aifc::media_source(file).map_err(|source| AudioFileError::io(path, source))?;
+    let stream = MediaSourceStream::new(source, Default::default());
+    let mut hint = Hint::new();
+    if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(extension);
+    }
+    let format_options = FormatOptions {
+        // Encoder delay and padding (MP3's LAME tag, AAC's iTunSMPB) are not programme.
+        enable_gapless: true,
+        ..FormatOptions::default()
+    };
+    let metadata_options = MetadataOptions {
+        limit_metadata_bytes: Limit::Maximum(METADATA_LIMIT_BYTES),
+        limit_visual_bytes: Limit::Maximum(METADATA_LIMIT_BYTES),
+    };
+    let probed = guarded(path, 0.0, || {
+        symphonia::default::get_probe()
+            .format(&hint, stream, &format_options, &metadata_options)
+            .map_err(|e| {
+                AudioFileError::unreadable(
+                    path,
+                    match e {
+                        DecodeError::Unsupported(_) => {
+                            "its contents are not an audio format".into()
+                        }
+                        e => describe_error(&e),
+                    },
+                )
+            })
+    })?;
+    Ok(probed.format)
+}
+
+/// The decoder of the track `params` describe; a codec Earstage does not decode is named.
+fn make_decoder(path: &Path, params: &CodecParameters) -> Result<Box<dyn Decoder>, AudioFileError> {
+    guarded(path, 0.0, || {
+        symphonia::default::get_codecs()
+            .make(params, &DecoderOptions::default())
+            .map_err(|e| {
+                AudioFileError::unsupported(
+                    path,
+                    match e {
+                        DecodeError::Unsupported(_) => format!(
+                            "its audio is {}, which Earstage does not decode",
+                            codec_name(params.codec)
+                        ),
+                        e => describe_error(&e),
+                    },
+                )
+            })
+    })
+}
+
+/// The bits per sample the track declares, or for ALAC its magic cookie's.
+fn bits_per_sample(params: &CodecParameters) -> Option<u32> {
+    params.bits_per_sample.or_else(|| {
+        (params.codec == codecs::CODEC_TYPE_ALAC)
+            .then(|| alac_bit_depth(params.extra_data.as_deref()?))
+            .flatten()
+    })
+}
+
+/// Refuses a file whose contents are not what it says. The probe searches ahead for any format's
+/// marker, so a file whose own header is damaged can be read as something else found in its data
+/// (a WAV whose samples hold an ADTS sync word, read as AAC): what it holds must be what its name
+/// says, and it must begin as such a file does.
+fn check_contents(path: &Path, head: &[u8], encoding: &Encoding) -> Result<(), AudioFileError> {
+    if let Some((kind, codecs)) = promised_codecs(path)
+        && !codecs.contains(&encoding.codec)
+    {
+        return Err(AudioFileError::unreadable(
+            path,
+            format!(
+                "its name says {kind}, but what it holds reads as {} (a damaged header?)",
+                encoding.codec
+            ),
+        ));
+    }
+    if !starts_as(head, encoding.codec) {
+        return Err(AudioFileError::unreadable(
+            path,
+            format!(
+                "it does not begin as a {} file does (a damaged header?); {} was only found \
+                 further in",
+                encoding.codec, encoding.codec
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The frames an AIFF track's declared count may exceed its audio by ([`AudioFile`]'s
+/// `count_slack`: the SSND chunk's 8 bytes of offset and block size, in whole frames).
+fn count_slack(params: &CodecParameters) -> u64 {
+    match params.codec {
+        codecs::CODEC_TYPE_PCM_S16BE
+        | codecs::CODEC_TYPE_PCM_S24BE
+        | codecs::CODEC_TYPE_PCM_S32BE
+        | codecs::CODEC_TYPE_PCM_F32BE
+        | codecs::CODEC_TYPE_PCM_F64BE
+        | codecs::CODEC_TYPE_PCM_S8 => {
+            let frame_bytes = params.bits_per_sample.unwrap_or(8).div_ceil(8) as u64
+                * params.channels.map_or(1, |c| c.count()) as u64;
+            8u64.div_ceil(frame_bytes.max(1))
+        }
+        _ => 0,
+    }
 }
 
 /// The bit depth in an ALAC magic cookie (Apple's `ALACSpecificConfig`: frame length u32,

@@ -1,5 +1,6 @@
 //! Figures drawn with `plotters`, PNG or SVG by the file's extension, in the one font the project
-//! embeds: the CLI's plots and the editor's exports draw through [`write_figure`].
+//! embeds: the CLI's plots and the editor's exports draw through [`write_figure`], and style their
+//! charts with [`super::chart_style`].
 
 use std::path::Path;
 use std::sync::Once;
@@ -16,8 +17,6 @@ const SIZE: (u32, u32) = (1000, 560);
 /// The one font the figures use (egui's default, already in the binary), registered under this
 /// family name.
 pub const FAMILY: &str = "sans-serif";
-pub const GRID_BOLD: RGBColor = RGBColor(205, 205, 205);
-pub const GRID_LIGHT: RGBColor = RGBColor(232, 232, 232);
 
 /// Plot files by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

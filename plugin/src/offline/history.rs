@@ -13,9 +13,11 @@ use std::path::Path;
 
 use anyhow::Result;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use super::figure::{FAMILY, Figure, GRID_BOLD, GRID_LIGHT, write_figure};
+use super::chart_style::{Axis, chart_on, draw_grid, draw_legend, line_key};
+use super::figure::{Figure, write_figure};
 use super::output::{check_new_file, write_atomically};
 use crate::dsp::meter::history::HistoryPoint;
 use crate::dsp::meter::loudness::STEP_S;
@@ -131,112 +133,130 @@ const INTEGRATED: RGBColor = RGBColor(44, 160, 44);
 const TARGET: RGBColor = RGBColor(255, 127, 14);
 const OVER: RGBColor = RGBColor(214, 39, 40);
 
+/// The graph's chart: seconds across, LUFS up.
+type LoudnessChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Which reading of a point a line draws.
+type Reading = fn(&HistoryPoint) -> Option<f64>;
+
 impl Figure for Graph<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
         let points = self.points;
         let end_s = points.last().map_or(1.0, time_s).max(1.0);
         let (lo, hi) = loudness_axis(points, self.options.target.as_ref());
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.options.title, (FAMILY, 20))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
+        let mut chart = chart_on(root, self.options.title, false)?
             .build_cartesian_2d(0.0..end_s, lo..hi)
-            .map_err(err)?;
+            .map_err(|e| e.to_string())?;
         if let Some(target) = &self.options.target {
-            let band = (
-                target.integrated_lufs - target.tolerance_lu,
-                target.integrated_lufs + target.tolerance_lu,
-            );
-            chart
-                .draw_series([Rectangle::new(
-                    [(0.0, band.0), (end_s, band.1)],
-                    TARGET.mix(0.15).filled(),
-                )])
-                .map_err(err)?;
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [
-                        (0.0, target.integrated_lufs),
-                        (end_s, target.integrated_lufs),
-                    ],
-                    8,
-                    5,
-                    TARGET.stroke_width(2),
-                ))
-                .map_err(err)?
-                .label(format!("target: {target}"))
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], TARGET.stroke_width(2)));
+            draw_target(&mut chart, target, end_s)?;
         }
-        chart
-            .configure_mesh()
-            .max_light_lines(4)
-            .light_line_style(GRID_LIGHT)
-            .bold_line_style(GRID_BOLD)
-            .x_label_formatter(&|s| format_clock(*s))
-            .y_label_formatter(&|lufs| format!("{lufs:.0}"))
-            .x_desc("time")
-            .y_desc("loudness, LUFS")
-            .label_style((FAMILY, 14))
-            .axis_desc_style((FAMILY, 15))
-            .draw()
-            .map_err(err)?;
-        // Below the axis (and −∞) is drawn along its floor, so silence reads as the bottom.
-        let series = |pick: fn(&HistoryPoint) -> Option<f64>| {
-            points
+        draw_grid(
+            &mut chart,
+            4,
+            Axis {
+                desc: "time",
+                label: &|s: &f64| format_clock(*s),
+            },
+            Axis {
+                desc: "loudness, LUFS",
+                label: &|lufs: &f64| format!("{lufs:.0}"),
+            },
+        )?;
+        self.draw_readings(&mut chart, (lo, hi))?;
+        self.draw_overs(&mut chart, (lo, hi))?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
+    }
+}
+
+impl Graph<'_> {
+    /// The momentary, short-term and integrated loudness as lines; a reading below the axis (and
+    /// −∞) is drawn along its floor, so silence reads as the bottom.
+    fn draw_readings<DB: DrawingBackend>(
+        &self,
+        chart: &mut LoudnessChart<'_, DB>,
+        (lo, hi): (f64, f64),
+    ) -> Result<(), String> {
+        let series = |pick: Reading| {
+            self.points
                 .iter()
                 .filter_map(move |p| pick(p).map(|v| (time_s(p), v.clamp(lo, hi))))
                 .collect::<Vec<_>>()
         };
-        for (label, colour, width, pick) in [
-            (
-                "momentary",
-                MOMENTARY,
-                1,
-                (|p: &HistoryPoint| p.momentary_lufs) as fn(&HistoryPoint) -> Option<f64>,
-            ),
+        let readings: [(&str, RGBColor, u32, Reading); 3] = [
+            ("momentary", MOMENTARY, 1, |p| p.momentary_lufs),
             ("short-term", SHORT_TERM, 2, |p| p.short_term_lufs),
             ("integrated", INTEGRATED, 2, |p| p.integrated_lufs),
-        ] {
+        ];
+        for (label, colour, width, pick) in readings {
             chart
                 .draw_series(LineSeries::new(series(pick), colour.stroke_width(width)))
-                .map_err(err)?
+                .map_err(|e| e.to_string())?
                 .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
-                });
+                .legend(line_key(colour));
         }
-        // True-peak overs as ticks along the time axis.
+        Ok(())
+    }
+
+    /// True-peak overs as ticks along the time axis.
+    fn draw_overs<DB: DrawingBackend>(
+        &self,
+        chart: &mut LoudnessChart<'_, DB>,
+        (lo, hi): (f64, f64),
+    ) -> Result<(), String> {
         let threshold = self.options.over_threshold_dbtp;
         let tick = (hi - lo) * 0.04;
-        let overs: Vec<f64> = points
+        let overs: Vec<f64> = self
+            .points
             .iter()
             .filter(|p| p.true_peak_dbtp() > threshold)
             .map(time_s)
             .collect();
-        if !overs.is_empty() {
-            chart
-                .draw_series(
-                    overs.iter().map(|&t| {
-                        PathElement::new([(t, lo), (t, lo + tick)], OVER.stroke_width(2))
-                    }),
-                )
-                .map_err(err)?
-                .label(format!("true peak over {threshold:+.1} dBTP"))
-                .legend(|(x, y)| PathElement::new([(x + 10, y - 5), (x + 10, y + 5)], OVER));
+        if overs.is_empty() {
+            return Ok(());
         }
         chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FAMILY, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(err)?;
+            .draw_series(
+                overs
+                    .iter()
+                    .map(|&t| PathElement::new([(t, lo), (t, lo + tick)], OVER.stroke_width(2))),
+            )
+            .map_err(|e| e.to_string())?
+            .label(format!("true peak over {threshold:+.1} dBTP"))
+            .legend(|(x, y)| PathElement::new([(x + 10, y - 5), (x + 10, y + 5)], OVER));
         Ok(())
     }
+}
+
+/// The target's tolerance band, shaded, and its integrated loudness as a dashed line.
+fn draw_target<DB: DrawingBackend>(
+    chart: &mut LoudnessChart<'_, DB>,
+    target: &DeliveryTarget,
+    end_s: f64,
+) -> Result<(), String> {
+    let band = (
+        target.integrated_lufs - target.tolerance_lu,
+        target.integrated_lufs + target.tolerance_lu,
+    );
+    chart
+        .draw_series([Rectangle::new(
+            [(0.0, band.0), (end_s, band.1)],
+            TARGET.mix(0.15).filled(),
+        )])
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            [
+                (0.0, target.integrated_lufs),
+                (end_s, target.integrated_lufs),
+            ],
+            8,
+            5,
+            TARGET.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?
+        .label(format!("target: {target}"))
+        .legend(line_key(TARGET));
+    Ok(())
 }
 
 #[cfg(test)]

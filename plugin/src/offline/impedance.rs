@@ -12,6 +12,7 @@
 //! The file is streamed; what is held is two segments and the spectra, whatever its length.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use realfft::num_complex::Complex64;
 use realfft::{RealFftPlanner, RealToComplex};
@@ -235,105 +236,146 @@ fn read_recording(path: &Path) -> Result<Recording, MeasureError> {
         });
     }
     let sample_rate = f64::from(file.sample_rate);
-    let len = Spectra::segment_len(sample_rate);
-    let hop = len / 2;
-    let bins = len / 2 + 1;
-    let mut planner = RealFftPlanner::<f64>::new();
-    let fft = planner.plan_fft_forward(len);
-    let window: Vec<f64> = (0..len)
-        .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / len as f64).cos())
-        .collect();
-    let mut spectra = Spectra {
-        bin_hz: sample_rate / len as f64,
-        sxx: vec![0.0; bins],
-        syy: vec![0.0; bins],
-        sxy: vec![Complex64::default(); bins],
-        segments: 0,
-    };
-    let mut work = SegmentWork {
-        fft: fft.as_ref(),
-        window: &window,
-        input: vec![0.0; len],
-        x: fft.make_output_vec(),
-        y: fft.make_output_vec(),
-        scratch: fft.make_scratch_vec(),
-    };
-    // Half a segment of silence in front, so the first samples are covered twice as all others.
-    let mut held = [vec![0.0f64; hop], vec![0.0f64; hop]];
-    let mut clips = [ClipWatch::default(); 2];
-    let mut peak = [0.0f32; 2];
+    let mut welch = Welch::new(sample_rate);
+    let mut levels = InputLevels::default();
     let mut planar = vec![Vec::new(); 2];
-    let mut frame = 0u64;
     loop {
         let n = file.read_block(&mut planar)?;
         if n == 0 {
             break;
         }
-        for (ch, samples) in planar.iter().enumerate() {
-            for (i, &s) in samples.iter().enumerate() {
-                clips[ch].push(s, frame + i as u64);
-                peak[ch] = peak[ch].max(s.abs());
-            }
-            held[ch].extend(samples.iter().map(|&s| f64::from(s)));
-        }
-        frame += n as u64;
-        while held[0].len() >= len {
-            work.add(&mut spectra, &held[0][..len], &held[1][..len]);
-            for h in &mut held {
-                h.drain(..hop);
-            }
-        }
+        levels.push(&planar, n);
+        welch.push(&planar);
     }
-    // The tail, padded with silence until every sample has been in two segments.
-    while held[0].len() > hop {
-        for h in &mut held {
-            h.resize(len, 0.0);
-        }
-        work.add(&mut spectra, &held[0], &held[1]);
-        for h in &mut held {
-            h.drain(..hop);
-        }
-    }
-    for (ch, clip) in clips.iter().enumerate() {
-        if let Some(first) = clip.first_frame {
-            return Err(MeasureError::Clipped {
-                path: path.to_owned(),
-                channel: ch + 1,
-                at_s: first as f64 / sample_rate,
-                samples: clip.samples,
-            });
-        }
-    }
-    let peak_dbfs = 20.0 * f64::from(peak[0]).max(1e-12).log10();
-    if peak_dbfs < MIN_PEAK_DBFS {
-        return Err(MeasureError::TooQuiet {
-            path: path.to_owned(),
-            peak_dbfs,
-        });
-    }
+    let spectra = welch.finish();
+    levels.check(path, sample_rate)?;
     Ok(Recording {
         path: path.to_owned(),
         sample_rate: file.sample_rate,
         channels: file.channels,
-        frames: frame,
+        frames: levels.frames,
         spectra,
     })
 }
 
-/// The FFT and buffers one segment needs.
-struct SegmentWork<'a> {
-    fft: &'a dyn RealToComplex<f64>,
-    window: &'a [f64],
+/// What the two inputs' samples say of a recording: where each clipped, how high each peaked,
+/// and how many frames it holds.
+#[derive(Debug, Default)]
+struct InputLevels {
+    clips: [ClipWatch; 2],
+    peak: [f32; 2],
+    frames: u64,
+}
+
+impl InputLevels {
+    /// Watches the next block, `n` frames of both inputs.
+    fn push(&mut self, planar: &[Vec<f32>], n: usize) {
+        for (ch, samples) in planar.iter().enumerate() {
+            for (i, &s) in samples.iter().enumerate() {
+                self.clips[ch].push(s, self.frames + i as u64);
+                self.peak[ch] = self.peak[ch].max(s.abs());
+            }
+        }
+        self.frames += n as u64;
+    }
+
+    /// Refuses the recording at `path` if either input clipped, or input 1 is too quiet to
+    /// measure by.
+    fn check(&self, path: &Path, sample_rate: f64) -> Result<(), MeasureError> {
+        for (ch, clip) in self.clips.iter().enumerate() {
+            if let Some(first) = clip.first_frame {
+                return Err(MeasureError::Clipped {
+                    path: path.to_owned(),
+                    channel: ch + 1,
+                    at_s: first as f64 / sample_rate,
+                    samples: clip.samples,
+                });
+            }
+        }
+        let peak_dbfs = 20.0 * f64::from(self.peak[0]).max(1e-12).log10();
+        if peak_dbfs < MIN_PEAK_DBFS {
+            return Err(MeasureError::TooQuiet {
+                path: path.to_owned(),
+                peak_dbfs,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Welch's estimate of the inputs' cross spectra, taken in as the file streams: Hann segments,
+/// half overlapping, with half a segment of silence in front and the tail padded with silence,
+/// so that every sample is in two segments.
+struct Welch {
+    /// A segment's length, samples.
+    len: usize,
+    fft: Arc<dyn RealToComplex<f64>>,
+    window: Vec<f64>,
     input: Vec<f64>,
     x: Vec<Complex64>,
     y: Vec<Complex64>,
     scratch: Vec<Complex64>,
+    /// Each input's samples not yet in two segments.
+    held: [Vec<f64>; 2],
+    spectra: Spectra,
 }
 
-impl SegmentWork<'_> {
-    fn add(&mut self, spectra: &mut Spectra, v1: &[f64], v2: &[f64]) {
-        for (out, spectrum) in [(&mut self.x, v1), (&mut self.y, v2)] {
-            for ((i, w), s) in self.input.iter_mut().zip(self.window).zip(spectrum) {
+impl Welch {
+    /// Segments of [`Spectra::segment_len`] for `sample_rate`, and nothing taken in yet.
+    fn new(sample_rate: f64) -> Self {
+        let len = Spectra::segment_len(sample_rate);
+        let hop = len / 2;
+        let bins = len / 2 + 1;
+        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(len);
+        let window = (0..len)
+            .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / len as f64).cos())
+            .collect();
+        Self {
+            len,
+            window,
+            input: vec![0.0; len],
+            x: fft.make_output_vec(),
+            y: fft.make_output_vec(),
+            scratch: fft.make_scratch_vec(),
+            fft,
+            // Half a segment of silence in front, so the first samples are covered twice as all
+            // others.
+            held: [vec![0.0f64; hop], vec![0.0f64; hop]],
+            spectra: Spectra {
+                bin_hz: sample_rate / len as f64,
+                sxx: vec![0.0; bins],
+                syy: vec![0.0; bins],
+                sxy: vec![Complex64::default(); bins],
+                segments: 0,
+            },
+        }
+    }
+
+    /// Takes in the next block of both inputs, adding every segment it completes.
+    fn push(&mut self, planar: &[Vec<f32>]) {
+        for (held, samples) in self.held.iter_mut().zip(planar) {
+            held.extend(samples.iter().map(|&s| f64::from(s)));
+        }
+        while self.held[0].len() >= self.len {
+            self.add_segment();
+        }
+    }
+
+    /// The spectra, once the tail, padded with silence, has been in two segments too.
+    fn finish(mut self) -> Spectra {
+        while self.held[0].len() > self.len / 2 {
+            for h in &mut self.held {
+                h.resize(self.len, 0.0);
+            }
+            self.add_segment();
+        }
+        self.spectra
+    }
+
+    /// Adds the first segment held to the spectra, and moves on by half a segment.
+    fn add_segment(&mut self) {
+        for (out, held) in [(&mut self.x, &self.held[0]), (&mut self.y, &self.held[1])] {
+            for ((i, w), s) in self.input.iter_mut().zip(&self.window).zip(held) {
                 *i = w * s;
             }
             // Lengths are the plan's own, so the transform cannot fail.
@@ -343,11 +385,15 @@ impl SegmentWork<'_> {
         }
         for k in 0..self.x.len() {
             let (x, y) = (self.x[k], self.y[k]);
-            spectra.sxx[k] += x.norm_sqr();
-            spectra.syy[k] += y.norm_sqr();
-            spectra.sxy[k] += x.conj() * y;
+            self.spectra.sxx[k] += x.norm_sqr();
+            self.spectra.syy[k] += y.norm_sqr();
+            self.spectra.sxy[k] += x.conj() * y;
         }
-        spectra.segments += 1;
+        self.spectra.segments += 1;
+        let hop = self.len / 2;
+        for h in &mut self.held {
+            h.drain(..hop);
+        }
     }
 }
 
@@ -493,28 +539,10 @@ pub fn measure_impedance(
         .input_ohms
         .map(|ohms| INPUT_OHMS.check("--input-ohms", ohms))
         .transpose()?;
-    let calibration = jig.calibration;
     let rec = read_recording(recording)?;
-    let cal = calibration.map(read_recording).transpose()?;
+    let cal = jig.calibration.map(read_recording).transpose()?;
     if let Some(cal) = &cal {
-        let mismatch = |what: String, expected: String| MeasureError::CalibrationMismatch {
-            calibration: cal.path.clone(),
-            path: rec.path.clone(),
-            what,
-            expected,
-        };
-        if cal.sample_rate != rec.sample_rate {
-            return Err(mismatch(
-                format!("at {} Hz", cal.sample_rate),
-                format!("at {} Hz", rec.sample_rate),
-            ));
-        }
-        if cal.channels != rec.channels {
-            return Err(mismatch(
-                format!("{} channels", cal.channels),
-                format!("{} channels", rec.channels),
-            ));
-        }
+        check_calibration(&rec, cal)?;
     }
     let top_hz = TOP_FRACTION * f64::from(rec.sample_rate);
     let frequencies = grid(top_hz);
@@ -524,11 +552,65 @@ pub fn measure_impedance(
             band: format!("at {} Hz nothing above 20 Hz", rec.sample_rate),
         });
     }
-    let ratios: Vec<RatioPoint> = frequencies
+    let ratios = calibrated_ratios(&rec, cal.as_ref(), &frequencies);
+    check_wiring(&rec.path, &frequencies, &ratios)?;
+    let points: Vec<MeasuredPoint> = frequencies
+        .iter()
+        .zip(&ratios)
+        .map(|(&hz, r)| point(hz, sense_ohms, input_ohms, r))
+        .collect();
+    let figures = CurveFigures::of(&rec.path, &points)?;
+    Ok(ImpedanceMeasurement {
+        recording: rec.path.clone(),
+        calibration: cal.map(|c| c.path),
+        sample_rate_hz: rec.sample_rate,
+        seconds: rec.frames as f64 / f64::from(rec.sample_rate),
+        sense_ohms,
+        input_ohms,
+        minimum: figures.minimum,
+        maximum: figures.maximum,
+        dc_resistance: figures.dc_resistance,
+        reliable_percent: figures.reliable_percent,
+        unreliable_bands: figures.unreliable_bands,
+        points,
+    })
+}
+
+/// Refuses a calibration recorded at another rate or with other channels than the recording.
+fn check_calibration(rec: &Recording, cal: &Recording) -> Result<(), MeasureError> {
+    let mismatch = |what: String, expected: String| MeasureError::CalibrationMismatch {
+        calibration: cal.path.clone(),
+        path: rec.path.clone(),
+        what,
+        expected,
+    };
+    if cal.sample_rate != rec.sample_rate {
+        return Err(mismatch(
+            format!("at {} Hz", cal.sample_rate),
+            format!("at {} Hz", rec.sample_rate),
+        ));
+    }
+    if cal.channels != rec.channels {
+        return Err(mismatch(
+            format!("{} channels", cal.channels),
+            format!("{} channels", rec.channels),
+        ));
+    }
+    Ok(())
+}
+
+/// The ratio `V2/V1` at each of `frequencies`, divided by the calibration's (the inputs' own
+/// mismatch) when there is one; their relative errors add in quadrature.
+fn calibrated_ratios(
+    rec: &Recording,
+    cal: Option<&Recording>,
+    frequencies: &[f64],
+) -> Vec<RatioPoint> {
+    frequencies
         .iter()
         .map(|&hz| {
             let measured = rec.spectra.ratio(hz);
-            match &cal {
+            match cal {
                 Some(cal) => {
                     let inputs = cal.spectra.ratio(hz);
                     RatioPoint {
@@ -539,63 +621,66 @@ pub fn measure_impedance(
                 None => measured,
             }
         })
-        .collect();
-    check_wiring(&rec.path, &frequencies, &ratios)?;
-    let points: Vec<MeasuredPoint> = frequencies
-        .iter()
-        .zip(&ratios)
-        .map(|(&hz, r)| point(hz, sense_ohms, input_ohms, r))
-        .collect();
-    let in_band = |p: &&MeasuredPoint| (BAND_START_HZ..=BAND_STOP_HZ).contains(&p.hz);
-    let band_points = points.iter().filter(in_band).count();
-    let reliable: Vec<&MeasuredPoint> = points
-        .iter()
-        .filter(in_band)
-        .filter(|p| p.reliable)
-        .collect();
-    let reliable_percent = 100.0 * reliable.len() as f64 / band_points.max(1) as f64;
-    let unreliable_bands = unreliable_bands(&points);
-    if reliable_percent < 100.0 * MIN_RELIABLE_FRACTION {
-        return Err(MeasureError::Unreliable {
-            path: rec.path.clone(),
-            percent: reliable_percent,
-            bands: unreliable_bands
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
+        .collect()
+}
+
+/// What a curve's report says of it, from its reliable points in 20 Hz–20 kHz.
+struct CurveFigures {
+    minimum: AtFrequency,
+    maximum: AtFrequency,
+    dc_resistance: AtFrequency,
+    reliable_percent: f64,
+    unreliable_bands: Vec<UnreliableBand>,
+}
+
+impl CurveFigures {
+    /// The figures of the curve `points` measured from `path`; refused when too little of the
+    /// band is reliable.
+    fn of(path: &Path, points: &[MeasuredPoint]) -> Result<Self, MeasureError> {
+        let in_band = |p: &&MeasuredPoint| (BAND_START_HZ..=BAND_STOP_HZ).contains(&p.hz);
+        let band_points = points.iter().filter(in_band).count();
+        let reliable: Vec<&MeasuredPoint> = points
+            .iter()
+            .filter(in_band)
+            .filter(|p| p.reliable)
+            .collect();
+        let reliable_percent = 100.0 * reliable.len() as f64 / band_points.max(1) as f64;
+        let unreliable_bands = unreliable_bands(points);
+        if reliable_percent < 100.0 * MIN_RELIABLE_FRACTION {
+            return Err(MeasureError::Unreliable {
+                path: path.to_owned(),
+                percent: reliable_percent,
+                bands: unreliable_bands
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let at = |p: &MeasuredPoint| AtFrequency {
+            hz: p.hz,
+            ohms: p.ohms,
+        };
+        let minimum = reliable
+            .iter()
+            .min_by(|a, b| a.ohms.total_cmp(&b.ohms))
+            .map(|p| at(p));
+        let maximum = reliable
+            .iter()
+            .max_by(|a, b| a.ohms.total_cmp(&b.ohms))
+            .map(|p| at(p));
+        let lowest = dc_resistance(&reliable);
+        let (Some(minimum), Some(maximum), Some(dc_resistance)) = (minimum, maximum, lowest) else {
+            unreachable!("at least half the band is reliable");
+        };
+        Ok(Self {
+            minimum,
+            maximum,
+            dc_resistance,
+            reliable_percent,
+            unreliable_bands,
+        })
     }
-    let at = |p: &MeasuredPoint| AtFrequency {
-        hz: p.hz,
-        ohms: p.ohms,
-    };
-    let minimum = reliable
-        .iter()
-        .min_by(|a, b| a.ohms.total_cmp(&b.ohms))
-        .map(|p| at(p));
-    let maximum = reliable
-        .iter()
-        .max_by(|a, b| a.ohms.total_cmp(&b.ohms))
-        .map(|p| at(p));
-    let lowest = dc_resistance(&reliable);
-    let (Some(minimum), Some(maximum), Some(dc_resistance)) = (minimum, maximum, lowest) else {
-        unreachable!("at least half the band is reliable");
-    };
-    Ok(ImpedanceMeasurement {
-        recording: rec.path.clone(),
-        calibration: cal.map(|c| c.path),
-        sample_rate_hz: rec.sample_rate,
-        seconds: rec.frames as f64 / f64::from(rec.sample_rate),
-        sense_ohms,
-        input_ohms,
-        minimum,
-        maximum,
-        dc_resistance,
-        reliable_percent,
-        unreliable_bands,
-        points,
-    })
 }
 
 /// Re Z extrapolated to 0 Hz: a least-squares fit of `R + a·√f + b·f²` to the reliable points

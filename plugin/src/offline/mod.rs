@@ -5,6 +5,7 @@
 pub mod aifc;
 pub mod analysis;
 pub mod audio_file;
+pub mod chart_style;
 pub mod engine;
 pub mod figure;
 pub mod history;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use earstage::dsp::EngineSettings;
+use earstage::model::Chain;
 use earstage::model::catalog::Catalog;
 use earstage::model::units::format_clock;
 use earstage::offline::analysis::{
@@ -118,6 +119,8 @@ impl<'a> FileJson<'a> {
     }
 }
 
+/// `earstage analyze`: one file named alone gets the full report; several (or a folder) get a
+/// table, and the album measured as one programme.
 pub fn run(
     inputs: &[PathBuf],
     format: Format,
@@ -143,6 +146,55 @@ pub fn run(
     if single {
         return run_one(&paths[0], format, &settings, chain.as_ref(), history);
     }
+    run_album(&paths, format, jobs, &settings, chain.as_ref(), history)
+}
+
+/// Several files: each analysed (`jobs` at once), their histories written and the table or
+/// report printed, with the album; then what could not be analysed or written is said, and fails
+/// the command.
+fn run_album(
+    paths: &[PathBuf],
+    format: Format,
+    jobs: Option<usize>,
+    settings: &EngineSettings,
+    chain: Option<&Chain>,
+    history: &HistoryOutputs,
+) -> Result<()> {
+    let results = analyze_all(paths, jobs, settings, chain);
+    let analysed: Vec<&FileAnalysis> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let album = AlbumReport {
+        meters: analysis::album(&analysed),
+        spl: analysis::album_spl(&analysed),
+    };
+    for file in &analysed {
+        warn_about(file);
+    }
+    let unwritten: Vec<anyhow::Error> = analysed
+        .iter()
+        .filter_map(|file| history.write(file, true).err())
+        .collect();
+    match format {
+        Format::Json => print_json(paths, &results, &album)?,
+        Format::Csv => print_csv(paths, &results, Some(&album), chain.is_some())?,
+        Format::Text => {
+            print_table(paths, &results, &album, chain.is_some());
+            if let Some(target) = &history.target {
+                println!("Album against the target:");
+                print_target(&album.meters, target);
+            }
+        }
+    }
+    fail_on_errors(paths, &results, &unwritten)
+}
+
+/// Every file analysed, `jobs` at once (default: one per core), under one progress bar for them
+/// all.
+fn analyze_all(
+    paths: &[PathBuf],
+    jobs: Option<usize>,
+    settings: &EngineSettings,
+    chain: Option<&Chain>,
+) -> Vec<Result<FileAnalysis, AudioFileError>> {
     let threads =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let (frames, duration_s) = paths.iter().fold((0, 0.0), |(frames, seconds), path| {
@@ -154,38 +206,20 @@ pub fn run(
         duration_s,
         &format!("analyzing {} files", paths.len()),
     );
-    let results = analyze_files(&paths, threads, &settings, chain.as_ref(), &|n| {
-        progress.inc(n)
-    });
+    let results = analyze_files(paths, threads, settings, chain, &|n| progress.inc(n));
     progress.finish_and_clear();
+    results
+}
 
-    let analysed: Vec<&FileAnalysis> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-    let album = AlbumReport {
-        meters: analysis::album(&analysed),
-        spl: analysis::album_spl(&analysed),
-    };
-    for file in &analysed {
-        warn_about(file);
-    }
-    let mut unwritten = Vec::new();
-    for file in &analysed {
-        if let Err(e) = history.write(file, true) {
-            unwritten.push(e);
-        }
-    }
-    match format {
-        Format::Json => print_json(&paths, &results, &album)?,
-        Format::Csv => print_csv(&paths, &results, Some(&album), chain.is_some())?,
-        Format::Text => {
-            print_table(&paths, &results, &album, chain.is_some());
-            if let Some(target) = &history.target {
-                println!("Album against the target:");
-                print_target(&album.meters, target);
-            }
-        }
-    }
+/// Each history that could not be written and each file that could not be analysed, on stderr;
+/// then an error counting them (the histories first).
+fn fail_on_errors(
+    paths: &[PathBuf],
+    results: &[Result<FileAnalysis, AudioFileError>],
+    unwritten: &[anyhow::Error],
+) -> Result<()> {
     if let Some(first) = unwritten.first() {
-        for e in &unwritten {
+        for e in unwritten {
             eprintln!("earstage: {e:#}");
         }
         bail!(
@@ -219,7 +253,7 @@ fn run_one(
     path: &Path,
     format: Format,
     settings: &EngineSettings,
-    chain: Option<&earstage::model::Chain>,
+    chain: Option<&Chain>,
     history: &HistoryOutputs,
 ) -> Result<()> {
     let mut progress = FileProgress::new(format!("analyzing {}", path.display()));
@@ -426,6 +460,8 @@ fn print_csv(
     Ok(())
 }
 
+/// The album's text report: a row per file and the album's, then with a chain what each file and
+/// the whole session deliver.
 fn print_table(
     paths: &[PathBuf],
     results: &[Result<FileAnalysis, AudioFileError>],
@@ -441,24 +477,6 @@ fn print_table(
         .map(|n| n.chars().count())
         .max()
         .unwrap_or(0);
-    let peak = |v: &[Option<f32>]| {
-        MeterReport::highest(v).map_or("-inf".to_owned(), |x| format!("{x:+.2}"))
-    };
-    let lu = |v: Option<f64>| v.map_or("—".to_owned(), |x| format!("{x:.1}"));
-    let row = |name: &str, m: &MeterReport| {
-        println!(
-            "{name:<width$}  {:>7}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>5}  {:>5}  {:>8}",
-            peak(&m.true_peak_dbtp),
-            peak(&m.true_peak_bs1770_dbtp),
-            peak(&m.sample_peak_dbfs),
-            lu(m.integrated_lufs),
-            lu(m.momentary_max_lufs),
-            lu(m.short_term_max_lufs),
-            lu(m.loudness_range_lu),
-            m.overs.iter().sum::<u32>(),
-            format_clock(m.duration_s),
-        );
-    };
     println!(
         "{:<width$}  {:>7}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>5}  {:>5}  {:>8}",
         "file", "TP", "TP 1770", "sample", "I", "M max", "S max", "LRA", "overs", "length"
@@ -469,11 +487,11 @@ fn print_table(
     );
     for (name, result) in names.iter().zip(results) {
         match result {
-            Ok(file) => row(name, &file.meters),
+            Ok(file) => print_table_row(name, width, &file.meters),
             Err(err) => println!("{name:<width$}  failed: {err}"),
         }
     }
-    row(&album_name, &album.meters);
+    print_table_row(&album_name, width, &album.meters);
     if with_spl {
         for (name, result) in names.iter().zip(results) {
             if let Ok(FileAnalysis { spl: Some(spl), .. }) = result {
@@ -486,4 +504,25 @@ fn print_table(
             print_spl(spl);
         }
     }
+}
+
+/// One row of the album's table: the highest channel's peaks, the loudness, the overs and the
+/// length, the name padded to `width`.
+fn print_table_row(name: &str, width: usize, m: &MeterReport) {
+    let peak = |v: &[Option<f32>]| {
+        MeterReport::highest(v).map_or("-inf".to_owned(), |x| format!("{x:+.2}"))
+    };
+    let lu = |v: Option<f64>| v.map_or("—".to_owned(), |x| format!("{x:.1}"));
+    println!(
+        "{name:<width$}  {:>7}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>5}  {:>5}  {:>8}",
+        peak(&m.true_peak_dbtp),
+        peak(&m.true_peak_bs1770_dbtp),
+        peak(&m.sample_peak_dbfs),
+        lu(m.integrated_lufs),
+        lu(m.momentary_max_lufs),
+        lu(m.short_term_max_lufs),
+        lu(m.loudness_range_lu),
+        m.overs.iter().sum::<u32>(),
+        format_clock(m.duration_s),
+    );
 }

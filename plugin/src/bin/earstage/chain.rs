@@ -66,8 +66,10 @@ pub enum TargetKind {
     Peak,
 }
 
+/// Everything the command reports: the chain's report, the advisor's when asked, the right
+/// earpiece's; printed as text, or as JSON with the chain's keys at the top level.
 #[derive(Serialize)]
-struct JsonReport<'a> {
+struct Report<'a> {
     #[serde(flatten)]
     report: &'a ChainReport,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,6 +94,8 @@ pub fn parse_at(at: &str) -> Result<Vec<f64>> {
     bail!("--at {at:?}: neither a list of frequencies (\"100,1000,10000\") nor a readable file")
 }
 
+/// `earstage chain`: resolve the chain, report on it (with the advisor's table for
+/// `--target-spl`), write the files asked for and print the report.
 pub fn run(cmd: &ChainCommand) -> Result<()> {
     let catalog = Catalog::builtin();
     let chain = cmd.chain.resolve(&catalog)?;
@@ -116,14 +120,28 @@ pub fn run(cmd: &ChainCommand) -> Result<()> {
         };
         advise(&chain, target, &catalog)
     });
+    write_files(cmd, &chain, &catalog)?;
+    print_report(
+        cmd,
+        &chain,
+        &Report {
+            report: &report,
+            advisor: advice.as_ref(),
+            right_ear: right_ear.as_ref(),
+        },
+    )
+}
+
+/// The files `--plot` and `--save-preset` ask for, each said on stderr.
+fn write_files(cmd: &ChainCommand, chain: &Chain, catalog: &Catalog) -> Result<()> {
     if let Some(path) = &cmd.plot {
-        let model = cmd.chain.catalog_model(&catalog);
+        let model = cmd.chain.catalog_model(catalog);
         let model = model
             .as_ref()
             .map(|iem| (format!("{} (catalog model)", iem.name), &iem.impedance));
         write_chain_plot(
             path,
-            &chain,
+            chain,
             model.as_ref().map(|(label, z)| (label.as_str(), *z)),
             cmd.force,
         )?;
@@ -131,24 +149,24 @@ pub fn run(cmd: &ChainCommand) -> Result<()> {
     }
     if let Some(path) = &cmd.save_preset {
         check_new_file(path, cmd.force, &[], "a chain preset (TOML)")?;
-        write_bytes_atomically(path, Preset::from(&chain).to_toml().as_bytes())?;
+        write_bytes_atomically(path, Preset::from(chain).to_toml().as_bytes())?;
         eprintln!("earstage: saved the chain to {}", path.display());
     }
+    Ok(())
+}
+
+/// Print the report as `--csv` (the response table only), `--json` or text asks.
+fn print_report(cmd: &ChainCommand, chain: &Chain, report: &Report) -> Result<()> {
     if cmd.csv {
-        print!("{}", csv(&report.response));
+        print!("{}", csv(&report.report.response));
     } else if cmd.json {
-        let json = JsonReport {
-            report: &report,
-            advisor: advice.as_ref(),
-            right_ear: right_ear.as_ref(),
-        };
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        println!("{}", serde_json::to_string_pretty(report)?);
     } else {
         print!(
             "{}",
-            text(&chain, &report, advice.as_ref(), cmd.at.is_some())
+            text(chain, report.report, report.advisor, cmd.at.is_some())
         );
-        if let Some(right) = &right_ear {
+        if let Some(right) = report.right_ear {
             print!("{}", right_ear_text(&chain.ear(Ear::Right), right));
         }
     }
@@ -229,34 +247,32 @@ pub const THIRD_OCTAVES_HZ: [f64; 31] = [
     8000.0, 10000.0, 12500.0, 16000.0, 20000.0,
 ];
 
+/// The report as text: the chain, its response, impedance and level, the advisor's table when
+/// there is one, and the response table (at `--at`'s points when `exact_points`, else at third
+/// octaves).
 pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_points: bool) -> String {
-    let mut o = String::new();
-    let _ = writeln!(o, "Chain");
-    let _ = writeln!(
-        o,
-        "  source       {}: {:.3} Vrms full scale, volume {:+.1} dB, {} Ω{}, noise {} µV(A), {}",
-        r.source,
-        chain.source.vfs_volts,
-        chain.source.volume_db,
-        chain.source.output_ohms,
-        chain
-            .source
-            .coupling_uf
-            .map_or(String::new(), |uf| format!(" + {uf} µF")),
-        chain.source.noise_uv,
-        chain
-            .source
-            .clip_volts
-            .map_or("clips at full scale".to_string(), |v| {
-                format!("clips at {v:.3} Vrms")
-            }),
-    );
-    if let Some(ma) = chain.source.max_current_ma {
-        let _ = writeln!(o, "               current limit {ma:.0} mA rms");
+    let mut o = chain_section(chain, r);
+    let _ = writeln!(o, "\nResponse (H = V_iem / V_EMF)");
+    let _ = writeln!(o, "  level at 1 kHz          {:+.2} dB", r.level_at_1k_db);
+    o.push_str(&coloration_line(r));
+    o.push_str(&impedance_section(r));
+    o.push_str(&level_section(r));
+    if let Some(advice) = advice {
+        o.push_str(&advice_text(advice));
     }
-    if let Some(control) = &chain.source.volume_control {
-        let _ = writeln!(o, "               volume: {control}");
-    }
+    let rows: Vec<ResponsePoint> = if exact_points {
+        r.response.clone()
+    } else {
+        chain.response(&THIRD_OCTAVES_HZ)
+    };
+    o.push_str(&response_table(&rows));
+    o
+}
+
+/// The report's "Chain" section: each part of the chain with its figures.
+fn chain_section(chain: &Chain, r: &ChainReport) -> String {
+    let mut o = String::from("Chain\n");
+    o.push_str(&source_lines(chain, r));
     if chain.attenuator.name == "none" {
         let _ = writeln!(o, "  attenuator   none");
     } else {
@@ -286,10 +302,44 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
         r.sensitivity_db_per_v,
         chain.iem.impedance.describe()
     );
-    let _ = writeln!(o, "\nResponse (H = V_iem / V_EMF)");
-    let _ = writeln!(o, "  level at 1 kHz          {:+.2} dB", r.level_at_1k_db);
-    o.push_str(&coloration_line(r));
-    let _ = writeln!(o, "\nImpedance");
+    o
+}
+
+/// The source's lines of the "Chain" section: its figures, and its current limit and volume
+/// control where it has them.
+fn source_lines(chain: &Chain, r: &ChainReport) -> String {
+    let source = &chain.source;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "  source       {}: {:.3} Vrms full scale, volume {:+.1} dB, {} Ω{}, noise {} µV(A), {}",
+        r.source,
+        source.vfs_volts,
+        source.volume_db,
+        source.output_ohms,
+        source
+            .coupling_uf
+            .map_or(String::new(), |uf| format!(" + {uf} µF")),
+        source.noise_uv,
+        source
+            .clip_volts
+            .map_or("clips at full scale".to_string(), |v| {
+                format!("clips at {v:.3} Vrms")
+            }),
+    );
+    if let Some(ma) = source.max_current_ma {
+        let _ = writeln!(o, "               current limit {ma:.0} mA rms");
+    }
+    if let Some(control) = &source.volume_control {
+        let _ = writeln!(o, "               volume: {control}");
+    }
+    o
+}
+
+/// The report's "Impedance" section: the output impedance the IEM sees, the IEM's own, the
+/// damping ratio and the load the source drives.
+fn impedance_section(r: &ChainReport) -> String {
+    let mut o = String::from("\nImpedance\n");
     let _ = writeln!(
         o,
         "  effective output        {:.2} Ω (source, attenuator and cable, at 1 kHz)",
@@ -308,7 +358,13 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
         "  load on the source      {:.2} Ω at 1 kHz, {:.2} Ω min at {:.0} Hz",
         r.source_load_at_1k_ohms, r.source_load_min_ohms, r.source_load_min_hz
     );
-    let _ = writeln!(o, "\nLevel (0 dBFS sine at 1 kHz)");
+    o
+}
+
+/// The report's "Level" section: SPL, hiss and dither, headroom, the clip point and what a full
+/// scale sine drives into the IEM.
+fn level_section(r: &ChainReport) -> String {
+    let mut o = String::from("\nLevel (0 dBFS sine at 1 kHz)\n");
     let _ = writeln!(o, "  level                   {}", r.level.describe());
     for flag in &r.level.flags {
         let _ = writeln!(o, "  WARNING                 {flag}");
@@ -349,16 +405,14 @@ pub fn text(chain: &Chain, r: &ChainReport, advice: Option<&Advice>, exact_point
         r.iem_power_at_full_scale_mw,
         r.iem_current_at_full_scale_ma
     );
-    if let Some(advice) = advice {
-        o.push_str(&advice_text(advice));
-    }
+    o
+}
+
+/// The response table: level (dB) and phase (degrees) at each of `rows`.
+fn response_table(rows: &[ResponsePoint]) -> String {
+    let mut o = String::new();
     let _ = writeln!(o, "\n{:>10}  {:>9}  {:>8}", "Hz", "dB", "degrees");
-    let rows: Vec<ResponsePoint> = if exact_points {
-        r.response.clone()
-    } else {
-        chain.response(&THIRD_OCTAVES_HZ)
-    };
-    for p in &rows {
+    for p in rows {
         let _ = writeln!(o, "{:>10.1}  {:>+9.3}  {:>+8.2}", p.hz, p.db, p.deg);
     }
     o

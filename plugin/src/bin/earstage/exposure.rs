@@ -97,22 +97,7 @@ pub fn text(week: &WeekSummary, folder: &str) -> String {
         "Your exposure, the 7 days to {} (every instance and project; {folder})",
         format_utc(week.now_unix_s)
     );
-    let _ = writeln!(
-        o,
-        "\n  {:<10}  {:>6}  {:>15}  {:>17}  {:>15}",
-        "day (UTC)", "heard", "LAeq dBA L / R", "week share % L/R", "NIOSH % L / R"
-    );
-    for d in &week.days {
-        let _ = writeln!(
-            o,
-            "  {:<10}  {:>6}  {:>15}  {:>17}  {:>15}",
-            d.date,
-            hours(d.heard_s),
-            pair(d.laeq_df_dba, dba),
-            pair(d.weekly_percent, |p| format!("{p:.1}")),
-            pair(d.niosh_percent, |p| format!("{p:.0}")),
-        );
-    }
+    o.push_str(&day_table(week));
     let _ = writeln!(
         o,
         "\n  sound dose, rolling 7 days   {} % (IEC 62368-1 CSD, the same as WHO/ITU-T H.870's \
@@ -129,38 +114,65 @@ pub fn text(week: &WeekSummary, folder: &str) -> String {
         "  heard                        {} h",
         hours(week.heard_s)
     );
-    match week.current_dba {
-        Some(levels) => {
-            let _ = writeln!(
-                o,
-                "  now                          {} dBA, 100 % of the week in {} / {}",
-                pair(levels, dba),
-                format_time_left(week.time_to_full_s[0]),
-                format_time_left(week.time_to_full_s[1])
-            );
-            if levels.iter().any(|&l| l > MOMENTARY_WARNING_DBA) {
-                let _ = writeln!(
-                    o,
-                    "  WARNING                      above {MOMENTARY_WARNING_DBA:.0} dBA: turn \
-                     it down"
-                );
-            }
-            if week.instances_now > 1 {
-                let _ = writeln!(
-                    o,
-                    "  instances playing            {} (each ear counts the loudest, not the sum)",
-                    week.instances_now
-                );
-            }
-        }
-        None => {
-            let _ = writeln!(o, "  now                          nothing playing");
-        }
-    }
+    o.push_str(&now_text(week));
     if week.weekly_percent.iter().any(|&p| p >= 100.0) {
         let _ = writeln!(
             o,
             "  WARNING                      the weekly dose is spent: give your ears a rest"
+        );
+    }
+    o
+}
+
+/// A row per day: how long was heard, the level, the day's share of the weekly dose and its
+/// NIOSH dose, each per ear.
+fn day_table(week: &WeekSummary) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "\n  {:<10}  {:>6}  {:>15}  {:>17}  {:>15}",
+        "day (UTC)", "heard", "LAeq dBA L / R", "week share % L/R", "NIOSH % L / R"
+    );
+    for d in &week.days {
+        let _ = writeln!(
+            o,
+            "  {:<10}  {:>6}  {:>15}  {:>17}  {:>15}",
+            d.date,
+            hours(d.heard_s),
+            pair(d.laeq_df_dba, dba),
+            pair(d.weekly_percent, |p| format!("{p:.1}")),
+            pair(d.niosh_percent, |p| format!("{p:.0}")),
+        );
+    }
+    o
+}
+
+/// What is playing now: the level and how soon the week is spent at it, warned above the
+/// momentary limit; or that nothing is.
+fn now_text(week: &WeekSummary) -> String {
+    let Some(levels) = week.current_dba else {
+        return "  now                          nothing playing\n".to_owned();
+    };
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "  now                          {} dBA, 100 % of the week in {} / {}",
+        pair(levels, dba),
+        format_time_left(week.time_to_full_s[0]),
+        format_time_left(week.time_to_full_s[1])
+    );
+    if levels.iter().any(|&l| l > MOMENTARY_WARNING_DBA) {
+        let _ = writeln!(
+            o,
+            "  WARNING                      above {MOMENTARY_WARNING_DBA:.0} dBA: turn \
+             it down"
+        );
+    }
+    if week.instances_now > 1 {
+        let _ = writeln!(
+            o,
+            "  instances playing            {} (each ear counts the loudest, not the sum)",
+            week.instances_now
         );
     }
     o

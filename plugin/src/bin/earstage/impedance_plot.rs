@@ -6,12 +6,14 @@ use std::path::Path;
 
 use anyhow::Result;
 use earstage::model::ImpedanceModel;
-use earstage::offline::impedance::ImpedanceMeasurement;
+use earstage::offline::chart_style::{
+    Axis, FrequencyChart, area_key, chart_on, draw_grid, draw_legend, draw_secondary_axis,
+    hz_label, line_key, log_hz_axis,
+};
+use earstage::offline::figure::{Figure, write_figure};
+use earstage::offline::impedance::{ImpedanceMeasurement, MeasuredPoint, RELIABLE_PERCENT};
 use plotters::coord::Shift;
-use plotters::coord::combinators::BindKeyPoints;
 use plotters::prelude::*;
-
-use crate::plot::{FAMILY, Figure, GRID_BOLD, GRID_LIGHT, KEY_HZ, hz_label, write_figure};
 
 const MAGNITUDE: RGBColor = RGBColor(214, 39, 40);
 const PHASE: RGBColor = RGBColor(31, 119, 180);
@@ -51,24 +53,16 @@ pub fn write_impedance_plot(
     )
 }
 
+/// The model's (Hz, |Z|, degrees) at the measured frequencies.
+type ModelPoints = Vec<(f64, f64, f64)>;
+
 impl Figure for Measured<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
         let points = &self.measurement.points;
         let (Some(first), Some(last)) = (points.first(), points.last()) else {
             return Err("no points to plot".into());
         };
-        let (start, stop) = (first.hz, last.hz);
-        // The model's (Hz, |Z|, degrees) at the measured frequencies.
-        let model: Option<Vec<(f64, f64, f64)>> = self.model.map(|(_, m)| {
-            points
-                .iter()
-                .map(|p| {
-                    let z = m.impedance(p.hz);
-                    (p.hz, z.norm(), z.arg().to_degrees())
-                })
-                .collect()
-        });
+        let model = self.model_points();
         let reliable_max = points
             .iter()
             .filter(|p| p.reliable)
@@ -76,22 +70,61 @@ impl Figure for Measured<'_> {
             .chain(model.iter().flatten().map(|(_, ohms, _)| *ohms))
             .fold(1.0f64, f64::max);
         let z_max = reliable_max * 1.15;
-        root.fill(&WHITE).map_err(err)?;
-        let keys: Vec<f64> = KEY_HZ
-            .iter()
-            .copied()
-            .filter(|hz| (start..=stop).contains(hz))
-            .collect();
-        let x_axis = || (start..stop).log_scale().with_key_points(keys.clone());
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, (FAMILY, 20))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .right_y_label_area_size(64)
+        let x_axis = || log_hz_axis(first.hz, last.hz);
+        let mut chart = chart_on(root, &self.title, true)?
             .build_cartesian_2d(x_axis(), 0.0..z_max)
-            .map_err(err)?
+            .map_err(|e| e.to_string())?
             .set_secondary_coord(x_axis(), -90.0..90.0);
+        self.draw_unreliable_bands(&mut chart, z_max)?;
+        draw_grid(
+            &mut chart,
+            2,
+            Axis {
+                desc: "frequency, Hz",
+                label: &hz_label,
+            },
+            Axis {
+                desc: "|Z|, Ω",
+                label: &|ohms: &f64| format!("{ohms:.0}"),
+            },
+        )?;
+        draw_secondary_axis(
+            &mut chart,
+            Axis {
+                desc: "phase, degrees",
+                label: &|deg: &f64| format!("{deg:+.0}°"),
+            },
+        )?;
+        if let (Some((label, _)), Some(model)) = (self.model, &model) {
+            draw_model(&mut chart, label, model)?;
+        }
+        draw_measured(&mut chart, points, z_max)?;
+        self.draw_unreliable_key(&mut chart)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    }
+}
+
+impl Measured<'_> {
+    /// The catalog model at the measured frequencies, when there is one.
+    fn model_points(&self) -> Option<ModelPoints> {
+        self.model.map(|(_, m)| {
+            self.measurement
+                .points
+                .iter()
+                .map(|p| {
+                    let z = m.impedance(p.hz);
+                    (p.hz, z.norm(), z.arg().to_degrees())
+                })
+                .collect()
+        })
+    }
+
+    /// The bands the measurement cannot vouch for, shaded under the grid.
+    fn draw_unreliable_bands<DB: DrawingBackend>(
+        &self,
+        chart: &mut FrequencyChart<'_, DB>,
+        z_max: f64,
+    ) -> Result<(), String> {
         for band in &self.measurement.unreliable_bands {
             chart
                 .draw_series([Rectangle::new(
@@ -101,85 +134,76 @@ impl Figure for Measured<'_> {
                     ],
                     UNRELIABLE.filled(),
                 )])
-                .map_err(err)?;
+                .map_err(|e| e.to_string())?;
         }
-        chart
-            .configure_mesh()
-            .max_light_lines(2)
-            .light_line_style(GRID_LIGHT)
-            .bold_line_style(GRID_BOLD)
-            .x_label_formatter(&hz_label)
-            .y_label_formatter(&|ohms| format!("{ohms:.0}"))
-            .x_desc("frequency, Hz")
-            .y_desc("|Z|, Ω")
-            .label_style((FAMILY, 14))
-            .axis_desc_style((FAMILY, 15))
-            .draw()
-            .map_err(err)?;
-        chart
-            .configure_secondary_axes()
-            .y_label_formatter(&|deg| format!("{deg:+.0}°"))
-            .y_desc("phase, degrees")
-            .label_style((FAMILY, 14))
-            .axis_desc_style((FAMILY, 15))
-            .draw()
-            .map_err(err)?;
-        if let (Some((label, _)), Some(model)) = (self.model, &model) {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    model.iter().map(|&(hz, ohms, _)| (hz, ohms)),
-                    6,
-                    4,
-                    MODEL.stroke_width(2),
-                ))
-                .map_err(err)?
-                .label(format!("|Z| and phase of {label}"))
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], MODEL.stroke_width(2)));
-            chart
-                .draw_secondary_series(DashedLineSeries::new(
-                    model.iter().map(|&(hz, _, deg)| (hz, deg)),
-                    6,
-                    4,
-                    MODEL_PHASE.stroke_width(2),
-                ))
-                .map_err(err)?;
-        }
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().map(|p| (p.hz, p.ohms.min(z_max))),
-                MAGNITUDE.stroke_width(2),
-            ))
-            .map_err(err)?
-            .label("|Z| measured")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], MAGNITUDE.stroke_width(2)));
-        chart
-            .draw_secondary_series(LineSeries::new(
-                points.iter().map(|p| (p.hz, p.degrees)),
-                PHASE.stroke_width(2),
-            ))
-            .map_err(err)?
-            .label("phase measured")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], PHASE.stroke_width(2)));
-        if !self.measurement.unreliable_bands.is_empty() {
-            chart
-                .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
-                .map_err(err)?
-                .label(format!(
-                    "not within ±{} %",
-                    earstage::offline::impedance::RELIABLE_PERCENT
-                ))
-                .legend(|(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 20, y + 5)], UNRELIABLE.filled())
-                });
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FAMILY, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(err)?;
         Ok(())
     }
+
+    /// The shaded bands' legend entry, when there are any.
+    fn draw_unreliable_key<DB: DrawingBackend>(
+        &self,
+        chart: &mut FrequencyChart<'_, DB>,
+    ) -> Result<(), String> {
+        if self.measurement.unreliable_bands.is_empty() {
+            return Ok(());
+        }
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
+            .map_err(|e| e.to_string())?
+            .label(format!("not within ±{RELIABLE_PERCENT} %"))
+            .legend(area_key(UNRELIABLE));
+        Ok(())
+    }
+}
+
+/// The catalog model's |Z| and phase, dashed.
+fn draw_model<DB: DrawingBackend>(
+    chart: &mut FrequencyChart<'_, DB>,
+    label: &str,
+    model: &ModelPoints,
+) -> Result<(), String> {
+    chart
+        .draw_series(DashedLineSeries::new(
+            model.iter().map(|&(hz, ohms, _)| (hz, ohms)),
+            6,
+            4,
+            MODEL.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?
+        .label(format!("|Z| and phase of {label}"))
+        .legend(line_key(MODEL));
+    chart
+        .draw_secondary_series(DashedLineSeries::new(
+            model.iter().map(|&(hz, _, deg)| (hz, deg)),
+            6,
+            4,
+            MODEL_PHASE.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The measured |Z| (held within the axis) and phase.
+fn draw_measured<DB: DrawingBackend>(
+    chart: &mut FrequencyChart<'_, DB>,
+    points: &[MeasuredPoint],
+    z_max: f64,
+) -> Result<(), String> {
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().map(|p| (p.hz, p.ohms.min(z_max))),
+            MAGNITUDE.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?
+        .label("|Z| measured")
+        .legend(line_key(MAGNITUDE));
+    chart
+        .draw_secondary_series(LineSeries::new(
+            points.iter().map(|p| (p.hz, p.degrees)),
+            PHASE.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?
+        .label("phase measured")
+        .legend(line_key(PHASE));
+    Ok(())
 }

@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use earstage::model::Iem;
 use earstage::model::catalog::Catalog;
 use earstage::model::import::zma_text;
+use earstage::offline::figure::PlotFormat;
 use earstage::offline::impedance::{
     BAND_START_HZ, BAND_STOP_HZ, ImpedanceMeasurement, Jig, RELIABLE_PERCENT, measure_impedance,
 };
@@ -19,7 +20,6 @@ use earstage::offline::stimulus::{
 use serde::Serialize;
 
 use crate::impedance_plot::write_impedance_plot;
-use crate::plot::PlotFormat;
 
 #[derive(Subcommand, Debug)]
 pub enum MeasureCommand {
@@ -247,6 +247,8 @@ fn zma_header(m: &ImpedanceMeasurement) -> String {
     out
 }
 
+/// The report as text: what was measured into what, the curve's figures, how far the catalog
+/// model is, and how to use the curve.
 fn measurement_text(
     output: &std::path::Path,
     m: &ImpedanceMeasurement,
@@ -269,29 +271,7 @@ fn measurement_text(
             ", not calibrated"
         }
     );
-    let _ = writeln!(
-        out,
-        "  |Z| minimum           {:.2} Ω at {:.0} Hz",
-        m.minimum.ohms, m.minimum.hz
-    );
-    let _ = writeln!(
-        out,
-        "  |Z| maximum           {:.2} Ω at {:.0} Hz",
-        m.maximum.ohms, m.maximum.hz
-    );
-    let _ = writeln!(
-        out,
-        "  DC resistance         ≈ {:.2} Ω (Re Z extrapolated from {:.0} Hz up)",
-        m.dc_resistance.ohms, m.dc_resistance.hz
-    );
-    let _ = writeln!(
-        out,
-        "  within ±{RELIABLE_PERCENT} %         {:.0} % of 20 Hz–20 kHz",
-        m.reliable_percent
-    );
-    for band in &m.unreliable_bands {
-        let _ = writeln!(out, "  not reliable          {band}");
-    }
+    out.push_str(&figures_text(m));
     if let Some(c) = model {
         let _ = writeln!(
             out,
@@ -317,5 +297,35 @@ fn measurement_text(
          --iem-sensitivity \"112 dB/mW\" instead of --iem)",
         output.display()
     );
+    out
+}
+
+/// The curve's figures: |Z| smallest and largest, the DC resistance, and how much of the band is
+/// reliable, naming the bands that are not.
+fn figures_text(m: &ImpedanceMeasurement) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  |Z| minimum           {:.2} Ω at {:.0} Hz",
+        m.minimum.ohms, m.minimum.hz
+    );
+    let _ = writeln!(
+        out,
+        "  |Z| maximum           {:.2} Ω at {:.0} Hz",
+        m.maximum.ohms, m.maximum.hz
+    );
+    let _ = writeln!(
+        out,
+        "  DC resistance         ≈ {:.2} Ω (Re Z extrapolated from {:.0} Hz up)",
+        m.dc_resistance.ohms, m.dc_resistance.hz
+    );
+    let _ = writeln!(
+        out,
+        "  within ±{RELIABLE_PERCENT} %         {:.0} % of 20 Hz–20 kHz",
+        m.reliable_percent
+    );
+    for band in &m.unreliable_bands {
+        let _ = writeln!(out, "  not reliable          {band}");
+    }
     out
 }

@@ -8,18 +8,17 @@ use std::path::Path;
 use anyhow::Result;
 use earstage::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
 use earstage::model::{Chain, ImpedanceModel};
-pub use earstage::offline::figure::{
-    FAMILY, Figure, GRID_BOLD, GRID_LIGHT, PlotFormat, write_figure,
+use earstage::offline::chart_style::{
+    Axis, FrequencyChart, area_key, chart_on, draw_grid, draw_legend, draw_secondary_axis,
+    hz_label, line_key, log_hz_axis,
 };
+use earstage::offline::figure::{Figure, write_figure};
 use plotters::coord::Shift;
-use plotters::coord::combinators::BindKeyPoints;
 use plotters::prelude::*;
 
 /// The plot spans an octave either side of the audio band, so the band's edges show.
 const PLOT_START_HZ: f64 = 10.0;
 const PLOT_STOP_HZ: f64 = 40_000.0;
-/// Labelled frequencies: the decades, and the band's edges.
-pub const KEY_HZ: [f64; 6] = [10.0, 20.0, 100.0, 1_000.0, 10_000.0, 20_000.0];
 const COLOURS: [RGBColor; 4] = [
     RGBColor(214, 39, 40),
     RGBColor(31, 119, 180),
@@ -114,15 +113,79 @@ pub fn write_coloration_plot(
     )
 }
 
-/// "20", "100", "1k", "20k".
-pub fn hz_label(hz: &f64) -> String {
-    if *hz >= 1000.0 {
-        format!("{}k", hz / 1000.0)
-    } else {
-        format!("{hz}")
+/// What the plot draws, on its 1/48-octave grid.
+struct Curves {
+    grid_hz: Vec<f64>,
+    /// Each chain's coloration, held within the axis.
+    coloration_db: Vec<Vec<f64>>,
+    /// The coloration axis spans ±this.
+    span_db: f64,
+    /// The first chain's IEM |Z|, and the model's when there is one.
+    impedance_ohms: Vec<f64>,
+    model_ohms: Option<Vec<f64>>,
+    /// The top of the |Z| axis.
+    z_max_ohms: f64,
+}
+
+impl Curves {
+    /// The curves of `chains`, the |Z| of `first`'s IEM and of `model`, and the axes' spans.
+    fn new(chains: &[(&str, &Chain)], first: &Chain, model: Option<&ImpedanceModel>) -> Self {
+        let grid_hz = log_grid(PLOT_START_HZ, PLOT_STOP_HZ, 48.0);
+        let curves: Vec<Vec<f64>> = chains
+            .iter()
+            .map(|(_, c)| c.coloration_db(&grid_hz))
+            .collect();
+        let impedance_ohms: Vec<f64> = grid_hz
+            .iter()
+            .map(|&f| first.iem.impedance(f).norm())
+            .collect();
+        // Whole 3 dB steps holding every curve in the 20 Hz–20 kHz band, at least ±3 dB; outside
+        // the band a curve that leaves the axis is drawn along its edge, so in-band detail keeps
+        // its scale.
+        let extreme = curves
+            .iter()
+            .flat_map(|curve| {
+                grid_hz
+                    .iter()
+                    .zip(curve)
+                    .filter(|(hz, _)| (BAND_START_HZ..=BAND_STOP_HZ).contains(*hz))
+                    .map(|(_, db)| db.abs())
+            })
+            .fold(1.0f64, f64::max);
+        let span_db = (extreme / 3.0).ceil() * 3.0;
+        let coloration_db = curves
+            .into_iter()
+            .map(|c| {
+                c.into_iter()
+                    .map(|db| db.clamp(-span_db, span_db))
+                    .collect()
+            })
+            .collect();
+        let model_ohms: Option<Vec<f64>> =
+            model.map(|m| grid_hz.iter().map(|&f| m.impedance(f).norm()).collect());
+        let z_max_ohms = impedance_ohms
+            .iter()
+            .chain(model_ohms.iter().flatten())
+            .fold(1.0f64, |m, v| m.max(*v))
+            * 1.15;
+        Self {
+            grid_hz,
+            coloration_db,
+            span_db,
+            impedance_ohms,
+            model_ohms,
+            z_max_ohms,
+        }
+    }
+
+    /// `values` against the grid's frequencies.
+    fn line<'c>(&'c self, values: &'c [f64]) -> impl Iterator<Item = (f64, f64)> + Clone + 'c {
+        self.grid_hz.iter().copied().zip(values.iter().copied())
     }
 }
 
+/// Draw the plot: the band shaded, the grid and both axes, the 0 dB line, the |Z| curves, each
+/// chain's coloration, and the legend.
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
@@ -133,56 +196,13 @@ fn draw<DB: DrawingBackend>(
     let Some((_, first)) = chains.first() else {
         return Err("no chain to plot".into());
     };
-    let grid = log_grid(PLOT_START_HZ, PLOT_STOP_HZ, 48.0);
-    let curves: Vec<Vec<f64>> = chains.iter().map(|(_, c)| c.coloration_db(&grid)).collect();
-    let impedance: Vec<f64> = grid
-        .iter()
-        .map(|&f| first.iem.impedance(f).norm())
-        .collect();
-    // Whole 3 dB steps holding every curve in the 20 Hz–20 kHz band, at least ±3 dB; outside the
-    // band a curve that leaves the axis is drawn along its edge, so in-band detail keeps its
-    // scale.
-    let extreme = curves
-        .iter()
-        .flat_map(|curve| {
-            grid.iter()
-                .zip(curve)
-                .filter(|(hz, _)| (BAND_START_HZ..=BAND_STOP_HZ).contains(*hz))
-                .map(|(_, db)| db.abs())
-        })
-        .fold(1.0f64, f64::max);
-    let span_db = (extreme / 3.0).ceil() * 3.0;
-    let curves: Vec<Vec<f64>> = curves
-        .into_iter()
-        .map(|c| {
-            c.into_iter()
-                .map(|db| db.clamp(-span_db, span_db))
-                .collect()
-        })
-        .collect();
-    let model_impedance: Option<Vec<f64>> =
-        model.map(|(_, m)| grid.iter().map(|&f| m.impedance(f).norm()).collect());
-    let z_max = impedance
-        .iter()
-        .chain(model_impedance.iter().flatten())
-        .fold(1.0f64, |m, v| m.max(*v))
-        * 1.15;
-
-    root.fill(&WHITE).map_err(err)?;
-    let x_axis = || {
-        (PLOT_START_HZ..PLOT_STOP_HZ)
-            .log_scale()
-            .with_key_points(KEY_HZ.to_vec())
-    };
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FAMILY, 20))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(64)
-        .right_y_label_area_size(64)
+    let curves = Curves::new(chains, first, model.map(|(_, m)| m));
+    let span_db = curves.span_db;
+    let x_axis = || log_hz_axis(PLOT_START_HZ, PLOT_STOP_HZ);
+    let mut chart = chart_on(root, title, true)?
         .build_cartesian_2d(x_axis(), -span_db..span_db)
         .map_err(err)?
-        .set_secondary_coord(x_axis(), 0.0..z_max);
+        .set_secondary_coord(x_axis(), 0.0..curves.z_max_ohms);
     // The band the figures are judged over, under the grid.
     chart
         .draw_series([Rectangle::new(
@@ -191,85 +211,87 @@ fn draw<DB: DrawingBackend>(
         )])
         .map_err(err)?
         .label("20 Hz–20 kHz band")
-        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], BAND.filled()));
-    chart
-        .configure_mesh()
-        .max_light_lines(2)
-        .light_line_style(GRID_LIGHT)
-        .bold_line_style(GRID_BOLD)
-        .x_label_formatter(&hz_label)
-        .y_label_formatter(&|db| format!("{db:+.0}"))
-        .x_desc("frequency, Hz")
-        .y_desc("coloration re 1 kHz, dB")
-        .label_style((FAMILY, 14))
-        .axis_desc_style((FAMILY, 15))
-        .draw()
-        .map_err(err)?;
-    chart
-        .configure_secondary_axes()
-        .y_label_formatter(&|ohms| format!("{ohms:.0}"))
-        .y_desc("IEM impedance |Z|, Ω")
-        .label_style((FAMILY, 14))
-        .axis_desc_style((FAMILY, 15))
-        .draw()
-        .map_err(err)?;
+        .legend(area_key(BAND));
+    draw_grid(
+        &mut chart,
+        2,
+        Axis {
+            desc: "frequency, Hz",
+            label: &hz_label,
+        },
+        Axis {
+            desc: "coloration re 1 kHz, dB",
+            label: &|db: &f64| format!("{db:+.0}"),
+        },
+    )?;
+    draw_secondary_axis(
+        &mut chart,
+        Axis {
+            desc: "IEM impedance |Z|, Ω",
+            label: &|ohms: &f64| format!("{ohms:.0}"),
+        },
+    )?;
     chart
         .draw_series(LineSeries::new(
             [(PLOT_START_HZ, 0.0), (PLOT_STOP_HZ, 0.0)],
             BLACK.mix(0.4),
         ))
         .map_err(err)?;
+    draw_impedance(
+        &mut chart,
+        &curves,
+        &first.iem.name,
+        model.map(|(label, _)| label),
+    )?;
+    draw_coloration(&mut chart, &curves, chains)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// The IEM's |Z| dashed on the Ω axis, and the catalog model's in shorter dashes beside it.
+fn draw_impedance<DB: DrawingBackend>(
+    chart: &mut FrequencyChart<'_, DB>,
+    curves: &Curves,
+    iem: &str,
+    model: Option<&str>,
+) -> Result<(), String> {
     chart
         .draw_secondary_series(DashedLineSeries::new(
-            grid.iter().copied().zip(impedance.iter().copied()),
+            curves.line(&curves.impedance_ohms),
             6,
             4,
             IMPEDANCE.stroke_width(2),
         ))
-        .map_err(err)?
-        .label(format!("|Z| of {}", first.iem.name))
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], IMPEDANCE.stroke_width(2)));
-    if let (Some((label, _)), Some(model_impedance)) = (model, &model_impedance) {
+        .map_err(|e| e.to_string())?
+        .label(format!("|Z| of {iem}"))
+        .legend(line_key(IMPEDANCE));
+    if let (Some(label), Some(model_ohms)) = (model, &curves.model_ohms) {
         chart
             .draw_secondary_series(DashedLineSeries::new(
-                grid.iter().copied().zip(model_impedance.iter().copied()),
+                curves.line(model_ohms),
                 2,
                 4,
                 MODEL.stroke_width(2),
             ))
-            .map_err(err)?
+            .map_err(|e| e.to_string())?
             .label(format!("|Z| of {label}"))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], MODEL.stroke_width(2)));
+            .legend(line_key(MODEL));
     }
-    for (i, ((label, _), curve)) in chains.iter().zip(&curves).enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
-        chart
-            .draw_series(LineSeries::new(
-                grid.iter().copied().zip(curve.iter().copied()),
-                colour.stroke_width(2),
-            ))
-            .map_err(err)?
-            .label(*label)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FAMILY, 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(err)?;
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decades_are_labelled_as_read() {
-        let labels: Vec<String> = KEY_HZ.iter().map(hz_label).collect();
-        assert_eq!(labels, ["10", "20", "100", "1k", "10k", "20k"]);
+/// Each chain's coloration, in its own colour, on the dB axis.
+fn draw_coloration<DB: DrawingBackend>(
+    chart: &mut FrequencyChart<'_, DB>,
+    curves: &Curves,
+    chains: &[(&str, &Chain)],
+) -> Result<(), String> {
+    for (i, ((label, _), curve)) in chains.iter().zip(&curves.coloration_db).enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        chart
+            .draw_series(LineSeries::new(curves.line(curve), colour.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(*label)
+            .legend(line_key(colour));
     }
+    Ok(())
 }

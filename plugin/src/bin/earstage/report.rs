@@ -3,8 +3,37 @@
 use earstage::model::delivery::DeliveryTarget;
 use earstage::offline::analysis::{MeterReport, SplReport};
 
+/// Overs listed one by one in the text report; the rest are counted (`--json` lists them all).
+const OVERS_LISTED: usize = 20;
+
 /// The meters, one line per reading, channels side by side.
 pub fn print_meters(report: &MeterReport) {
+    print_peaks(report);
+    let lufs = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.1}"));
+    println!(
+        "  integrated            {} LUFS",
+        lufs(report.integrated_lufs)
+    );
+    println!(
+        "  momentary max         {} LUFS",
+        lufs(report.momentary_max_lufs)
+    );
+    println!(
+        "  short-term max        {} LUFS",
+        lufs(report.short_term_max_lufs)
+    );
+    println!(
+        "  loudness range        {} LU",
+        lufs(report.loudness_range_lu)
+    );
+    println!(
+        "  PLR                   {} LU (true peak max − integrated)",
+        lufs(report.plr_lu)
+    );
+}
+
+/// The peaks per channel, and the overs counted and the first of them listed.
+fn print_peaks(report: &MeterReport) {
     let list = |values: &[Option<f32>]| {
         values
             .iter()
@@ -12,7 +41,6 @@ pub fn print_meters(report: &MeterReport) {
             .collect::<Vec<_>>()
             .join("  ")
     };
-    let lufs = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.1}"));
     println!(
         "  true peak (precise)   {} dBTP",
         list(&report.true_peak_dbtp)
@@ -35,35 +63,18 @@ pub fn print_meters(report: &MeterReport) {
             .collect::<Vec<_>>()
             .join("  ")
     );
-    for e in report.over_log.iter().take(20) {
+    for e in report.over_log.iter().take(OVERS_LISTED) {
         println!(
             "      at {:9.3} s  ch {}  {:+.2} dBTP",
             e.time_s, e.channel, e.level_dbtp
         );
     }
-    if report.over_log.len() > 20 {
-        println!("      … {} more (see --json)", report.over_log.len() - 20);
+    if report.over_log.len() > OVERS_LISTED {
+        println!(
+            "      … {} more (see --json)",
+            report.over_log.len() - OVERS_LISTED
+        );
     }
-    println!(
-        "  integrated            {} LUFS",
-        lufs(report.integrated_lufs)
-    );
-    println!(
-        "  momentary max         {} LUFS",
-        lufs(report.momentary_max_lufs)
-    );
-    println!(
-        "  short-term max        {} LUFS",
-        lufs(report.short_term_max_lufs)
-    );
-    println!(
-        "  loudness range        {} LU",
-        lufs(report.loudness_range_lu)
-    );
-    println!(
-        "  PLR                   {} LU (true peak max − integrated)",
-        lufs(report.plr_lu)
-    );
 }
 
 /// The programme against a delivery target.
