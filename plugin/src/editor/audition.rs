@@ -3,7 +3,6 @@
 //! a plot of what A and B do relative to the rig.
 
 use nice_plug::prelude::*;
-use nice_plug_egui::widgets::ParamSlider;
 use std::sync::atomic::Ordering;
 
 use egui::{Color32, Pos2, Sense, Shape, Stroke};
@@ -11,6 +10,7 @@ use egui::{Color32, Pos2, Sense, Shape, Stroke};
 use crate::design::designer::Designer;
 use crate::design::handoff::{AuditionStatus, AuditionValues};
 use crate::model::attenuator::Network;
+use crate::model::audition::AuditionChain;
 use crate::model::catalog::Catalog;
 use crate::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
 use crate::model::iem::Ear;
@@ -20,6 +20,8 @@ use crate::params::{ChainParams, EarstageParams, Listen, shunt_from_param};
 use crate::persist::StoredAuditions;
 
 use super::chain::picker;
+use super::widgets::outcome;
+use super::widgets::param::{set_param, slider_row};
 use super::widgets::response_plot;
 
 const COLORS: [Color32; 2] = [
@@ -87,43 +89,11 @@ pub fn show(
 ) {
     view.refresh(params);
     ui.label(egui::RichText::new("Audition").strong());
-    ui.horizontal(|ui| {
-        ui.label("Listen");
-        for (value, label, hint) in [
-            (
-                Listen::Rig,
-                "Rig",
-                "Your chain as it is: the feed passes unchanged",
-            ),
-            (Listen::A, "A", "Your rig made to sound as chain A would"),
-            (Listen::B, "B", "Your rig made to sound as chain B would"),
-        ] {
-            let selected = params.listen.value() == value;
-            if ui
-                .selectable_label(selected, label)
-                .on_hover_text(hint)
-                .clicked()
-                && !selected
-            {
-                setter.begin_set_parameter(&params.listen);
-                setter.set_parameter(&params.listen, value);
-                setter.end_set_parameter(&params.listen);
-            }
-        }
-    });
-    ui.horizontal(|ui| {
-        ui.label("Mode");
-        ui.add(ParamSlider::for_param(&params.mode, setter).with_width(190.0));
-    });
-    ui.horizontal(|ui| {
-        ui.label("Match");
-        ui.add(ParamSlider::for_param(&params.level_match, setter).with_width(190.0));
-    });
-    ui.horizontal(|ui| {
-        ui.label("Ceiling");
-        ui.add(ParamSlider::for_param(&params.ceiling_db, setter).with_width(190.0))
-            .on_hover_text("The audition never boosts any frequency by more than this");
-    });
+    listen(ui, params, setter);
+    slider_row(ui, "Mode", &params.mode, setter, 190.0);
+    slider_row(ui, "Match", &params.level_match, setter, 190.0);
+    slider_row(ui, "Ceiling", &params.ceiling_db, setter, 190.0)
+        .on_hover_text("The audition never boosts any frequency by more than this");
 
     let mut stored = params.audition.get();
     let before = stored.clone();
@@ -149,6 +119,32 @@ pub fn show(
     );
 }
 
+/// The Rig / A / B choice of what is heard.
+fn listen(ui: &mut egui::Ui, params: &EarstageParams, setter: &ParamSetter) {
+    ui.horizontal(|ui| {
+        ui.label("Listen");
+        for (value, label, hint) in [
+            (
+                Listen::Rig,
+                "Rig",
+                "Your chain as it is: the feed passes unchanged",
+            ),
+            (Listen::A, "A", "Your rig made to sound as chain A would"),
+            (Listen::B, "B", "Your rig made to sound as chain B would"),
+        ] {
+            let selected = params.listen.value() == value;
+            if ui
+                .selectable_label(selected, label)
+                .on_hover_text(hint)
+                .clicked()
+                && !selected
+            {
+                set_param(setter, &params.listen, value);
+            }
+        }
+    });
+}
+
 /// One audition chain: catalog picks, live values, and what the designer says of it.
 #[allow(clippy::too_many_arguments)]
 fn chain_section(
@@ -168,16 +164,30 @@ fn chain_section(
     };
     ui.add_space(4.0);
     ui.label(egui::RichText::new(format!("Chain {label}")).color(COLORS[slot]));
+    catalog_picks(ui, setter, &view.catalog, chain, values, label);
+    sliders(ui, values, setter);
+    designer_report(ui, status, slot, chain, values);
+}
+
+/// The source and pad pickers of one audition chain; a pick also moves its live values.
+fn catalog_picks(
+    ui: &mut egui::Ui,
+    setter: &ParamSetter,
+    catalog: &Catalog,
+    chain: &mut AuditionChain,
+    values: &ChainParams,
+    label: &str,
+) {
     let source_label = format!("{label} source");
     if let Some(source) = picker(
         ui,
         &source_label,
         &chain.source.name,
-        &view.catalog.sources,
+        &catalog.sources,
         |s| &s.name,
     ) {
-        set(setter, &values.output_ohms, source.output_ohms);
-        set(setter, &values.volume_db, source.volume_db);
+        set_param(setter, &values.output_ohms, source.output_ohms as f32);
+        set_param(setter, &values.volume_db, source.volume_db as f32);
         chain.source = source;
     }
     let pad_label = format!("{label} pad");
@@ -185,19 +195,28 @@ fn chain_section(
         ui,
         &pad_label,
         &chain.attenuator.name,
-        &view.catalog.attenuators,
+        &catalog.attenuators,
         |a| &a.name,
     ) {
         let (series, shunt) = attenuator.resistances();
-        set(setter, &values.series_ohms, series);
-        set(
+        set_param(setter, &values.series_ohms, series as f32);
+        set_param(
             setter,
             &values.shunt_ohms,
-            shunt.unwrap_or(crate::model::audition::SHUNT_OHMS.max),
+            shunt.unwrap_or(crate::model::audition::SHUNT_OHMS.max) as f32,
         );
         chain.attenuator = attenuator;
     }
-    sliders(ui, values, setter);
+}
+
+/// What the designer says of the chain in `slot`: its level, what the ceiling holds back, a shunt.
+fn designer_report(
+    ui: &mut egui::Ui,
+    status: &AuditionStatus,
+    slot: usize,
+    chain: &AuditionChain,
+    values: &ChainParams,
+) {
     let held = status.held_back_db[slot].load(Ordering::Relaxed);
     let level = status.level_at_1k_db[slot].load(Ordering::Relaxed);
     ui.horizontal(|ui| {
@@ -221,6 +240,7 @@ fn chain_section(
     }
 }
 
+/// The live values of one audition chain, a slider each.
 fn sliders(ui: &mut egui::Ui, values: &ChainParams, setter: &ParamSetter) {
     for (name, param, hint) in [
         ("Zo", &values.output_ohms, "The source's output impedance"),
@@ -236,19 +256,8 @@ fn sliders(ui: &mut egui::Ui, values: &ChainParams, setter: &ParamSetter) {
         ),
         ("Vol", &values.volume_db, "The source's volume"),
     ] {
-        ui.horizontal(|ui| {
-            ui.label(name);
-            ui.add(ParamSlider::for_param(param, setter).with_width(190.0))
-                .on_hover_text(hint);
-        });
+        slider_row(ui, name, param, setter, 190.0).on_hover_text(hint);
     }
-}
-
-/// A whole parameter gesture: the host records one automation point.
-fn set(setter: &ParamSetter, param: &FloatParam, value: f64) {
-    setter.begin_set_parameter(param);
-    setter.set_parameter(param, value as f32);
-    setter.end_set_parameter(param);
 }
 
 /// What A and B do relative to the rig, 20 Hz–20 kHz, dB (with their gains).
@@ -277,7 +286,6 @@ fn plot(ui: &mut egui::Ui, view: &AuditionView, size: egui::Vec2) {
 /// Import a measured impedance curve for the rig's IEM (it is what A and B are heard on), for both
 /// earpieces or one of them.
 fn import(ui: &mut egui::Ui, params: &EarstageParams, view: &mut AuditionView) {
-    let ear_name = |ear: Option<Ear>| ear.map_or("both ears", |e| e.name());
     ui.horizontal(|ui| {
         ui.label("IEM |Z| file");
         ui.add(
@@ -295,31 +303,7 @@ fn import(ui: &mut egui::Ui, params: &EarstageParams, view: &mut AuditionView) {
             });
         if ui.button("Import").clicked() {
             let path = std::path::PathBuf::from(view.import_path.trim());
-            view.import_message = Some(match read_impedance(&path) {
-                Ok(curve) => {
-                    let mut rig = params.chain.get();
-                    let points = curve.rows().len();
-                    let ear = view.import_ear;
-                    rig.iem
-                        .set_impedance(ImpedanceModel::Measured { points: curve }, ear);
-                    rig.iem.provenance = match ear {
-                        None => format!("imported from {}", path.display()),
-                        Some(e) => format!(
-                            "{}; {} earpiece imported from {}",
-                            rig.iem.provenance,
-                            e.name(),
-                            path.display()
-                        ),
-                    };
-                    params.chain.replace(rig);
-                    Ok(format!(
-                        "imported {points} points for the rig's IEM ({})",
-                        ear_name(ear)
-                    ))
-                }
-                // The rig keeps its curve: nothing is half-applied.
-                Err(err) => Err(err.to_string()),
-            });
+            view.import_message = Some(import_curve(params, &path, view.import_ear));
         }
     });
     if params.chain.get().iem.ears_differ() {
@@ -331,13 +315,42 @@ fn import(ui: &mut egui::Ui, params: &EarstageParams, view: &mut AuditionView) {
             .small(),
         );
     }
-    match &view.import_message {
-        Some(Ok(text)) => {
-            ui.label(egui::RichText::new(text).small());
+    outcome::show(ui, &view.import_message, ERROR);
+}
+
+/// The earpieces an import is for (`None`: both).
+fn ear_name(ear: Option<Ear>) -> &'static str {
+    ear.map_or("both ears", |e| e.name())
+}
+
+/// Reads the curve at `path` onto the rig's IEM, for `ear` or both; what was imported, or why not.
+fn import_curve(
+    params: &EarstageParams,
+    path: &std::path::Path,
+    ear: Option<Ear>,
+) -> Result<String, String> {
+    match read_impedance(path) {
+        Ok(curve) => {
+            let mut rig = params.chain.get();
+            let points = curve.rows().len();
+            rig.iem
+                .set_impedance(ImpedanceModel::Measured { points: curve }, ear);
+            rig.iem.provenance = match ear {
+                None => format!("imported from {}", path.display()),
+                Some(e) => format!(
+                    "{}; {} earpiece imported from {}",
+                    rig.iem.provenance,
+                    e.name(),
+                    path.display()
+                ),
+            };
+            params.chain.replace(rig);
+            Ok(format!(
+                "imported {points} points for the rig's IEM ({})",
+                ear_name(ear)
+            ))
         }
-        Some(Err(text)) => {
-            ui.label(egui::RichText::new(text).small().color(ERROR));
-        }
-        None => {}
+        // The rig keeps its curve: nothing is half-applied.
+        Err(err) => Err(err.to_string()),
     }
 }

@@ -5,12 +5,13 @@
 use crate::dsp::signal::tone::ToneSettings;
 use crate::model::Chain;
 use crate::model::calibration::{
-    DEFAULT_TONE_DBFS, DEFAULT_TONE_HZ, LevelReading, ProbePoint, TONE_DBFS,
+    DEFAULT_TONE_DBFS, DEFAULT_TONE_HZ, LevelBasis, LevelReading, ProbePoint, TONE_DBFS,
 };
 use crate::model::units::today_utc;
 use crate::params::EarstageParams;
 
 use super::reference::NOISE_ON;
+use super::widgets::outcome;
 
 /// The tone frequencies offered: ordinary multimeters read AC volts accurately only low down.
 const TONE_CHOICES_HZ: [f64; 3] = [60.0, 400.0, 1000.0];
@@ -82,6 +83,18 @@ pub fn show(ui: &mut egui::Ui, params: &EarstageParams, view: &mut CalibrationVi
              ears), and type the reading with the volume where you listen",
         );
     let basis = rig.level_basis();
+    level_basis(ui, &basis);
+    tone(ui, params, &mut view.tone);
+    ui.horizontal(|ui| {
+        ui.radio_value(&mut view.at, ProbePoint::Open, "open jack");
+        ui.radio_value(&mut view.at, ProbePoint::Iem, "across the IEM");
+    });
+    reading(ui, params, view, &rig, basis.calibrated);
+    outcome::show(ui, &view.message, NOISE_ON);
+}
+
+/// What the rig's level figures rest on, and anything that makes them doubtful.
+fn level_basis(ui: &mut egui::Ui, basis: &LevelBasis) {
     ui.label(
         egui::RichText::new(basis.describe())
             .small()
@@ -94,19 +107,23 @@ pub fn show(ui: &mut egui::Ui, params: &EarstageParams, view: &mut CalibrationVi
     for flag in &basis.flags {
         ui.label(egui::RichText::new(flag).small().color(WARNING));
     }
+}
+
+/// The tone's frequency and level and its play/stop button; a playing tone follows the settings.
+fn tone(ui: &mut egui::Ui, params: &EarstageParams, settings: &mut ToneSettings) {
     let playing = params.monitoring.tone();
     ui.horizontal(|ui| {
         ui.label("Tone");
         egui::ComboBox::from_id_salt("tone hz")
-            .selected_text(format!("{} Hz", view.tone.hz))
+            .selected_text(format!("{} Hz", settings.hz))
             .width(70.0)
             .show_ui(ui, |ui| {
                 for hz in TONE_CHOICES_HZ {
-                    ui.selectable_value(&mut view.tone.hz, hz, format!("{hz} Hz"));
+                    ui.selectable_value(&mut settings.hz, hz, format!("{hz} Hz"));
                 }
             });
         ui.add(
-            egui::DragValue::new(&mut view.tone.dbfs)
+            egui::DragValue::new(&mut settings.dbfs)
                 .range(TONE_DBFS.inclusive())
                 .speed(0.5)
                 .suffix(" dBFS"),
@@ -119,9 +136,9 @@ pub fn show(ui: &mut egui::Ui, params: &EarstageParams, view: &mut CalibrationVi
         {
             params
                 .monitoring
-                .set_tone(playing.is_none().then_some(view.tone));
-        } else if playing.is_some_and(|p| p != view.tone) {
-            params.monitoring.set_tone(Some(view.tone));
+                .set_tone(playing.is_none().then_some(*settings));
+        } else if playing.is_some_and(|p| p != *settings) {
+            params.monitoring.set_tone(Some(*settings));
         }
     });
     if playing.is_some() {
@@ -131,10 +148,16 @@ pub fn show(ui: &mut egui::Ui, params: &EarstageParams, view: &mut CalibrationVi
                 .color(NOISE_ON),
         );
     }
-    ui.horizontal(|ui| {
-        ui.radio_value(&mut view.at, ProbePoint::Open, "open jack");
-        ui.radio_value(&mut view.at, ProbePoint::Iem, "across the IEM");
-    });
+}
+
+/// The multimeter reading, its Apply button, and Forget while the rig is `calibrated`.
+fn reading(
+    ui: &mut egui::Ui,
+    params: &EarstageParams,
+    view: &mut CalibrationView,
+    rig: &Chain,
+    calibrated: bool,
+) {
     ui.horizontal(|ui| {
         ui.label("Reading");
         ui.add(
@@ -143,7 +166,7 @@ pub fn show(ui: &mut egui::Ui, params: &EarstageParams, view: &mut CalibrationVi
                 .desired_width(70.0),
         );
         if ui.button("Apply").clicked() {
-            view.message = Some(calibrate(&rig, &view.reading, view.tone, view.at).map(
+            view.message = Some(calibrate(rig, &view.reading, view.tone, view.at).map(
                 |calibrated| {
                     let text = format!(
                         "full scale {:.3} Vrms at maximum volume (spec sheet {:.3})",
@@ -154,20 +177,11 @@ pub fn show(ui: &mut egui::Ui, params: &EarstageParams, view: &mut CalibrationVi
                 },
             ));
         }
-        if basis.calibrated && ui.button("Forget").clicked() {
-            params.chain.replace(forget(&rig));
+        if calibrated && ui.button("Forget").clicked() {
+            params.chain.replace(forget(rig));
             view.message = None;
         }
     });
-    match &view.message {
-        Some(Ok(text)) => {
-            ui.label(egui::RichText::new(text).small());
-        }
-        Some(Err(text)) => {
-            ui.label(egui::RichText::new(text).small().color(NOISE_ON));
-        }
-        None => {}
-    }
 }
 
 #[cfg(test)]

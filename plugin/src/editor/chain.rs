@@ -88,17 +88,32 @@ pub fn show(ui: &mut egui::Ui, stored: &Stored<Chain>, view: &mut ChainView) {
     let chain = stored.get();
     view.refresh(&chain);
     ui.label(egui::RichText::new("Your chain").strong());
+    let edited = edit(ui, &chain, &view.catalog);
+    if edited != chain {
+        stored.replace(edited);
+    }
+
+    ui.add_space(4.0);
+    report(ui, &view.report);
+    ui.add_space(4.0);
+    let width = ui.available_width().max(160.0);
+    response_plot::show(ui, &view.curves, egui::vec2(width, 120.0));
+    ui.label(
+        egui::RichText::new(&view.chain.iem.provenance)
+            .small()
+            .weak(),
+    );
+}
+
+/// The catalog pickers (IEM, source, pad) and the source's volume; the chain as edited.
+fn edit(ui: &mut egui::Ui, chain: &Chain, catalog: &Catalog) -> Chain {
     let mut edited = chain.clone();
-    if let Some(iem) = picker(ui, "IEM", &chain.iem.name, &view.catalog.iems, |e| &e.name) {
+    if let Some(iem) = picker(ui, "IEM", &chain.iem.name, &catalog.iems, |e| &e.name) {
         edited.iem = iem;
     }
-    if let Some(source) = picker(
-        ui,
-        "Source",
-        &chain.source.name,
-        &view.catalog.sources,
-        |e| &e.name,
-    ) {
+    if let Some(source) = picker(ui, "Source", &chain.source.name, &catalog.sources, |e| {
+        &e.name
+    }) {
         edited.source = source;
     }
     let attenuator_name = if chain.attenuator.name == Attenuator::none().name {
@@ -106,7 +121,7 @@ pub fn show(ui: &mut egui::Ui, stored: &Stored<Chain>, view: &mut ChainView) {
     } else {
         &chain.attenuator.name
     };
-    if let Some(attenuator) = picker(ui, "Pad", attenuator_name, &view.catalog.attenuators, |e| {
+    if let Some(attenuator) = picker(ui, "Pad", attenuator_name, &catalog.attenuators, |e| {
         &e.name
     }) {
         edited.attenuator = attenuator;
@@ -121,12 +136,11 @@ pub fn show(ui: &mut egui::Ui, stored: &Stored<Chain>, view: &mut ChainView) {
         )
         .on_hover_text("The source's analog volume relative to its maximum");
     });
-    if edited != chain {
-        stored.replace(edited);
-    }
+    edited
+}
 
-    let r = &view.report;
-    ui.add_space(4.0);
+/// What the chain does: level and coloration, the 1/8 rule, SPL, hiss and headroom.
+fn report(ui: &mut egui::Ui, r: &ChainReport) {
     ui.label(format!(
         "Level at 1 kHz {:+.1} dB · coloration {:.1} dB p-p",
         r.level_at_1k_db, r.coloration_pp_db
@@ -148,14 +162,6 @@ pub fn show(ui: &mut egui::Ui, stored: &Stored<Chain>, view: &mut ChainView) {
         "−20 dBFS pink plays {:.1} dBA · headroom {:+.1} dB",
         r.pink_reference_laeq_dba, r.headroom_db
     ));
-    ui.add_space(4.0);
-    let width = ui.available_width().max(160.0);
-    response_plot::show(ui, &view.curves, egui::vec2(width, 120.0));
-    ui.label(
-        egui::RichText::new(&view.chain.iem.provenance)
-            .small()
-            .weak(),
-    );
 }
 
 #[cfg(test)]

@@ -143,16 +143,46 @@ pub fn show(
     over_threshold_dbtp: f64,
     over_log_csv: impl FnOnce() -> String,
 ) {
+    span_row(ui, view);
+    graph(ui, view, target, over_threshold_dbtp);
+    legend(ui, view.len());
+    export_row(ui, view, target, over_threshold_dbtp, over_log_csv);
+}
+
+/// The title and the span buttons, from the last 30 s to the whole session.
+fn span_row(ui: &mut egui::Ui, view: &mut HistoryView) {
     ui.horizontal_wrapped(|ui| {
         ui.label(egui::RichText::new("Loudness history").strong());
         for (i, (label, _)) in SPANS.iter().enumerate() {
             ui.selectable_value(&mut view.span, i, *label);
         }
     });
+}
+
+/// The graph: the loudness axis, the target, the traces and overs, and the cursor readout.
+fn graph(
+    ui: &mut egui::Ui,
+    view: &HistoryView,
+    target: Option<&DeliveryTarget>,
+    over_threshold_dbtp: f64,
+) {
     let width = ui.available_width().max(200.0);
     let (rect, response) = ui.allocate_exact_size(vec2(width, HEIGHT), Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, Color32::from_gray(22));
+    axis(&painter, rect);
+    if let Some(t) = target {
+        target_band(&painter, rect, t);
+    }
+    let window = Window::new(view, rect);
+    traces(&painter, view, &window, over_threshold_dbtp);
+    if let Some(hover) = response.hover_pos() {
+        cursor(&painter, view, &window, hover);
+    }
+}
+
+/// The loudness axis: a line and a label at a few levels, LUFS.
+fn axis(painter: &egui::Painter, rect: Rect) {
     for lufs in [-50.0, -40.0, -30.0, -23.0, -14.0] {
         let y = y_of(rect, lufs);
         painter.hline(rect.x_range(), y, Stroke::new(1.0, Color32::from_gray(45)));
@@ -164,30 +194,57 @@ pub fn show(
             Color32::from_gray(120),
         );
     }
-    if let Some(t) = target {
-        let band = Rect::from_x_y_ranges(
-            rect.x_range(),
-            y_of(rect, t.integrated_lufs + t.tolerance_lu)
-                ..=y_of(rect, t.integrated_lufs - t.tolerance_lu),
-        );
-        painter.rect_filled(band, 0.0, TARGET.gamma_multiply(0.18));
-        painter.hline(
-            rect.x_range(),
-            y_of(rect, t.integrated_lufs),
-            Stroke::new(1.0, TARGET),
-        );
+}
+
+/// The delivery target's loudness as a line, within its tolerance band.
+fn target_band(painter: &egui::Painter, rect: Rect, t: &DeliveryTarget) {
+    let band = Rect::from_x_y_ranges(
+        rect.x_range(),
+        y_of(rect, t.integrated_lufs + t.tolerance_lu)
+            ..=y_of(rect, t.integrated_lufs - t.tolerance_lu),
+    );
+    painter.rect_filled(band, 0.0, TARGET.gamma_multiply(0.18));
+    painter.hline(
+        rect.x_range(),
+        y_of(rect, t.integrated_lufs),
+        Stroke::new(1.0, TARGET),
+    );
+}
+
+/// The stretch of the run the graph shows: its last `span_points` of `n` points across `rect`.
+struct Window {
+    rect: Rect,
+    n: usize,
+    span_points: usize,
+}
+
+impl Window {
+    fn new(view: &HistoryView, rect: Rect) -> Self {
+        let n = view.len();
+        let span_points = SPANS[view.span]
+            .1
+            .map_or(n, |s| (s / STEP_S).round() as usize)
+            .max(1);
+        Self {
+            rect,
+            n,
+            span_points,
+        }
     }
-    let n = view.len();
-    let span_points = SPANS[view.span]
-        .1
-        .map_or(n, |s| (s / STEP_S).round() as usize)
-        .max(1);
-    let start = n.saturating_sub(span_points);
+
+    /// Where the point boundary `index` sits: the newest at the right edge, the graph scrolls.
+    fn x_of(&self, index: f64) -> f32 {
+        let rect = self.rect;
+        rect.right() - ((self.n as f64 - index) / self.span_points as f64) as f32 * rect.width()
+    }
+}
+
+/// The momentary, short-term and integrated lines, a point per pixel column, and the overs.
+fn traces(painter: &egui::Painter, view: &HistoryView, window: &Window, over_threshold_dbtp: f64) {
+    let (rect, n) = (window.rect, window.n);
+    let start = n.saturating_sub(window.span_points);
     let columns = rect.width().max(1.0) as usize;
-    let per_column = (span_points as f64 / columns as f64).max(1.0);
-    // The newest point at the right edge: the graph scrolls from the right.
-    let x_of =
-        |index: f64| rect.right() - ((n as f64 - index) / span_points as f64) as f32 * rect.width();
+    let per_column = (window.span_points as f64 / columns as f64).max(1.0);
     let mut lines: [Vec<Pos2>; 3] = Default::default();
     let mut c = 0usize;
     loop {
@@ -198,7 +255,7 @@ pub fn show(
         }
         let b = b.max(a + 1);
         let (m, s, i, peak) = column(view, a..b);
-        let x = x_of(b as f64);
+        let x = window.x_of(b as f64);
         for (line, value) in lines.iter_mut().zip([m, s, i]) {
             if let Some(v) = value {
                 line.push(pos2(x, y_of(rect, v)));
@@ -222,40 +279,57 @@ pub fn show(
             painter.add(egui::Shape::line(line, Stroke::new(width, colour)));
         }
     }
-    if let Some(hover) = response.hover_pos() {
-        let back = f64::from((rect.right() - hover.x) / rect.width()) * span_points as f64;
-        let at = n as f64 - back;
-        let index = (at.floor().max(0.0) as usize).min(n.saturating_sub(1));
-        if n > 0 && at >= 0.0 {
-            painter.vline(
-                hover.x,
-                rect.y_range(),
-                Stroke::new(1.0, Color32::from_gray(140)),
-            );
-            let p = view.point(index);
-            let text = format!(
-                "{}  M {}  S {}  I {}  TP {}",
-                format_clock((index + 1) as f64 * STEP_S),
-                lufs_text(p.momentary_lufs),
-                lufs_text(p.short_term_lufs),
-                lufs_text(p.integrated_lufs),
-                lufs_text(Some(p.true_peak_dbtp)),
-            );
-            painter.text(
-                pos2(rect.left() + 30.0, rect.top() + 2.0),
-                egui::Align2::LEFT_TOP,
-                text,
-                egui::FontId::monospace(11.0),
-                Color32::from_gray(230),
-            );
-        }
+}
+
+/// The cursor at the pointer's `hover` position, and the readings of the point under it.
+fn cursor(painter: &egui::Painter, view: &HistoryView, window: &Window, hover: Pos2) {
+    let (rect, n) = (window.rect, window.n);
+    let back = f64::from((rect.right() - hover.x) / rect.width()) * window.span_points as f64;
+    let at = n as f64 - back;
+    let index = (at.floor().max(0.0) as usize).min(n.saturating_sub(1));
+    if n > 0 && at >= 0.0 {
+        painter.vline(
+            hover.x,
+            rect.y_range(),
+            Stroke::new(1.0, Color32::from_gray(140)),
+        );
+        let p = view.point(index);
+        let text = format!(
+            "{}  M {}  S {}  I {}  TP {}",
+            format_clock((index + 1) as f64 * STEP_S),
+            lufs_text(p.momentary_lufs),
+            lufs_text(p.short_term_lufs),
+            lufs_text(p.integrated_lufs),
+            lufs_text(Some(p.true_peak_dbtp)),
+        );
+        painter.text(
+            pos2(rect.left() + 30.0, rect.top() + 2.0),
+            egui::Align2::LEFT_TOP,
+            text,
+            egui::FontId::monospace(11.0),
+            Color32::from_gray(230),
+        );
     }
+}
+
+/// How long the history is (`n` points), and the colours of the lines.
+fn legend(ui: &mut egui::Ui, n: usize) {
     ui.horizontal(|ui| {
         ui.small(format!("{} of history · ", format_clock(n as f64 * STEP_S)));
         ui.small(egui::RichText::new("— momentary").color(MOMENTARY));
         ui.small(egui::RichText::new("— short-term").color(SHORT_TERM));
         ui.small(egui::RichText::new("— integrated").color(INTEGRATED));
     });
+}
+
+/// The export buttons (history CSV, graph PNG, over log CSV) and what the last export did.
+fn export_row(
+    ui: &mut egui::Ui,
+    view: &mut HistoryView,
+    target: Option<&DeliveryTarget>,
+    over_threshold_dbtp: f64,
+    over_log_csv: impl FnOnce() -> String,
+) {
     ui.horizontal(|ui| {
         ui.small("Export:");
         if ui
@@ -293,7 +367,10 @@ pub fn show(
         {
             let csv = over_log_csv();
             view.export_note = Some(export(
-                |path| std::fs::write(path, &csv).map_err(anyhow::Error::from),
+                |path| {
+                    crate::offline::output::write_bytes_atomically(path, csv.as_bytes())
+                        .map_err(anyhow::Error::from)
+                },
                 "overs.csv",
             ));
         }
@@ -316,12 +393,14 @@ fn export_path(name: &str) -> anyhow::Result<PathBuf> {
     let base = dirs::document_dir()
         .or_else(dirs::home_dir)
         .ok_or_else(|| anyhow::anyhow!("no documents or home folder to export to"))?;
-    let folder = base.join("Earstage");
-    std::fs::create_dir_all(&folder)?;
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    Ok(folder.join(format!("earstage-{stamp}-{name}")))
+    Ok(crate::offline::output::export_path(
+        &base.join("Earstage"),
+        name,
+        stamp,
+    )?)
 }
 
 fn export(write: impl FnOnce(&std::path::Path) -> anyhow::Result<()>, name: &str) -> String {

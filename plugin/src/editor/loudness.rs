@@ -35,50 +35,8 @@ pub fn show(ui: &mut egui::Ui, l: &LoudnessReadings, judged: &Judged, meters: &M
         .num_columns(3)
         .spacing([16.0, 4.0])
         .show(ui, |ui| {
-            let big = |text: String| egui::RichText::new(text).monospace().size(18.0);
-            let rows = [
-                ("Momentary", "LUFS, 400 ms", l.momentary_lufs),
-                ("Short-term", "LUFS, 3 s", l.short_term_lufs),
-                ("Integrated", "LUFS, gated, since reset", l.integrated_lufs),
-                ("Range", "LU (EBU Tech 3342)", l.loudness_range_lu),
-                ("Max momentary", "LUFS", l.momentary_max_lufs),
-                ("Max short-term", "LUFS", l.short_term_max_lufs),
-            ];
-            for (name, unit, value) in rows {
-                ui.label(name);
-                let text = big(lufs(value));
-                let text = match (name, judged.target, value) {
-                    ("Integrated", Some(t), Some(v)) if v.is_finite() => {
-                        text.color(if t.loudness_on_target(v) {
-                            ON_TARGET
-                        } else {
-                            OFF_TARGET
-                        })
-                    }
-                    _ => text,
-                };
-                ui.label(text);
-                ui.small(unit);
-                ui.end_row();
-            }
-            let ratios = [
-                (
-                    "PLR",
-                    "LU, true-peak max − integrated",
-                    plr_lu(judged.true_peak_max_dbtp, l.integrated_lufs),
-                ),
-                (
-                    "PSR",
-                    "LU, true peak of the last 3 s − short-term",
-                    psr_lu(judged.true_peak_3s_dbtp, l.short_term_lufs),
-                ),
-            ];
-            for (name, unit, value) in ratios {
-                ui.label(name);
-                ui.label(big(lufs(value)));
-                ui.small(unit);
-                ui.end_row();
-            }
+            loudness_rows(ui, l, judged.target);
+            ratio_rows(ui, l, judged);
         });
     if let Some(t) = &judged.target {
         let verdict = t.verdict(l.integrated_lufs, judged.true_peak_max_dbtp);
@@ -104,6 +62,62 @@ pub fn show(ui: &mut egui::Ui, l: &LoudnessReadings, judged: &Judged, meters: &M
         .clicked()
     {
         meters.request_reset_all();
+    }
+}
+
+/// A reading of the grid, in big figures.
+fn big(text: String) -> egui::RichText {
+    egui::RichText::new(text).monospace().size(18.0)
+}
+
+/// The loudness rows of the grid, the integrated one coloured against `target`.
+fn loudness_rows(ui: &mut egui::Ui, l: &LoudnessReadings, target: Option<DeliveryTarget>) {
+    let rows = [
+        ("Momentary", "LUFS, 400 ms", l.momentary_lufs),
+        ("Short-term", "LUFS, 3 s", l.short_term_lufs),
+        ("Integrated", "LUFS, gated, since reset", l.integrated_lufs),
+        ("Range", "LU (EBU Tech 3342)", l.loudness_range_lu),
+        ("Max momentary", "LUFS", l.momentary_max_lufs),
+        ("Max short-term", "LUFS", l.short_term_max_lufs),
+    ];
+    for (name, unit, value) in rows {
+        ui.label(name);
+        let text = big(lufs(value));
+        let text = match (name, target, value) {
+            ("Integrated", Some(t), Some(v)) if v.is_finite() => {
+                text.color(if t.loudness_on_target(v) {
+                    ON_TARGET
+                } else {
+                    OFF_TARGET
+                })
+            }
+            _ => text,
+        };
+        ui.label(text);
+        ui.small(unit);
+        ui.end_row();
+    }
+}
+
+/// The PLR and PSR rows of the grid.
+fn ratio_rows(ui: &mut egui::Ui, l: &LoudnessReadings, judged: &Judged) {
+    let ratios = [
+        (
+            "PLR",
+            "LU, true-peak max − integrated",
+            plr_lu(judged.true_peak_max_dbtp, l.integrated_lufs),
+        ),
+        (
+            "PSR",
+            "LU, true peak of the last 3 s − short-term",
+            psr_lu(judged.true_peak_3s_dbtp, l.short_term_lufs),
+        ),
+    ];
+    for (name, unit, value) in ratios {
+        ui.label(name);
+        ui.label(big(lufs(value)));
+        ui.small(unit);
+        ui.end_row();
     }
 }
 

@@ -14,7 +14,7 @@ use nice_plug::params::persist::PersistentField;
 
 use crate::design::handoff::AuditionStatus;
 use crate::dsp::level::SILENCE_DB;
-use crate::dsp::{MeterReceiver, OverEvent};
+use crate::dsp::{EngineFrame, MeterReceiver, OverEvent};
 use crate::params::EarstageParams;
 use crate::session::SessionInfo;
 
@@ -32,6 +32,7 @@ mod output;
 mod overs;
 mod peaks;
 mod reference;
+mod takeover;
 mod target;
 mod week;
 mod widgets;
@@ -128,8 +129,30 @@ impl NiceEguiApp for EditorApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
-        let Some(gui) = &self.gui else { return };
+        // A clone (one Arc) so the setter does not borrow `self` while the panels change it.
+        let Some(gui) = self.gui.clone() else { return };
         let setter = gui.param_setter();
+        self.drain_overs();
+        let frame = *self.meters.latest();
+        self.top_panels(ui, &frame);
+        egui::Panel::bottom("output").show(ui, |ui| output::show(ui, &self.params, &setter));
+        self.audition_panel(ui, &setter);
+        self.chain_panel(ui, &setter, &frame);
+        egui::Panel::left("peaks")
+            .resizable(false)
+            .show(ui, |ui| peaks::show(ui, &frame.meter, &self.meters));
+        self.central_panel(ui, &setter, &frame);
+        ui.ctx().request_repaint_after(METER_REFRESH);
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui = None;
+    }
+}
+
+impl EditorApp {
+    /// Moves the overs that arrived since the last frame into the log, newest first.
+    fn drain_overs(&mut self) {
         let log = &mut self.over_log;
         self.meters.drain_overs(|event| {
             if log.len() == OVER_LOG_LEN {
@@ -137,42 +160,32 @@ impl NiceEguiApp for EditorApp {
             }
             log.push_front(event);
         });
-        let frame = *self.meters.latest();
+    }
+
+    /// The title bar, and the banners (test signal on, state not restored, bad input) when due.
+    fn top_panels(&self, ui: &mut egui::Ui, frame: &EngineFrame) {
         egui::Panel::top("header").show(ui, |ui| header::show(ui, &self.session));
-        if let Some(band) = self.params.monitoring.generator() {
+        let monitoring = &self.params.monitoring;
+        if let Some(band) = monitoring.generator() {
             egui::Panel::top("noise").show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.label(
-                        egui::RichText::new(format!(
-                            "CALIBRATION NOISE ON ({}, −20 dBFS RMS): the feed is replaced",
-                            band.label()
-                        ))
-                        .size(18.0)
-                        .strong()
-                        .color(reference::NOISE_ON),
-                    );
-                    if ui.button("Stop the noise").clicked() {
-                        self.params.monitoring.set_generator(None);
-                    }
-                });
+                let text = format!(
+                    "CALIBRATION NOISE ON ({}, −20 dBFS RMS): the feed is replaced",
+                    band.label()
+                );
+                if takeover::show(ui, text, "Stop the noise") {
+                    monitoring.set_generator(None);
+                }
             });
         }
-        if let Some(tone) = self.params.monitoring.tone() {
+        if let Some(tone) = monitoring.tone() {
             egui::Panel::top("tone").show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.label(
-                        egui::RichText::new(format!(
-                            "CALIBRATION TONE ON ({} Hz, {:+} dBFS): the output is replaced",
-                            tone.hz, tone.dbfs
-                        ))
-                        .size(18.0)
-                        .strong()
-                        .color(reference::NOISE_ON),
-                    );
-                    if ui.button("Stop the tone").clicked() {
-                        self.params.monitoring.set_tone(None);
-                    }
-                });
+                let text = format!(
+                    "CALIBRATION TONE ON ({} Hz, {:+} dBFS): the output is replaced",
+                    tone.hz, tone.dbfs
+                );
+                if takeover::show(ui, text, "Stop the tone") {
+                    monitoring.set_tone(None);
+                }
             });
         }
         if PersistentField::map(&self.params.load_report, |r| !r.is_empty()) {
@@ -181,10 +194,10 @@ impl NiceEguiApp for EditorApp {
         if frame.input.non_finite_samples > 0 {
             egui::Panel::top("input").show(ui, |ui| input::show(ui, &frame.input, &self.meters));
         }
-        egui::Panel::bottom("output").show(ui, |ui| output::show(ui, &self.params, &setter));
-        let chain_view = self
-            .chain_view
-            .get_or_insert_with(|| chain::ChainView::new(&self.params.chain.get()));
+    }
+
+    /// The audition column at the right edge.
+    fn audition_panel(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
         egui::Panel::right("audition")
             .resizable(false)
             .default_size(330.0)
@@ -193,12 +206,19 @@ impl NiceEguiApp for EditorApp {
                     audition::show(
                         ui,
                         &self.params,
-                        &setter,
+                        setter,
                         &self.audition_status,
                         &mut self.audition_view,
                     )
                 })
             });
+    }
+
+    /// The chain column: the rig, the advisor, the reference level and the calibration.
+    fn chain_panel(&mut self, ui: &mut egui::Ui, setter: &ParamSetter, frame: &EngineFrame) {
+        let chain_view = self
+            .chain_view
+            .get_or_insert_with(|| chain::ChainView::new(&self.params.chain.get()));
         egui::Panel::right("chain")
             .resizable(false)
             .default_size(300.0)
@@ -211,7 +231,7 @@ impl NiceEguiApp for EditorApp {
                     reference::show(
                         ui,
                         &self.params,
-                        &setter,
+                        setter,
                         &frame.spl,
                         &mut self.reference_view,
                     );
@@ -219,26 +239,18 @@ impl NiceEguiApp for EditorApp {
                     calibration::show(ui, &self.params, &mut self.calibration_view);
                 })
             });
-        egui::Panel::left("peaks")
-            .resizable(false)
-            .show(ui, |ui| peaks::show(ui, &frame.meter, &self.meters));
+    }
+
+    /// The middle: loudness, the target, the history, the ears, the week and the overs.
+    fn central_panel(&mut self, ui: &mut egui::Ui, setter: &ParamSetter, frame: &EngineFrame) {
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 self.history_view.follow(self.meters.history());
-                let target = self.params.delivery_target();
-                let channels = frame.meter.channels.max(1);
-                let judged = loudness::Judged {
-                    target,
-                    true_peak_max_dbtp: frame.meter.channel[..channels]
-                        .iter()
-                        .map(|c| f64::from(c.true_peak_max_dbtp))
-                        .filter(|&db| db > f64::from(SILENCE_DB))
-                        .reduce(f64::max),
-                    true_peak_3s_dbtp: self.history_view.recent_true_peak_dbtp(3.0),
-                };
+                let judged = self.judged(frame);
+                let target = judged.target;
                 loudness::show(ui, &frame.meter.loudness, &judged, &self.meters);
                 ui.add_space(8.0);
-                target::show(ui, &self.params, &setter);
+                target::show(ui, &self.params, setter);
                 let log = &self.over_log;
                 history::show(
                     ui,
@@ -262,10 +274,19 @@ impl NiceEguiApp for EditorApp {
                 }
             })
         });
-        ui.ctx().request_repaint_after(METER_REFRESH);
     }
 
-    fn editor_closed(&mut self) {
-        self.gui = None;
+    /// What the loudness section judges by; its 3 s peak reads the history, so after `follow`.
+    fn judged(&self, frame: &EngineFrame) -> loudness::Judged {
+        let channels = frame.meter.channels.max(1);
+        loudness::Judged {
+            target: self.params.delivery_target(),
+            true_peak_max_dbtp: frame.meter.channel[..channels]
+                .iter()
+                .map(|c| f64::from(c.true_peak_max_dbtp))
+                .filter(|&db| db > f64::from(SILENCE_DB))
+                .reduce(f64::max),
+            true_peak_3s_dbtp: self.history_view.recent_true_peak_dbtp(3.0),
+        }
     }
 }

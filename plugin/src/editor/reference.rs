@@ -4,10 +4,13 @@
 use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
 
+use crate::dsp::spl::exposure::EarReadings;
 use crate::dsp::spl::stage::SplReadings;
 use crate::model::Chain;
 use crate::model::spl::{PinkBand, ReferenceLevel, SILENCE_DB, Stage};
 use crate::params::EarstageParams;
+
+use super::widgets::param::{slider_row, toggle};
 
 /// Volume changes smaller than this count as "on target", dB.
 const ON_TARGET_DB: f64 = 0.25;
@@ -46,23 +49,6 @@ impl ReferenceView {
     }
 }
 
-/// A parameter's checkbox; the response, for a hover text.
-pub(super) fn toggle(
-    ui: &mut egui::Ui,
-    setter: &ParamSetter,
-    param: &BoolParam,
-    label: &str,
-) -> egui::Response {
-    let mut on = param.value();
-    let response = ui.checkbox(&mut on, label);
-    if response.changed() {
-        setter.begin_set_parameter(param);
-        setter.set_parameter(param, on);
-        setter.end_set_parameter(param);
-    }
-    response
-}
-
 pub fn show(
     ui: &mut egui::Ui,
     params: &EarstageParams,
@@ -75,15 +61,25 @@ pub fn show(
         view.band = band;
     }
     view.refresh(params);
+    reference_level(ui, params, setter, view);
+    noise(ui, params, spl, generator);
+    ui.add_space(8.0);
+    stage(ui, params, setter, spl, view.rig.as_ref());
+}
+
+/// The reference level: its target, what the rig delivers for the noise and how to reach it.
+fn reference_level(
+    ui: &mut egui::Ui,
+    params: &EarstageParams,
+    setter: &ParamSetter,
+    view: &ReferenceView,
+) {
     ui.label(egui::RichText::new("Reference level").strong())
         .on_hover_text(
             "The level −20 dBFS RMS pink noise (AES17: a full-scale sine is 0 dBFS) should reach \
              at your eardrum, as LAeq; 79–85 are common choices",
         );
-    ui.horizontal(|ui| {
-        ui.label("Target");
-        ui.add(ParamSlider::for_param(&params.reference_dba, setter).with_width(150.0));
-    });
+    slider_row(ui, "Target", &params.reference_dba, setter, 150.0);
     if let (Some(r), Some(rig)) = (&view.reference, &view.rig) {
         ui.label(format!(
             "−20 dBFS {} plays {:.1} dBA",
@@ -104,6 +100,15 @@ pub fn show(
         };
         ui.label(egui::RichText::new(text).strong());
     }
+}
+
+/// The calibration noise's band picker and, while it plays, the level measured at the ears.
+fn noise(
+    ui: &mut egui::Ui,
+    params: &EarstageParams,
+    spl: &SplReadings,
+    generator: Option<PinkBand>,
+) {
     ui.horizontal(|ui| {
         ui.label("Noise");
         for (band, label) in [
@@ -122,17 +127,21 @@ pub fn show(
     });
     if generator.is_some() && spl.ready {
         let all = spl.ear_readings();
-        let live: Vec<String> = all[..spl.ears.max(1)]
-            .iter()
-            .map(|e| format!("{:.1}", e.las_db))
-            .collect();
+        let live = per_ear(&all[..spl.ears.max(1)], |e| format!("{:.1}", e.las_db));
         ui.label(
-            egui::RichText::new(format!("noise on · measured LAS {} dBA", live.join(" / ")))
-                .color(NOISE_ON),
+            egui::RichText::new(format!("noise on · measured LAS {live} dBA")).color(NOISE_ON),
         );
     }
+}
 
-    ui.add_space(8.0);
+/// Stage mode: the ambient level and the IEM's isolation, and what the leak does at the ears.
+fn stage(
+    ui: &mut egui::Ui,
+    params: &EarstageParams,
+    setter: &ParamSetter,
+    spl: &SplReadings,
+    rig: Option<&Chain>,
+) {
     ui.label(egui::RichText::new("Stage").strong())
         .on_hover_text(
             "The stage's sound leaks past the seal: ambient level less the IEM's isolation reaches \
@@ -145,11 +154,27 @@ pub fn show(
         "Stage mode (leak joins the dose)",
     );
     let on = params.stage.value();
-    ui.horizontal(|ui| {
-        ui.label("Ambient");
-        ui.add(ParamSlider::for_param(&params.ambient_dba, setter).with_width(150.0));
-    });
-    let catalog = view.rig.as_ref().and_then(|r| r.iem.isolation_db);
+    slider_row(ui, "Ambient", &params.ambient_dba, setter, 150.0);
+    let catalog = rig.and_then(|r| r.iem.isolation_db);
+    isolation(ui, params, setter, catalog);
+    let stage = Stage {
+        ambient_dba: f64::from(params.ambient_dba.value()),
+        isolation_db: Stage::isolation_db(
+            catalog,
+            f64::from(params.isolation_db.value()),
+            params.isolation_from_catalog.value(),
+        ),
+    };
+    stage_readout(ui, &stage, spl, on);
+}
+
+/// The isolation: the user's figure, or the IEM's `catalog` figure when there is one and chosen.
+fn isolation(
+    ui: &mut egui::Ui,
+    params: &EarstageParams,
+    setter: &ParamSetter,
+    catalog: Option<f64>,
+) {
     let from_catalog = catalog.is_some() && params.isolation_from_catalog.value();
     ui.horizontal(|ui| {
         ui.label("Isolation");
@@ -171,39 +196,30 @@ pub fn show(
             ui.small("the rig's IEM has no catalog isolation: your figure is used");
         }
     }
-    let stage = Stage {
-        ambient_dba: f64::from(params.ambient_dba.value()),
-        isolation_db: Stage::isolation_db(
-            catalog,
-            f64::from(params.isolation_db.value()),
-            params.isolation_from_catalog.value(),
-        ),
-    };
+}
+
+/// The leak, the mix's margin over it per ear and, in stage mode (`on`), the exposure with it.
+fn stage_readout(ui: &mut egui::Ui, stage: &Stage, spl: &SplReadings, on: bool) {
     let all = spl.ear_readings();
     let ears = &all[..spl.ears.max(1)];
-    let margins: Vec<String> = ears
-        .iter()
-        .map(|e| {
-            if e.las_df_db > SILENCE_DB {
-                format!("{:+.1}", stage.margin_db(e.las_df_db))
-            } else {
-                "—".to_owned()
-            }
-        })
-        .collect();
+    let margins = per_ear(ears, |e| {
+        if e.las_df_db > SILENCE_DB {
+            format!("{:+.1}", stage.margin_db(e.las_df_db))
+        } else {
+            "—".to_owned()
+        }
+    });
     ui.label(format!(
-        "leak {:.1} dBA · mix over leak {} dB",
+        "leak {:.1} dBA · mix over leak {margins} dB",
         stage.leak_dba(),
-        margins.join(" / ")
     ));
     if on {
-        let combined: Vec<String> = ears
-            .iter()
-            .map(|e| format!("{:.1}", e.exposure_dba))
-            .collect();
-        ui.label(format!(
-            "exposure (mix + leak) {} dBA",
-            combined.join(" / ")
-        ));
+        let combined = per_ear(ears, |e| format!("{:.1}", e.exposure_dba));
+        ui.label(format!("exposure (mix + leak) {combined} dBA"));
     }
+}
+
+/// One figure per ear, as "L / R".
+fn per_ear(ears: &[EarReadings], figure: impl Fn(&EarReadings) -> String) -> String {
+    ears.iter().map(figure).collect::<Vec<_>>().join(" / ")
 }

@@ -8,17 +8,13 @@ use nice_plug_egui::widgets::ParamSlider;
 
 use crate::params::{EarstageParams, TargetParam};
 
-use super::reference::toggle;
+use super::widgets::param::{slider_row, toggle};
 
 pub fn show(ui: &mut egui::Ui, params: &EarstageParams, setter: &ParamSetter) {
-    ui.horizontal(|ui| {
-        ui.label("Target");
-        ui.add(ParamSlider::for_param(&params.target, setter).with_width(190.0))
-            .on_hover_text(
-                "The delivery spec the integrated loudness and true peak are coloured against, \
-                 drawn on the history as a line and its tolerance band",
-            );
-    });
+    slider_row(ui, "Target", &params.target, setter, 190.0).on_hover_text(
+        "The delivery spec the integrated loudness and true peak are coloured against, drawn on \
+         the history as a line and its tolerance band",
+    );
     if params.target.value() == TargetParam::Custom {
         ui.horizontal(|ui| {
             ui.label("Loudness");

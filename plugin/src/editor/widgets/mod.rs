@@ -1,4 +1,6 @@
 //! Small reusable pieces of the editor.
 
 pub mod meter_bar;
+pub mod outcome;
+pub mod param;
 pub mod response_plot;
