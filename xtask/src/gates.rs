@@ -8,24 +8,34 @@ use anyhow::{Context, Result, bail};
 
 use crate::{cargo, run_checked, workspace_root};
 
+/// The xtask's own manifest: a workspace of its own, checked beside the product's.
+pub const XTASK_MANIFEST: &str = "xtask/Cargo.toml";
+/// Where the xtask workspace builds (the alias in .cargo/config.toml says the same).
+pub const XTASK_TARGET: &str = "target/xtask";
+
 pub fn fmt() -> Result<()> {
     run_checked(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--check"]),
+    )?;
+    run_checked(
+        "cargo fmt --check (xtask)",
+        cargo().args(["fmt", "--all", "--check", "--manifest-path", XTASK_MANIFEST]),
     )
 }
 
 pub fn clippy() -> Result<()> {
+    let lint = ["--all-targets", "--", "-D", "warnings"];
     run_checked(
         "cargo clippy",
-        cargo().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]),
+        cargo().args(["clippy", "--workspace"]).args(lint),
+    )?;
+    run_checked(
+        "cargo clippy (xtask)",
+        cargo()
+            .args(["clippy", "--manifest-path", XTASK_MANIFEST])
+            .args(["--target-dir", XTASK_TARGET])
+            .args(lint),
     )
 }
 

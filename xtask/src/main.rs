@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 mod gates;
 mod layers;
 mod lengths;
+mod patch;
 mod test;
 
 const USAGE: &str = "Usage:
@@ -15,6 +16,9 @@ const USAGE: &str = "Usage:
   cargo xtask demo [-- ARGS]                bundle, then run `earstage demo` on the embedded demo
   cargo xtask test                          every test suite: the gates (layers, lengths, fmt,
                                             clippy, doc, rust-version), unit, CLAP host, VST3 host, validators
+  cargo xtask patch                         make the patched nice-plug the workspace builds against
+                                            (every command above does it first; a plain `cargo
+                                            build` on a fresh clone needs it once)
   cargo xtask layers                        the layer check alone (every import points down)
   cargo xtask lengths                       the length check alone (no function in editor/, bin/
                                             or offline/ over 60 lines)";
@@ -23,7 +27,11 @@ fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let command = args.next().unwrap_or_default();
     let rest: Vec<String> = args.collect();
+    if matches!(command.as_str(), "bundle" | "demo" | "test" | "patch") {
+        patch::ensure()?;
+    }
     match command.as_str() {
+        "patch" => Ok(()),
         "bundle" => {
             nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(rest))
         }

@@ -66,6 +66,16 @@ pub fn run() -> Result<()> {
     }
     step("workspace unit and integration tests (cargo test)", &|| {
         run_checked("cargo test", cargo().args(["test", "--workspace"]))?;
+        run_checked(
+            "cargo test (xtask)",
+            cargo().args([
+                "test",
+                "--manifest-path",
+                gates::XTASK_MANIFEST,
+                "--target-dir",
+                gates::XTASK_TARGET,
+            ]),
+        )?;
         Ok(Outcome::Passed)
     });
     step(
@@ -150,6 +160,21 @@ pub fn run() -> Result<()> {
     );
     step("VST3 host suite (pedalboard loads Earstage.vst3)", &|| {
         require_bundles(bundled)?;
+        // The tests' own small VST3 host first: the teardown abort of docs/reliability.md.
+        run_checked(
+            "the VST3 teardown suite",
+            cargo()
+                .args([
+                    "test",
+                    "--package",
+                    "earstage",
+                    "--test",
+                    "vst3_teardown",
+                    "--",
+                    "--ignored",
+                ])
+                .env("EARSTAGE_BUNDLE_DIR", bundle_dir()),
+        )?;
         let python = python_env()?;
         run_checked(
             "the VST3 host suite",
