@@ -6,7 +6,7 @@
 //! booked, and neither are the jumps of the project's own totals: a loaded project's record, a
 //! reset.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,6 +20,62 @@ use crate::offline::week::WeekStore;
 
 /// How often the record is written.
 const FLUSH: Duration = Duration::from_secs(10);
+
+/// Bookings of this process's instances that end within this long of one another end at one
+/// moment, seconds.
+const SHARED_END_S: f64 = 1.0;
+
+/// The moment bookings end at, shared by the instances of one process.
+///
+/// The record splits each booking over the minutes it covers, ending at its booking time, and
+/// keeps each ear's louder instance per minute. Two instances that book a few milliseconds apart
+/// across a minute's edge would each put a sliver in the next minute, and the slivers would not
+/// overlap: the week would count a little more than either instance heard. Ending both bookings
+/// at one moment makes their spans nested, so each minute holds the longer of the two.
+#[derive(Debug)]
+pub struct BookingClock {
+    /// The last booking's end, seconds since the epoch, as `f64` bits (0: none yet). Written by
+    /// every instance's week thread.
+    last_end: AtomicU64,
+}
+
+impl BookingClock {
+    pub const fn new() -> Self {
+        Self {
+            last_end: AtomicU64::new(0),
+        }
+    }
+
+    /// Where a booking made at `now` ends: the last booking's end when that is within
+    /// [`SHARED_END_S`] of `now` (on either side), else `now`, which then becomes the last.
+    pub fn end_for(&self, now: f64) -> f64 {
+        let mut seen = self.last_end.load(Ordering::Acquire);
+        loop {
+            let last = f64::from_bits(seen);
+            if seen != 0 && (now - last).abs() <= SHARED_END_S {
+                return last;
+            }
+            match self.last_end.compare_exchange(
+                seen,
+                now.to_bits(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return now,
+                Err(current) => seen = current,
+            }
+        }
+    }
+}
+
+impl Default for BookingClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The one booking clock of this process: every instance's week thread books through it.
+static BOOKING_CLOCK: BookingClock = BookingClock::new();
 
 /// What the editor shows of the week, written by the listener thread.
 #[derive(Debug, Default)]
@@ -145,7 +201,7 @@ fn flush(
     // Nothing is created on disk until something is heard (a host's plugin scan leaves no trace).
     let result = (|| {
         let mut said = match &heard {
-            Some(h) => store.add(id, &split_by_minute(now, h), now)?,
+            Some(h) => store.add(id, &split_by_minute(BOOKING_CLOCK.end_for(now), h), now)?,
             None => Vec::new(),
         };
         let (week, more) = store.week(now)?;
@@ -237,5 +293,61 @@ mod tests {
             None,
             "nothing new"
         );
+    }
+
+    /// Two instances that close a few milliseconds apart, at every offset within a minute
+    /// (1 ms steps, so every straddle of a minute's edge is among them), book through one
+    /// clock: the week holds the longer of the two spans, never more, and the louder
+    /// instance's energy (plus, where a minute's edge falls in the few milliseconds only the
+    /// longer span covers, the quieter instance's sliver there, which the ears did hear). Without
+    /// the shared end, the louder instance's last 3 ms spill into the next minute beside the
+    /// quieter one's whole span and the week counts 2.007 s of 2.004.
+    #[test]
+    fn two_instances_booked_ms_apart_count_once_at_every_offset() {
+        use crate::model::week::{Day, day_and_minute, summarise, weekly_percent};
+        let heard = |seconds: f64, energy: f64| Heard {
+            seconds,
+            diffuse_pa2s: [energy; EARS],
+            niosh_percent: [energy / 10.0; EARS],
+        };
+        // The louder instance played a little less (its designs came later) and closes last.
+        let (loud, quiet) = (heard(2.0, 8.0), heard(2.004, 2.0));
+        let want = weekly_percent(loud.diffuse_pa2s[0]);
+        let sliver = weekly_percent(quiet.diffuse_pa2s[0] * 0.004 / quiet.seconds);
+        let base = 1_765_000_000.0_f64 - 1_765_000_000.0_f64 % 60.0;
+        for step in 0..60_000 {
+            let close = base + 120.0 + f64::from(step) * 1e-3;
+            let clock = BookingClock::new();
+            let mut day = Day::new(day_and_minute(close).0);
+            for (id, h, at) in [("quiet", &quiet, close), ("loud", &loud, close + 0.003)] {
+                for (t, piece) in split_by_minute(clock.end_for(at), h) {
+                    let (d, minute) = day_and_minute(t);
+                    assert_eq!(d, day.day);
+                    day.add(minute, id, &piece);
+                }
+            }
+            let week = summarise(&[day], close + 1.0);
+            assert!(
+                week.heard_s >= loud.seconds - 1e-9 && week.heard_s <= quiet.seconds + 1e-9,
+                "closing at {close}: {} s",
+                week.heard_s
+            );
+            let got = week.weekly_percent[0];
+            assert!(
+                got >= want * (1.0 - 1e-9) && got <= want * (1.0 + 1e-9) + sliver,
+                "closing at {close}: {got} % against the louder instance's {want} %"
+            );
+        }
+    }
+
+    /// The clock shares an end within a second on either side and starts afresh after.
+    #[test]
+    fn the_booking_clock_shares_ends_within_a_second() {
+        let clock = BookingClock::new();
+        assert_eq!(clock.end_for(100.0), 100.0);
+        assert_eq!(clock.end_for(100.9), 100.0);
+        assert_eq!(clock.end_for(99.5), 100.0);
+        assert_eq!(clock.end_for(101.5), 101.5);
+        assert_eq!(clock.end_for(101.6), 101.5);
     }
 }
