@@ -348,3 +348,42 @@ fn a_damaged_header_is_not_read_as_another_format() {
         "{message}"
     );
 }
+
+/// Files a user meets that Earstage does not read are named for what they are, with what to do:
+/// a CAF and a Wave64 file (not "the file ends early"), FLAC inside Ogg (not "a damaged
+/// header"), and a 300-channel WAV as "300 channels", as 16 channels already is.
+#[test]
+fn foreign_files_are_named_with_what_to_do() {
+    let dir = support::TempDir::new("foreign");
+    let mut w64 = b"riff\x2e\x91\xcf\x11\xa5\xd6\x28\xdb\x04\xc1\0\0".to_vec();
+    w64.extend([0u8; 200]);
+    let mut caf = b"caff\0\x01\0\0desc".to_vec();
+    caf.extend([0u8; 200]);
+    let mut ogg_flac = b"OggS\0\x02".to_vec();
+    ogg_flac.extend([0u8; 21]);
+    ogg_flac.push(51);
+    ogg_flac.extend(b"\x7fFLAC\x01\x00\x00\x01fLaC");
+    ogg_flac.extend([0u8; 200]);
+    let mut wide = b"RIFF\xff\0\0\0WAVEfmt \x10\0\0\0\x01\0".to_vec();
+    wide.extend(300u16.to_le_bytes());
+    wide.extend(48_000u32.to_le_bytes());
+    wide.extend((48_000u32 * 600).to_le_bytes());
+    wide.extend(600u16.to_le_bytes());
+    wide.extend(16u16.to_le_bytes());
+    wide.extend(b"data\0\0\0\0");
+    for (name, bytes, says) in [
+        ("a.w64", &w64, "Wave64"),
+        ("a.caf", &caf, "Core Audio"),
+        ("a.oga", &ogg_flac, "FLAC inside an Ogg"),
+        ("wide.wav", &wide, "unsupported: 300 channels"),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let message = AudioFile::open(&path).err().expect("refused").to_string();
+        assert!(message.contains(says), "{name}: {message}");
+        assert!(
+            !message.contains("ends early") && !message.contains("damaged header"),
+            "{name}: {message}"
+        );
+    }
+}

@@ -287,6 +287,45 @@ mod delivered_spl {
         check(&json, spl, 20.0);
     }
 
+    /// A chain that clips says so. RESISTIVE_16 inherits the default interface's 40 mA limit:
+    /// its clip point is 40 mA × 16.5 Ω = 0.66 V of EMF, under the 1 V a 0 dBFS sine asks, so
+    /// the headroom for the file's true peak P is 20·log10(0.66 / 10^(P/20)) — negative at
+    /// this file's peak — and the text report names the clipping. With a 250 mA source it does
+    /// not clip and says nothing.
+    #[test]
+    fn a_clipping_chain_is_named() {
+        let dir = TempDir::new("spl-clips");
+        let path = dir.join("sine.wav");
+        // A 1 kHz sine at −1 dBFS.
+        let amplitude = 10f64.powf(-1.0 / 20.0);
+        let hot: Vec<Vec<f64>> = (0..48_000)
+            .map(|n| {
+                let x = amplitude
+                    * (2.0 * std::f64::consts::PI * 1000.0 * f64::from(n) / 48_000.0).sin();
+                vec![x; 2]
+            })
+            .collect();
+        write_wav(&path, 3, 32, 2, 48_000, &hot);
+        let json = run(&path, &RESISTIVE_16);
+        let peak_dbtp = json["true_peak_dbtp"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(serde_json::Value::as_f64)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let want = 20.0 * (0.040 * 16.5 / 10f64.powf(peak_dbtp / 20.0)).log10();
+        let got = json["headroom_db"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{json}"));
+        assert!(want < 0.0 && (got - want).abs() < 0.01, "{got} vs {want}");
+        let file = path.to_str().unwrap();
+        let text = support::earstage_stdout([&["analyze", file][..], &RESISTIVE_16].concat());
+        assert!(text.contains("the chain CLIPS"), "{text}");
+        let strong = [&RESISTIVE_16[..], &["--source-max-current", "250"]].concat();
+        let text = support::earstage_stdout([&["analyze", file][..], &strong].concat());
+        assert!(!text.contains("CLIPS"), "{text}");
+    }
+
     /// The left earpiece 16 Ω, the right its own 32 Ω curve: each ear its own closed form.
     #[test]
     fn each_ear_its_own_earpiece() {
@@ -571,8 +610,71 @@ fn album_with_a_chain_is_one_session() {
     let cells: Vec<&str> = album_row.split(',').collect();
     let names: Vec<&str> = header.split(',').collect();
     let laeq_cell = cells[names.iter().position(|n| *n == "laeq_dba").unwrap()];
+    // Printed to 0.01 dB, as the meters' columns: within half of that of the album's LAeq.
+    assert_eq!(laeq_cell, format!("{laeq:.2}"), "{album_row}");
     assert!(
-        (laeq_cell.parse::<f64>().unwrap() - laeq).abs() < 1e-9,
+        (laeq_cell.parse::<f64>().unwrap() - laeq).abs() <= 0.005,
         "{album_row}"
     );
+    let dose_cell = cells[names.iter().position(|n| *n == "dose_who_percent").unwrap()];
+    assert_eq!(
+        dose_cell,
+        format!("{:.3}", at(album, "dose_who_percent")),
+        "{album_row}"
+    );
+}
+
+/// `--over-threshold` is range-checked like every other option: not a number, an infinity and an
+/// absurd value are each refused with the option and its range named, before any work; a value
+/// inside the range is taken.
+#[test]
+fn over_threshold_is_range_checked() {
+    let dir = TempDir::new("over-threshold");
+    let path = dir.join("tone.wav");
+    write_wav(&path, 1, 16, 2, 48_000, &sine_frames(48_000, 2, 0.5));
+    let file = path.to_str().unwrap();
+    for bad in ["nan", "-inf", "1e9", "-13", "3.5"] {
+        let err = support::earstage_fails(["analyze", file, "--over-threshold", bad]);
+        assert!(
+            err.contains("--over-threshold") && err.contains("-12") && err.contains('3'),
+            "{bad}: {err}"
+        );
+    }
+    let text = support::earstage_stdout(["analyze", file, "--over-threshold", "-1"]);
+    assert!(text.contains("overs above -1.0 dBTP"), "{text}");
+}
+
+/// A folder with no audio is a failed row like a missing file: the other inputs are still
+/// analysed and the exit status says something failed. A folder with a link to itself and to its
+/// parent is analysed once, file by file, and the links skipped are said.
+#[test]
+fn folders_fail_alone_and_links_never_loop() {
+    let dir = TempDir::new("folders");
+    let tone = dir.join("tone.wav");
+    write_wav(&tone, 1, 16, 2, 48_000, &sine_frames(48_000, 2, 0.5));
+    let empty = dir.join("noaudio");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("notes.txt"), "text").unwrap();
+    let out = support::earstage(["analyze", empty.to_str().unwrap(), tone.to_str().unwrap()]);
+    let stderr = support::failed(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stderr.contains("noaudio") && stderr.contains("no audio files"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("tone.wav"), "{stdout}");
+    #[cfg(unix)]
+    {
+        let looped = dir.join("L");
+        std::fs::create_dir_all(&looped).unwrap();
+        std::fs::copy(&tone, looped.join("tone.wav")).unwrap();
+        std::os::unix::fs::symlink(".", looped.join("self")).unwrap();
+        std::os::unix::fs::symlink("..", looped.join("up")).unwrap();
+        let out = support::earstage(["analyze", looped.to_str().unwrap(), "--csv"]);
+        let csv = support::succeeded(&out);
+        let said = String::from_utf8_lossy(&out.stderr);
+        // The header, the one file, the album.
+        assert_eq!(csv.lines().count(), 3, "{csv}");
+        assert!(said.contains("self") && said.contains("up"), "{said}");
+    }
 }

@@ -819,7 +819,23 @@ fn each_earpiece_its_own_report() {
         text.contains("left earpiece") && text.contains("Right earpiece"),
         "{text}"
     );
-    // One curve for both: no right-ear report.
+    // The response table has both ears, each the divider's closed form at every frequency.
+    let csv = support::earstage_stdout([&args[..], &["--at", "100,1000,10000", "--csv"]].concat());
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("hz,db_left,deg_left,db_right,deg_right"));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    for row in &rows {
+        // A resistive source on a resistive curve: the divider at every frequency, no phase.
+        assert!((row[1] - divider(16.0)).abs() < 1e-4, "{csv}");
+        assert!((row[3] - divider(32.0)).abs() < 1e-4, "{csv}");
+        assert!(row[2].abs() < 1e-4 && row[4].abs() < 1e-4, "{csv}");
+    }
+    // One curve for both: no right-ear report, and the one-ear table.
     let both = json(&["chain", "--iem", "andromeda", "--json"]);
     assert!(both.get("right_ear").is_none());
+    let one = support::earstage_stdout(["chain", "--iem", "andromeda", "--at", "1000", "--csv"]);
+    assert!(one.starts_with("hz,db,deg\n"), "{one}");
 }

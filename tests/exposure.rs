@@ -60,6 +60,8 @@ fn the_week_reads_and_resets() {
     support::succeeded(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["heard_s"], 0.0);
+    // A day with nothing heard has no level: null, as the text's "-", not a −200 stand-in.
+    assert!(json["days"][0]["laeq_df_dba"][0].is_null(), "{json}");
     // 20 h at 80 dBA three days ago and 10 h at 83 dBA yesterday: 50 % + 49.9 % (3 dB is 10^0.3
     // times the energy, and 10 h a quarter of the 40).
     book(&store, 3.0, 1.0, 20.0, 80.0);
@@ -72,6 +74,21 @@ fn the_week_reads_and_resets() {
         assert!((got - want).abs() < 1e-6, "{got} vs {want}: {json}");
     }
     assert_eq!(json["days"].as_array().unwrap().len(), 8);
+    let levels: Vec<Option<f64>> = json["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["laeq_df_dba"][0].as_f64())
+        .collect();
+    // 8 days, two of them heard (at 80 and 83 dBA); the others have no level.
+    assert_eq!(levels.iter().flatten().count(), 2, "{levels:?}");
+    assert!(
+        levels
+            .iter()
+            .flatten()
+            .all(|&db| (db - 80.0).abs() < 1e-6 || (db - 83.0).abs() < 1e-6),
+        "{levels:?}"
+    );
     let text = String::from_utf8(exposure(&data, &[]).stdout).unwrap();
     assert!(
         text.contains("IEC 62368-1") && text.contains("nothing playing"),

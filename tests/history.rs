@@ -249,6 +249,19 @@ fn an_album_writes_one_history_per_input() {
         let png = std::fs::read(plots.join(name)).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}");
     }
+    // A file's name where a folder is needed is refused, and no folder of that name is made.
+    for (option, name) in [("--history", "x.csv"), ("--plot", "x.png")] {
+        let meant = dir.join(name);
+        let err = support::earstage_fails([
+            "analyze",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            option,
+            meant.to_str().unwrap(),
+        ]);
+        assert!(err.contains(name) && err.contains("name a folder"), "{err}");
+        assert!(!meant.exists(), "{option} {name} made something");
+    }
 }
 
 /// What would lose a file or cannot be done is refused before any work, naming it.

@@ -604,6 +604,32 @@ fn bad_recordings_are_refused_by_name() {
         "{text}"
     );
     assert_eq!(read_zma(Path::new(out)).len(), rows_expected(fs));
+
+    // Every output is checked before anything is written: an existing plot refuses the run and
+    // the new curve is not made (so the same command, with --force, then works).
+    let fresh = Path::new(out).with_file_name("fresh.zma");
+    let plot = Path::new(out).with_file_name("kept.png");
+    std::fs::write(&plot, "mine").unwrap();
+    let args = [
+        "measure",
+        "impedance",
+        &recording,
+        "--sense-ohms",
+        "100",
+        "-o",
+        fresh.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ];
+    let err = earstage_fails(args);
+    assert!(err.contains("kept.png") && err.contains("--force"), "{err}");
+    assert!(
+        !fresh.exists(),
+        "the curve was written before the plot was refused"
+    );
+    assert_eq!(std::fs::read_to_string(&plot).unwrap(), "mine");
+    earstage_stdout([&args[..], &["--force"]].concat());
+    assert!(fresh.exists() && std::fs::read(&plot).unwrap().starts_with(b"\x89PNG"));
 }
 
 /// About 1/48 octave: the whole number of steps nearest it from 20 Hz to exactly 20 kHz

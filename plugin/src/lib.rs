@@ -47,7 +47,7 @@ pub struct Earstage {
     week: Arc<week::WeekShared>,
     /// Books what this instance delivers into the user's weekly record; dropping it books the
     /// last seconds and joins it.
-    _week_thread: week::WeekThread,
+    week_thread: week::WeekThread,
     /// Makes the loudness history from what the audio thread measured (one per activation);
     /// dropping it joins it.
     _history_thread: Option<Worker>,
@@ -68,7 +68,7 @@ impl Default for Earstage {
         let designer = Designer::new(sender, audition_status.clone());
         let week = Arc::new(week::WeekShared::default());
         Self {
-            _week_thread: week::WeekThread::spawn(
+            week_thread: week::WeekThread::spawn(
                 params.monitoring.exposure.clone(),
                 week.clone(),
                 None,
@@ -192,10 +192,8 @@ impl Plugin for Earstage {
             .channels
             .store(channels, std::sync::atomic::Ordering::Relaxed);
         // Renders, bounces and freezes are not listening: the weekly record leaves them out.
-        self.week.realtime.store(
-            buffer_config.process_mode != ProcessMode::Offline,
-            std::sync::atomic::Ordering::Relaxed,
-        );
+        self.week_thread
+            .set_realtime(buffer_config.process_mode != ProcessMode::Offline);
         let channels = channels.max(1) as usize;
         let (feed, mut follower) = history_feed(
             buffer_config.sample_rate,

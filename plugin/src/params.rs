@@ -27,9 +27,9 @@ use crate::persist::{
 pub const TRIM_MIN_DB: f32 = -24.0;
 /// Highest output trim, dB.
 pub const TRIM_MAX_DB: f32 = 12.0;
-/// Range of the over threshold, dBTP.
-pub const OVER_THRESHOLD_MIN_DBTP: f32 = -12.0;
-pub const OVER_THRESHOLD_MAX_DBTP: f32 = 3.0;
+/// Range of the over threshold, dBTP (the meter's rule).
+pub const OVER_THRESHOLD_MIN_DBTP: f32 = crate::dsp::meter::OVER_THRESHOLD_DBTP.min as f32;
+pub const OVER_THRESHOLD_MAX_DBTP: f32 = crate::dsp::meter::OVER_THRESHOLD_DBTP.max as f32;
 
 #[derive(Params)]
 pub struct EarstageParams {

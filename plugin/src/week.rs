@@ -15,7 +15,7 @@ use atomic_float::AtomicF64;
 use crate::design::thread::Worker;
 use crate::dsp::spl::exposure::{ExposureStore, ExposureTotals};
 use crate::model::iem::EARS;
-use crate::model::week::{Heard, WeekSummary, split_by_minute};
+use crate::model::week::{Heard, WeekSummary, heard_in_real_time, split_by_minute};
 use crate::offline::week::WeekStore;
 
 /// How often the record is written.
@@ -47,7 +47,7 @@ impl BookingClock {
     }
 
     /// Where a booking made at `now` ends: the last booking's end when that is within
-    /// [`SHARED_END_S`] of `now` (on either side), else `now`, which then becomes the last.
+    /// a second of `now` (on either side), else `now`, which then becomes the last.
     pub fn end_for(&self, now: f64) -> f64 {
         let mut seen = self.last_end.load(Ordering::Acquire);
         loop {
@@ -132,30 +132,45 @@ impl Booker {
         Self { last: None }
     }
 
-    /// What was heard since the last call, given the totals now and the store's generations
-    /// (a load or a reset changes them). `None` when nothing is to be booked: the first look, a
-    /// jump of the totals, or offline processing; the next call counts from here.
+    /// What was heard since the last call, given the totals now, the store's generations (a
+    /// load or a reset changes them) and its last jump (the totals just before and just after
+    /// the last load or reset). Across a jump, what was heard up to it and since it are booked;
+    /// the jump itself is not listening. `None` when nothing is to be booked: the first look,
+    /// offline processing, nothing new; the next call counts from here.
     pub fn heard(
         &mut self,
         totals: &ExposureTotals,
         generations: (u64, u64),
         realtime: bool,
+        jump: (&ExposureTotals, &ExposureTotals),
     ) -> Option<Heard> {
         let previous = self.last.replace((*totals, generations));
         let (last, seen) = previous?;
-        if seen != generations || totals.seconds < last.seconds || !realtime {
+        if !realtime {
             return None;
         }
-        let heard = Heard {
-            seconds: totals.seconds - last.seconds,
-            diffuse_pa2s: std::array::from_fn(|e| {
-                (totals.ears[e].diffuse_pa2s - last.ears[e].diffuse_pa2s).max(0.0)
-            }),
-            niosh_percent: std::array::from_fn(|e| {
-                (totals.ears[e].niosh_percent - last.ears[e].niosh_percent).max(0.0)
-            }),
+        let heard = if seen != generations {
+            let (before, after) = jump;
+            let mut heard = growth(&last, before);
+            heard.add(&growth(after, totals));
+            heard
+        } else {
+            growth(&last, totals)
         };
         (heard.seconds > 0.0).then_some(heard)
+    }
+}
+
+/// What the totals grew by from `from` to `to` (nothing where they went down).
+fn growth(from: &ExposureTotals, to: &ExposureTotals) -> Heard {
+    Heard {
+        seconds: (to.seconds - from.seconds).max(0.0),
+        diffuse_pa2s: std::array::from_fn(|e| {
+            (to.ears[e].diffuse_pa2s - from.ears[e].diffuse_pa2s).max(0.0)
+        }),
+        niosh_percent: std::array::from_fn(|e| {
+            (to.ears[e].niosh_percent - from.ears[e].niosh_percent).max(0.0)
+        }),
     }
 }
 
@@ -184,46 +199,67 @@ fn now_unix_s() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// One look: book what was heard, read the week back, warn once per further 100 %.
-fn flush(
-    booker: &mut Booker,
-    id: &str,
-    exposure: &ExposureStore,
-    store: &WeekStore,
-    shared: &WeekShared,
-) {
-    let now = now_unix_s();
-    let heard = booker.heard(
-        &exposure.saved(),
-        exposure.generations(),
-        shared.realtime.load(Ordering::Relaxed),
-    );
-    // Nothing is created on disk until something is heard (a host's plugin scan leaves no trace).
-    let result = (|| {
-        let mut said = match &heard {
-            Some(h) => store.add(id, &split_by_minute(BOOKING_CLOCK.end_for(now), h), now)?,
-            None => Vec::new(),
-        };
-        let (week, more) = store.week(now)?;
-        said.extend(more);
-        shared.publish(&week);
-        let worst = week.weekly_percent.iter().fold(0.0f64, |m, &v| m.max(v));
-        if heard.is_some()
-            && let Some(hundreds) = store.warn(worst)?
-        {
-            shared.warning_hundreds.store(hundreds, Ordering::Relaxed);
+/// What one instance books with: its name in the record, the project's totals, the record.
+struct Booking {
+    booker: Booker,
+    /// When the last look was, seconds since the epoch (for the pace of what was heard).
+    last_look_s: Option<f64>,
+    id: String,
+    exposure: Arc<ExposureStore>,
+    store: Option<WeekStore>,
+    shared: Arc<WeekShared>,
+}
+
+impl Booking {
+    /// One look at `now`: book what was heard, read the week back, warn once per further 100 %.
+    fn flush(&mut self, now: f64) {
+        let Some(store) = &self.store else { return };
+        let shared = &self.shared;
+        let jump = self.exposure.last_jump();
+        let heard = self.booker.heard(
+            &self.exposure.saved(),
+            self.exposure.generations(),
+            shared.realtime.load(Ordering::Relaxed),
+            (&jump.0, &jump.1),
+        );
+        let wall_s = self.last_look_s.map_or(0.0, |last| now - last);
+        self.last_look_s = Some(now);
+        // Audio faster than the wall clock was not heard (a validator's fuzzer, a scanner).
+        let heard = heard.filter(|h| heard_in_real_time(h.seconds, wall_s));
+        // Nothing is created on disk until something is heard (a host's plugin scan leaves no
+        // trace).
+        let result = (|| {
+            let mut said = match &heard {
+                Some(h) => store.add(
+                    &self.id,
+                    &split_by_minute(BOOKING_CLOCK.end_for(now), h),
+                    now,
+                )?,
+                None => Vec::new(),
+            };
+            let (week, more) = store.week(now)?;
+            said.extend(more);
+            shared.publish(&week);
+            let worst = week.weekly_percent.iter().fold(0.0f64, |m, &v| m.max(v));
+            if heard.is_some()
+                && let Some(hundreds) = store.warn(worst)?
+            {
+                shared.warning_hundreds.store(hundreds, Ordering::Relaxed);
+            }
+            Ok::<_, crate::offline::week::StoreError>(said)
+        })();
+        match result {
+            Ok(said) if said.is_empty() => shared.say(None),
+            Ok(said) => shared.say(Some(said.join("; "))),
+            Err(e) => shared.say(Some(format!("the exposure record could not be kept: {e}"))),
         }
-        Ok::<_, crate::offline::week::StoreError>(said)
-    })();
-    match result {
-        Ok(said) if said.is_empty() => shared.say(None),
-        Ok(said) => shared.say(Some(said.join("; "))),
-        Err(e) => shared.say(Some(format!("the exposure record could not be kept: {e}"))),
     }
 }
 
 /// The listener thread; dropping it books the last seconds, then stops and joins it.
 pub struct WeekThread {
+    /// Shared with the thread: a switch of the processing mode books on the caller's thread.
+    booking: Arc<Mutex<Booking>>,
     _worker: Worker,
 }
 
@@ -246,15 +282,47 @@ impl WeekThread {
                 None
             }
         };
-        let id = instance_id();
-        let mut booker = Booker::new();
+        let booking = Arc::new(Mutex::new(Booking {
+            booker: Booker::new(),
+            last_look_s: None,
+            id: instance_id(),
+            exposure,
+            store,
+            shared,
+        }));
+        let ticks = booking.clone();
         let worker = Worker::spawn("earstage-week", FLUSH, move |_stopping| {
-            if let Some(store) = &store {
-                flush(&mut booker, &id, &exposure, store, &shared);
+            if let Ok(mut booking) = ticks.lock() {
+                booking.flush(now_unix_s());
             }
             false
         });
-        Self { _worker: worker }
+        Self {
+            booking,
+            _worker: worker,
+        }
+    }
+
+    /// The host processes in real time or not from now on (an activation): what was heard up to
+    /// the switch is booked first, under the mode it was heard in, so no seconds go unbooked or
+    /// are booked on the wrong side of it.
+    pub fn set_realtime(&self, realtime: bool) {
+        let Ok(mut booking) = self.booking.lock() else {
+            return;
+        };
+        if booking.shared.realtime.load(Ordering::Relaxed) != realtime {
+            booking.flush(now_unix_s());
+            booking.shared.realtime.store(realtime, Ordering::Relaxed);
+            // Count the new mode from the switch.
+            booking.flush(now_unix_s());
+        }
+    }
+
+    /// Books now, as the thread does every 10 s (for tests).
+    pub fn book_now(&self) {
+        if let Ok(mut booking) = self.booking.lock() {
+            booking.flush(now_unix_s());
+        }
     }
 }
 
@@ -280,19 +348,58 @@ mod tests {
     #[test]
     fn books_only_what_was_heard() {
         let mut b = Booker::new();
-        assert_eq!(b.heard(&totals(100.0, 5.0), (0, 0), true), None);
-        let h = b.heard(&totals(110.0, 6.0), (0, 0), true).unwrap();
+        // Jumps that happen right at a look: nothing heard across them but what the totals say.
+        let instant = |before: f64, b_energy: f64, after: f64, a_energy: f64| {
+            (totals(before, b_energy), totals(after, a_energy))
+        };
+        let none = instant(0.0, 0.0, 0.0, 0.0);
+        let none = (&none.0, &none.1);
+        assert_eq!(b.heard(&totals(100.0, 5.0), (0, 0), true, none), None);
+        let h = b.heard(&totals(110.0, 6.0), (0, 0), true, none).unwrap();
         assert_eq!((h.seconds, h.diffuse_pa2s[1]), (10.0, 1.0));
-        assert_eq!(b.heard(&totals(500.0, 60.0), (1, 0), true), None, "a load");
-        assert_eq!(b.heard(&totals(0.0, 0.0), (1, 1), true), None, "a reset");
-        assert_eq!(b.heard(&totals(5.0, 1.0), (1, 1), false), None, "offline");
-        let h = b.heard(&totals(8.0, 1.5), (1, 1), true).unwrap();
+        let load = instant(110.0, 6.0, 500.0, 60.0);
+        assert_eq!(
+            b.heard(&totals(500.0, 60.0), (1, 0), true, (&load.0, &load.1)),
+            None,
+            "a load"
+        );
+        let reset = instant(500.0, 60.0, 0.0, 0.0);
+        assert_eq!(
+            b.heard(&totals(0.0, 0.0), (1, 1), true, (&reset.0, &reset.1)),
+            None,
+            "a reset"
+        );
+        assert_eq!(
+            b.heard(&totals(5.0, 1.0), (1, 1), false, none),
+            None,
+            "offline"
+        );
+        let h = b.heard(&totals(8.0, 1.5), (1, 1), true, none).unwrap();
         assert_eq!(h.seconds, 3.0);
         assert_eq!(
-            b.heard(&totals(8.0, 1.5), (1, 1), true),
+            b.heard(&totals(8.0, 1.5), (1, 1), true, none),
             None,
             "nothing new"
         );
+    }
+
+    /// A project loaded between two looks: the 4 s heard before the load (up to the totals
+    /// just before it) and the 3 s since (from the loaded totals) are booked, the jump itself
+    /// is not.
+    #[test]
+    fn a_load_between_looks_books_both_sides() {
+        let mut b = Booker::new();
+        let none = (totals(0.0, 0.0), totals(0.0, 0.0));
+        assert_eq!(
+            b.heard(&totals(10.0, 1.0), (0, 0), true, (&none.0, &none.1)),
+            None
+        );
+        let (before, after) = (totals(14.0, 1.4), totals(1000.0, 50.0));
+        let h = b
+            .heard(&totals(1003.0, 50.5), (1, 0), true, (&before, &after))
+            .unwrap();
+        assert!((h.seconds - 7.0).abs() < 1e-12, "{h:?}");
+        assert!((h.diffuse_pa2s[0] - 0.9).abs() < 1e-12, "{h:?}");
     }
 
     /// Two instances that close a few milliseconds apart, at every offset within a minute
@@ -349,5 +456,54 @@ mod tests {
         assert_eq!(clock.end_for(99.5), 100.0);
         assert_eq!(clock.end_for(101.5), 101.5);
         assert_eq!(clock.end_for(101.6), 101.5);
+    }
+
+    /// A switch to offline processing and back (a render between two stretches of listening):
+    /// the 0.3 s heard before the switch are booked at the switch, the 3 s rendered are not, the
+    /// 0.2 s heard after it are; 0.5 s in all, whatever the thread's own looks did in between.
+    /// (Short stretches: the test runs faster than real time, within the second of slack.)
+    #[test]
+    fn a_switch_to_offline_books_at_the_switch() {
+        let dir = std::env::temp_dir().join(format!("earstage-week-switch-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        let exposure = Arc::new(ExposureStore::default());
+        let shared = Arc::new(WeekShared::default());
+        shared.realtime.store(true, Ordering::Relaxed);
+        let thread = WeekThread::spawn(exposure.clone(), shared.clone(), Some(WeekStore::at(&dir)));
+        thread.book_now();
+        exposure.publish(&totals(0.3, 1.0));
+        thread.set_realtime(false);
+        exposure.publish(&totals(3.3, 1.5));
+        thread.set_realtime(true);
+        exposure.publish(&totals(3.5, 1.7));
+        thread.book_now();
+        drop(thread);
+        let (week, said) = WeekStore::at(&dir).week(now_unix_s()).unwrap();
+        assert!(said.is_empty(), "{said:?}");
+        assert!((week.heard_s - 0.5).abs() < 1e-9, "{} s", week.heard_s);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// What a validator's fuzzer does: a minute of loud audio in "real-time" processing within a
+    /// moment of wall-clock time. Nothing is booked; audio at the wall clock's pace afterwards is.
+    #[test]
+    fn audio_faster_than_the_clock_is_not_booked() {
+        let dir = std::env::temp_dir().join(format!("earstage-week-fuzz-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        let exposure = Arc::new(ExposureStore::default());
+        let shared = Arc::new(WeekShared::default());
+        shared.realtime.store(true, Ordering::Relaxed);
+        let thread = WeekThread::spawn(exposure.clone(), shared.clone(), Some(WeekStore::at(&dir)));
+        thread.book_now();
+        exposure.publish(&totals(60.0, 1e4));
+        thread.book_now();
+        // Half a second of audio in half a second of wall clock is heard.
+        std::thread::sleep(Duration::from_millis(500));
+        exposure.publish(&totals(60.5, 1e4 + 1.0));
+        thread.book_now();
+        drop(thread);
+        let (week, _) = WeekStore::at(&dir).week(now_unix_s()).unwrap();
+        assert!((week.heard_s - 0.5).abs() < 1e-9, "{} s", week.heard_s);
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -122,13 +122,18 @@ impl Designer {
         self.sender.publish(pair);
         let status = &self.status;
         for (slot, [left, right]) in designs.iter().enumerate() {
-            // The gains are the left ear's (the same where the earpieces are); what was held
-            // back and the fit's error are the larger of the two.
+            // The gains per ear; what was held back and the fit's error are the larger of the
+            // two.
             let put = |a: &AtomicF32, v: f64| a.store(v as f32, Ordering::Relaxed);
             let worse = |f: fn(&Design) -> f64| f(left).max(f(right));
             put(&status.held_back_db[slot], worse(|d| d.gain.held_back_db));
-            put(&status.gain_db[slot], left.gain.gain_db);
-            put(&status.level_at_1k_db[slot], left.gain.level_at_1k_db);
+            for (ear, design) in [left, right].into_iter().enumerate() {
+                put(&status.gain_db[slot][ear], design.gain.gain_db);
+                put(
+                    &status.level_at_1k_db[slot][ear],
+                    design.gain.level_at_1k_db,
+                );
+            }
             put(&status.fit_error_db[slot], worse(|d| d.fit_error_db));
             put(&status.fit_error_deg[slot], worse(|d| d.fit_error_deg));
         }

@@ -149,10 +149,11 @@ impl DesignReceiver {
 pub struct AuditionStatus {
     /// Per chain (A, B): the boost the ceiling held back, dB.
     pub held_back_db: [AtomicF32; 2],
-    /// Per chain: the gain applied besides the shape (level match or EMF ratio), dB.
-    pub gain_db: [AtomicF32; 2],
-    /// Per chain: the level change at 1 kHz the ear gets, dB.
-    pub level_at_1k_db: [AtomicF32; 2],
+    /// Per chain and ear (left, right; the same where the earpieces are): the gain applied
+    /// besides the shape (level match or EMF ratio), dB.
+    pub gain_db: [[AtomicF32; EARS]; 2],
+    /// Per chain and ear: the level change at 1 kHz the ear gets, dB.
+    pub level_at_1k_db: [[AtomicF32; EARS]; 2],
     /// Per chain: the largest deviation of the filter from its target, 20 Hz–20 kHz.
     pub fit_error_db: [AtomicF32; 2],
     pub fit_error_deg: [AtomicF32; 2],

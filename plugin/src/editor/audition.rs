@@ -13,7 +13,7 @@ use crate::model::attenuator::Network;
 use crate::model::audition::AuditionChain;
 use crate::model::catalog::Catalog;
 use crate::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
-use crate::model::iem::Ear;
+use crate::model::iem::{EARS, Ear};
 use crate::model::import::read_impedance;
 use crate::model::{ImpedanceModel, db, from_db};
 use crate::params::{ChainParams, EarstageParams, Listen, shunt_from_param};
@@ -36,8 +36,10 @@ pub struct AuditionView {
     catalog: Catalog,
     key: Option<AuditionValues>,
     hz: Vec<f64>,
-    /// 20·log10|F| of A and B (with their gains), dB.
-    curves_db: [Vec<f64>; 2],
+    /// 20·log10|F| of A and B (with their gains), per ear (left, right), dB.
+    curves_db: [[Vec<f64>; EARS]; 2],
+    /// The rig's earpieces have curves of their own: the right ear's curves are drawn too.
+    ears_differ: bool,
     /// The path typed for an impedance import, and the result of the last import.
     import_path: String,
     /// Which earpiece the import is for (`None`: both).
@@ -51,7 +53,8 @@ impl AuditionView {
             catalog: Catalog::builtin(),
             key: None,
             hz: log_grid(BAND_START_HZ, BAND_STOP_HZ, 24.0),
-            curves_db: [Vec::new(), Vec::new()],
+            curves_db: Default::default(),
+            ears_differ: false,
             import_path: String::new(),
             import_ear: None,
             import_message: None,
@@ -66,16 +69,20 @@ impl AuditionView {
         }
         self.key = Some(settings.values);
         let chains = params.audition_chains();
-        // The same description of each chain the designer builds.
+        self.ears_differ = chains.rig.iem.ears_differ();
+        // The same description of each chain and ear the designer builds.
         let request = settings.values.request_at(48_000.0);
         for slot in 0..2 {
             let audition = Designer::audition(&request, &chains, slot);
-            let gain = from_db(audition.gain().gain_db);
-            self.curves_db[slot] = self
-                .hz
-                .iter()
-                .map(|&hz| db(audition.response_with_gain(hz, gain).norm()))
-                .collect();
+            for ear in [Ear::Left, Ear::Right] {
+                let audition = audition.ear(ear);
+                let gain = from_db(audition.gain().gain_db);
+                self.curves_db[slot][ear as usize] = self
+                    .hz
+                    .iter()
+                    .map(|&hz| db(audition.response_with_gain(hz, gain).norm()))
+                    .collect();
+            }
         }
     }
 }
@@ -166,7 +173,7 @@ fn chain_section(
     ui.label(egui::RichText::new(format!("Chain {label}")).color(COLORS[slot]));
     catalog_picks(ui, setter, &view.catalog, chain, values, label);
     sliders(ui, values, setter);
-    designer_report(ui, status, slot, chain, values);
+    designer_report(ui, status, slot, chain, values, view.ears_differ);
 }
 
 /// The source and pad pickers of one audition chain; a pick also moves its live values.
@@ -216,11 +223,20 @@ fn designer_report(
     slot: usize,
     chain: &AuditionChain,
     values: &ChainParams,
+    ears_differ: bool,
 ) {
     let held = status.held_back_db[slot].load(Ordering::Relaxed);
-    let level = status.level_at_1k_db[slot].load(Ordering::Relaxed);
+    let level = |ear: Ear| status.level_at_1k_db[slot][ear as usize].load(Ordering::Relaxed);
     ui.horizontal(|ui| {
-        ui.label(format!("level at 1 kHz {level:+.1} dB"));
+        if ears_differ {
+            ui.label(format!(
+                "level at 1 kHz L {:+.1} dB · R {:+.1} dB",
+                level(Ear::Left),
+                level(Ear::Right)
+            ));
+        } else {
+            ui.label(format!("level at 1 kHz {:+.1} dB", level(Ear::Left)));
+        }
         if held > 0.05 {
             ui.label(
                 egui::RichText::new(format!("ceiling holds back {held:.1} dB"))
@@ -264,22 +280,35 @@ fn sliders(ui: &mut egui::Ui, values: &ChainParams, setter: &ParamSetter) {
 fn plot(ui: &mut egui::Ui, view: &AuditionView, size: egui::Vec2) {
     let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
     let painter = ui.painter_at(rect);
-    let span_db = response_plot::span_db(view.curves_db.iter().flatten());
+    // The right ear's curves only where the earpieces differ (dashed).
+    let ears = if view.ears_differ { EARS } else { 1 };
+    let span_db = response_plot::span_db(
+        view.curves_db
+            .iter()
+            .flat_map(|per_ear| per_ear[..ears].iter().flatten()),
+    );
     response_plot::frequency_grid(&painter, rect);
     response_plot::db_grid(&painter, rect, span_db, Color32::GRAY);
-    for (slot, curve) in view.curves_db.iter().enumerate() {
-        let points: Vec<Pos2> = view
-            .hz
-            .iter()
-            .zip(curve)
-            .map(|(&hz, &db)| {
-                Pos2::new(
-                    response_plot::x_of(rect, hz),
-                    response_plot::y_of(rect, db, span_db),
-                )
-            })
-            .collect();
-        painter.add(Shape::line(points, Stroke::new(2.0, COLORS[slot])));
+    for (slot, per_ear) in view.curves_db.iter().enumerate() {
+        for (ear, curve) in per_ear[..ears].iter().enumerate() {
+            let points: Vec<Pos2> = view
+                .hz
+                .iter()
+                .zip(curve)
+                .map(|(&hz, &db)| {
+                    Pos2::new(
+                        response_plot::x_of(rect, hz),
+                        response_plot::y_of(rect, db, span_db),
+                    )
+                })
+                .collect();
+            let stroke = Stroke::new(2.0, COLORS[slot]);
+            if ear == 0 {
+                painter.add(Shape::line(points, stroke));
+            } else {
+                painter.extend(Shape::dashed_line(&points, stroke, 6.0, 4.0));
+            }
+        }
     }
 }
 

@@ -41,6 +41,8 @@ pub struct HistoryView {
     span: usize,
     /// What the last export wrote, or why it failed.
     pub export_note: Option<String>,
+    /// The blocks, and seconds of audio, the history thread fell too far behind to take.
+    dropped: (u64, f64),
 }
 
 impl HistoryView {
@@ -51,6 +53,7 @@ impl HistoryView {
             next: 0,
             span: 0,
             export_note: None,
+            dropped: (0, 0.0),
         }
     }
 
@@ -68,6 +71,7 @@ impl HistoryView {
             self.first = first;
         }
         self.next = store.written();
+        self.dropped = store.dropped();
         // Keep what the store keeps: the copy never outgrows the ring.
         let excess = self.words.len().saturating_sub(store.capacity());
         if excess > 0 {
@@ -83,6 +87,11 @@ impl HistoryView {
     /// The point at `index` of the run (0-based), unpacked.
     fn point(&self, index: usize) -> StoredPoint {
         StoredPoint::unpack(self.words[index])
+    }
+
+    /// What the history is missing, if its thread fell behind.
+    fn missing(&self) -> Option<String> {
+        crate::offline::history::missing_note(self.dropped.0, self.dropped.1)
     }
 
     /// The run as history points (for the exports).
@@ -146,6 +155,9 @@ pub fn show(
     span_row(ui, view);
     graph(ui, view, target, over_threshold_dbtp);
     legend(ui, view.len());
+    if let Some(missing) = view.missing() {
+        ui.small(egui::RichText::new(missing).color(TARGET));
+    }
     export_row(ui, view, target, over_threshold_dbtp, over_log_csv);
 }
 
@@ -337,26 +349,14 @@ fn export_row(
             .on_hover_text("The history, one row per 100 ms, into Documents/Earstage")
             .clicked()
         {
-            view.export_note = Some(export(
-                |path| crate::offline::history::write_csv(path, &view.points(), false),
-                "history.csv",
-            ));
+            view.export_note = Some(export_history_csv(view));
         }
         if ui
             .button("Graph PNG")
             .on_hover_text("The whole history as a graph, into Documents/Earstage")
             .clicked()
         {
-            let points = view.points();
-            let options = crate::offline::history::GraphOptions {
-                title: "Earstage: loudness history",
-                target: target.copied(),
-                over_threshold_dbtp,
-            };
-            view.export_note = Some(export(
-                |path| crate::offline::history::write_plot(path, &points, &options, false),
-                "history.png",
-            ));
+            view.export_note = Some(export_graph(view, target, over_threshold_dbtp));
         }
         if ui
             .button("Overs CSV")
@@ -378,6 +378,40 @@ fn export_row(
     if let Some(note) = &view.export_note {
         ui.small(note);
     }
+}
+
+/// Exports the history as CSV, with what it is missing as a comment line; says what it did.
+fn export_history_csv(view: &HistoryView) -> String {
+    let note = view.missing();
+    export(
+        |path| {
+            crate::offline::history::write_csv_noted(path, &view.points(), note.as_deref(), false)
+        },
+        "history.csv",
+    )
+}
+
+/// Exports the graph of the whole history as PNG (its title says what is missing); says what it
+/// did.
+fn export_graph(
+    view: &HistoryView,
+    target: Option<&DeliveryTarget>,
+    over_threshold_dbtp: f64,
+) -> String {
+    let points = view.points();
+    let title = match view.dropped {
+        (0, _) => "Earstage: loudness history".to_owned(),
+        (_, seconds) => format!("Earstage: loudness history ({seconds:.1} s missing)"),
+    };
+    let options = crate::offline::history::GraphOptions {
+        title: &title,
+        target: target.copied(),
+        over_threshold_dbtp,
+    };
+    export(
+        |path| crate::offline::history::write_plot(path, &points, &options, false),
+        "history.png",
+    )
 }
 
 fn lufs_text(v: Option<f64>) -> String {

@@ -157,6 +157,19 @@ impl Day {
     }
 }
 
+/// How much faster than the wall clock audio may arrive and still be listening: a host's buffers
+/// (a second of slack) and clock drift (5 %).
+pub const REAL_TIME_SLACK_S: f64 = 1.0;
+pub const REAL_TIME_PACE: f64 = 1.05;
+
+/// Whether `heard_s` seconds of audio processed over `wall_s` seconds of wall-clock time can have
+/// been heard: a person hears at most one second of audio a second. A validator's fuzzer, a
+/// plugin scanner or a test host that calls "real-time" processing as fast as it can goes
+/// faster, and is not listening; a host playing to its device never does.
+pub fn heard_in_real_time(heard_s: f64, wall_s: f64) -> bool {
+    heard_s <= wall_s.max(0.0) * REAL_TIME_PACE + REAL_TIME_SLACK_S
+}
+
 /// What was heard evenly over the `heard.seconds` before `end_unix_s`, split at the minutes'
 /// edges: (the middle of each piece, its share), oldest first.
 pub fn split_by_minute(end_unix_s: f64, heard: &Heard) -> Vec<(f64, Heard)> {
@@ -189,7 +202,9 @@ pub struct DaySummary {
     /// "YYYY-MM-DD" (UTC).
     pub date: String,
     pub heard_s: f64,
-    /// Per ear: the level over the time heard, dBA diffuse-field (silence: −200).
+    /// Per ear: the level over the time heard, dBA diffuse-field (silence: −200; `null` in
+    /// JSON).
+    #[serde(serialize_with = "levels_or_null")]
     pub laeq_df_dba: [f64; EARS],
     /// Per ear: this day's share of the rolling week, %.
     pub weekly_percent: [f64; EARS],
@@ -210,13 +225,30 @@ pub struct WeekSummary {
     /// Per ear: NIOSH, today (UTC), %.
     pub niosh_today_percent: [f64; EARS],
     /// Per ear: the level of the last minute heard, if it ended within the last two minutes,
-    /// dBA diffuse-field.
+    /// dBA diffuse-field (an ear that heard nothing: `null` in JSON).
+    #[serde(serialize_with = "optional_levels_or_null")]
     pub current_dba: Option<[f64; EARS]>,
     /// Per ear: seconds until the weekly dose reaches 100 % at `current_dba` (infinite without a
     /// current level; zero once reached).
     pub time_to_full_s: [f64; EARS],
     /// How many instances delivered audio in the last two minutes.
     pub instances_now: usize,
+}
+
+/// Levels as JSON: a number, or `null` for silence ([`SILENCE_DB`]), never the −200 stand-in.
+fn levels_or_null<S: serde::Serializer>(levels: &[f64; EARS], s: S) -> Result<S::Ok, S::Error> {
+    let shown: [Option<f64>; EARS] = levels.map(|db| (db > SILENCE_DB).then_some(db));
+    shown.serialize(s)
+}
+
+fn optional_levels_or_null<S: serde::Serializer>(
+    levels: &Option<[f64; EARS]>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match levels {
+        Some(levels) => levels_or_null(levels, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// The week's figures from its days (any order; days outside the window are ignored, and of the
@@ -496,5 +528,16 @@ mod tests {
         let mut other = day.clone();
         other.format = 9;
         assert!(other.check(20_000).unwrap_err().contains("format 9"));
+    }
+
+    /// Audio at the wall clock's pace (and a second of buffering) is listening; a minute of audio
+    /// in ten seconds is not.
+    #[test]
+    fn only_real_time_is_heard() {
+        assert!(heard_in_real_time(10.0, 10.0));
+        assert!(heard_in_real_time(11.4, 10.0));
+        assert!(!heard_in_real_time(60.0, 10.0));
+        assert!(heard_in_real_time(0.9, 0.0));
+        assert!(!heard_in_real_time(30.0, 0.5));
     }
 }

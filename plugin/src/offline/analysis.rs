@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::audio_file::{AUDIO_EXTENSIONS, AudioFile, AudioFileError, Encoding};
 use crate::design::spl::design_spl;
+use crate::dsp::guard::InputHealth;
 use crate::dsp::level::SILENCE_DB;
 use crate::dsp::meter::history::HistoryPoint;
 use crate::dsp::meter::loudness::GatedBlocks;
@@ -160,6 +161,9 @@ pub struct SplReport {
     pub dose_niosh_percent: Vec<f64>,
     /// WHO/ITU-T H.870 weekly dose (diffuse-field equivalent), %.
     pub dose_who_percent: Vec<f64>,
+    /// The chain's headroom for the loudest true peak heard, dB: negative, the output stage
+    /// clips (and the figures above are of the signal as if it did not).
+    pub headroom_db: f64,
 }
 
 /// Meters what a chain delivers for planar audio fed block by block: the plugin's own SPL meter
@@ -193,7 +197,8 @@ impl SplAnalyzer {
         }
     }
 
-    pub fn finish(self) -> SplReport {
+    /// The report, given what the meters measured of the same audio.
+    pub fn finish(self, meters: &MeterReport) -> SplReport {
         let ears: Vec<_> = self
             .stages
             .iter()
@@ -210,6 +215,10 @@ impl SplAnalyzer {
             lcpeak_dbc: each(|e| e.lcpeak_db),
             dose_niosh_percent: each(|e| e.niosh_percent),
             dose_who_percent: each(|e| e.who_percent),
+            // Silence has no peak: its headroom is that of a full-scale one.
+            headroom_db: self
+                .chain
+                .headroom_db(MeterReport::highest(&meters.true_peak_dbtp).map_or(0.0, f64::from)),
         }
     }
 }
@@ -264,13 +273,14 @@ pub fn analyze_signal(
         },
     )
     .unwrap_or_else(|never| match never {});
+    let meters = MeterReport::new(
+        &collector.frame.meter,
+        &collector.overs,
+        len as f64 / f64::from(sample_rate_hz),
+    );
     SignalAnalysis {
-        meters: MeterReport::new(
-            &collector.frame.meter,
-            &collector.overs,
-            len as f64 / f64::from(sample_rate_hz),
-        ),
-        spl: spl.map(SplAnalyzer::finish),
+        spl: spl.map(|s| s.finish(&meters)),
+        meters,
         bit_exact,
     }
 }
@@ -324,6 +334,16 @@ pub fn analyze_file(
     chain: Option<&Chain>,
     mut progress: impl Progress,
 ) -> Result<FileAnalysis, AudioFileError> {
+    if path.is_dir() {
+        // What [`collect_inputs`] leaves of a folder without audio: a failed row of its own.
+        return Err(AudioFileError::Unreadable {
+            path: path.to_owned(),
+            reason: format!(
+                "the folder holds no audio files (looked for .{})",
+                AUDIO_EXTENSIONS.join(", .")
+            ),
+        });
+    }
     let mut file = AudioFile::open(path)?;
     report_opened(&mut progress, &file);
     let (sample_rate, channels) = (file.sample_rate, file.channels);
@@ -343,6 +363,26 @@ pub fn analyze_file(
             }
         },
     )?;
+    let warnings = file_warnings(&file, &engine.input_health());
+    let meters = MeterReport::new(
+        &collector.frame.meter,
+        &collector.overs,
+        file.duration_read_s(),
+    );
+    Ok(FileAnalysis {
+        path: path.to_owned(),
+        encoding: file.encoding.clone(),
+        warnings,
+        spl: spl.map(|s| s.finish(&meters)),
+        meters,
+        blocks: engine.loudness_blocks().clone(),
+        history: collector.history.unwrap_or_default(),
+    })
+}
+
+/// What may skew a file's figures: damaged packets skipped, samples that were not numbers, a
+/// lossy file cut short of what its header declares.
+fn file_warnings(file: &AudioFile, health: &InputHealth) -> Vec<String> {
     let mut warnings = Vec::new();
     if file.skipped_packets > 0 {
         warnings.push(format!(
@@ -350,7 +390,6 @@ pub fn analyze_file(
             file.skipped_packets
         ));
     }
-    let health = engine.input_health();
     if health.non_finite_samples > 0 {
         warnings.push(format!(
             "{} sample(s) were not numbers (NaN or infinity) and were read as silence, the last \
@@ -364,19 +403,7 @@ pub fn analyze_file(
              short, and the figures are of what it holds"
         ));
     }
-    Ok(FileAnalysis {
-        path: path.to_owned(),
-        encoding: file.encoding.clone(),
-        warnings,
-        meters: MeterReport::new(
-            &collector.frame.meter,
-            &collector.overs,
-            file.duration_read_s(),
-        ),
-        spl: spl.map(SplAnalyzer::finish),
-        blocks: engine.loudness_blocks().clone(),
-        history: collector.history.unwrap_or_default(),
-    })
+    warnings
 }
 
 /// The frames and seconds a file declares (0 when it does not say or cannot be opened), to size
@@ -425,54 +452,124 @@ pub fn analyze_files(
         .collect()
 }
 
-/// The files behind `inputs`: each file as given, each folder's audio files (by extension,
-/// [`AUDIO_EXTENSIONS`]) with its subfolders', in name order. A folder without audio is an error
-/// naming it.
-pub fn collect_audio_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, AudioFileError> {
-    let mut files = Vec::new();
-    for input in inputs {
-        if input.is_dir() {
-            let before = files.len();
-            collect_folder(input, &mut files)?;
-            if files.len() == before {
-                return Err(AudioFileError::Unreadable {
-                    path: input.clone(),
-                    reason: format!(
-                        "the folder holds no audio files (looked for .{})",
-                        AUDIO_EXTENSIONS.join(", .")
-                    ),
-                });
-            }
-        } else {
-            files.push(input.clone());
-        }
-    }
-    Ok(files)
+/// What a walk of the inputs found: the audio files, each real file once, and what it skipped
+/// (a link to a folder it had walked or that holds it, a second name of a file), each said.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub files: Vec<PathBuf>,
+    pub skipped: Vec<String>,
 }
 
-fn collect_folder(folder: &Path, files: &mut Vec<PathBuf>) -> Result<(), AudioFileError> {
-    let io = |source| AudioFileError::Io {
-        path: folder.to_owned(),
-        source,
-    };
-    let mut entries = std::fs::read_dir(folder)
-        .map_err(io)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(io)?;
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            collect_folder(&path, files)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        {
-            files.push(path);
+/// The files behind `inputs`: each file as given, each folder's audio files (by extension,
+/// [`AUDIO_EXTENSIONS`]) with its subfolders', in name order; each real file once, following
+/// links but never round a loop or back up into a folder being walked. A folder without audio
+/// stays in the list as itself, and analysing it fails in its own row
+/// ([`analyze_file`] names it), so the other inputs are still analysed.
+pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Collected, AudioFileError> {
+    let mut walk = Walk::default();
+    for input in inputs {
+        if input.is_dir() {
+            let before = walk.found.files.len();
+            walk.folder(input, &[])?;
+            if walk.found.files.len() == before {
+                walk.found.files.push(input.clone());
+            }
+        } else {
+            walk.found.files.push(input.clone());
         }
     }
-    Ok(())
+    Ok(walk.found)
+}
+
+/// [`collect_inputs`]' files alone.
+pub fn collect_audio_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, AudioFileError> {
+    collect_inputs(inputs).map(|c| c.files)
+}
+
+/// A walk's state: what it found and the real paths it has seen.
+#[derive(Default)]
+struct Walk {
+    found: Collected,
+    folders: std::collections::HashSet<PathBuf>,
+    files: std::collections::HashMap<PathBuf, PathBuf>,
+}
+
+impl Walk {
+    /// Walks `folder`, below the real folders `above` (the walk's path down to it).
+    fn folder(&mut self, folder: &Path, above: &[PathBuf]) -> Result<(), AudioFileError> {
+        let io = |source| AudioFileError::Io {
+            path: folder.to_owned(),
+            source,
+        };
+        let real = folder.canonicalize().map_err(io)?;
+        if !self.folders.insert(real.clone()) {
+            return Ok(());
+        }
+        let mut entries = std::fs::read_dir(folder)
+            .map_err(io)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io)?;
+        entries.sort();
+        let mut path_down = above.to_vec();
+        path_down.push(real);
+        for path in entries {
+            if path.is_dir() {
+                if let Some(why) = self.loop_at(&path, &path_down) {
+                    self.found.skipped.push(why);
+                    continue;
+                }
+                self.folder(&path, &path_down)?;
+            } else if is_audio(&path) {
+                self.file(path);
+            }
+        }
+        Ok(())
+    }
+
+    /// Why the folder `path` is not walked: it is (a link to) a folder already walked, or to
+    /// one of the folders the walk is in (a loop, `ln -s .` or `ln -s ..`).
+    fn loop_at(&self, path: &Path, path_down: &[PathBuf]) -> Option<String> {
+        let real = path.canonicalize().ok()?;
+        if path_down.iter().any(|above| above.starts_with(&real)) {
+            Some(format!(
+                "{}: a link back to {}, which holds it (not followed)",
+                path.display(),
+                real.display()
+            ))
+        } else if self.folders.contains(&real) {
+            Some(format!(
+                "{}: a link to {}, already analysed (not followed)",
+                path.display(),
+                real.display()
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Takes an audio file unless it is a second name (a link) of one already taken.
+    fn file(&mut self, path: PathBuf) {
+        let real = path.canonicalize().unwrap_or_else(|_| path.clone());
+        match self.files.get(&real) {
+            Some(first) => self.found.skipped.push(format!(
+                "{}: the same file as {} (analysed once)",
+                path.display(),
+                first.display()
+            )),
+            None => {
+                self.files.insert(real, path.clone());
+                self.found.files.push(path);
+            }
+        }
+    }
+}
+
+/// An audio file by its extension ([`AUDIO_EXTENSIONS`], any case).
+fn is_audio(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Several files as one programme, in the order given: integrated loudness and loudness range
@@ -570,6 +667,10 @@ pub fn album_spl(files: &[&FileAnalysis]) -> Option<SplReport> {
         lcpeak_dbc: per_ear(&|e| fold(|s| &s.lcpeak_dbc, e, f64::max, f64::NEG_INFINITY)),
         dose_niosh_percent: per_ear(&|e| fold(|s| &s.dose_niosh_percent, e, |a, b| a + b, 0.0)),
         dose_who_percent: per_ear(&|e| fold(|s| &s.dose_who_percent, e, |a, b| a + b, 0.0)),
+        headroom_db: with_spl
+            .iter()
+            .map(|(s, _)| s.headroom_db)
+            .fold(f64::INFINITY, f64::min),
     })
 }
 
@@ -585,16 +686,62 @@ mod tests {
         assert_eq!(louder::<f32>(None, None), None);
     }
 
+    /// A folder without audio stays in the list as itself, and analysing it fails naming it.
     #[test]
     fn a_folder_without_audio_is_named() {
         let dir = std::env::temp_dir().join(format!("earstage-empty-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("notes.txt"), "no audio").unwrap();
-        let err = collect_audio_files(std::slice::from_ref(&dir))
+        let listed = collect_audio_files(std::slice::from_ref(&dir)).unwrap();
+        assert_eq!(listed, std::slice::from_ref(&dir));
+        let err = analyze_file(&dir, &EngineSettings::default(), None, |_: u64| {})
             .unwrap_err()
             .to_string();
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(err.contains(&dir.display().to_string()), "{err}");
         assert!(err.contains("no audio files"), "{err}");
+    }
+
+    /// Links that loop (to the folder itself, to its parent) are not followed and a second name
+    /// of a file is not analysed twice; each is said. A link to a folder elsewhere is followed.
+    #[cfg(unix)]
+    #[test]
+    fn links_never_loop_and_files_count_once() {
+        use std::os::unix::fs::symlink;
+        let top = std::env::temp_dir().join(format!("earstage-links-{}", std::process::id()));
+        std::fs::remove_dir_all(&top).ok();
+        let (folder, elsewhere) = (top.join("L"), top.join("other"));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(folder.join("tone.wav"), b"x").unwrap();
+        std::fs::write(elsewhere.join("far.wav"), b"x").unwrap();
+        std::fs::write(top.join("beside.wav"), b"x").unwrap();
+        symlink(".", folder.join("self")).unwrap();
+        symlink("..", folder.join("up")).unwrap();
+        symlink("tone.wav", folder.join("alias.wav")).unwrap();
+        symlink(&elsewhere, folder.join("far")).unwrap();
+        let found = collect_inputs(std::slice::from_ref(&folder)).unwrap();
+        let names: Vec<String> = found
+            .files
+            .iter()
+            .map(|p| p.strip_prefix(&folder).unwrap().display().to_string())
+            .collect();
+        std::fs::remove_dir_all(&top).unwrap();
+        // alias.wav sorts before tone.wav: the first name of the one file is the one analysed.
+        assert_eq!(names, ["alias.wav", "far/far.wav"], "{found:?}");
+        assert_eq!(found.skipped.len(), 3, "{found:?}");
+        for (name, why) in [
+            ("self", "holds it"),
+            ("up", "holds it"),
+            ("tone.wav", "same file"),
+        ] {
+            assert!(
+                found
+                    .skipped
+                    .iter()
+                    .any(|s| s.contains(name) && s.contains(why)),
+                "{name}: {found:?}"
+            );
+        }
     }
 }

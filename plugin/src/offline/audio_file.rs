@@ -192,6 +192,9 @@ impl AudioFile {
                 ),
             ));
         }
+        if let Some(what) = foreign_head(&head) {
+            return Err(AudioFileError::unsupported(path, what));
+        }
         let format = probe(path, file)?;
         let track = format
             .tracks()
@@ -534,8 +537,8 @@ fn alac_bit_depth(cookie: &[u8]) -> Option<u32> {
 /// file left at its start for the decoder.
 fn head_bytes(mut file: &File) -> Vec<u8> {
     use std::io::{Read as _, Seek as _};
-    let mut head = Vec::with_capacity(12);
-    let _ = file.take(12).read_to_end(&mut head);
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    let _ = file.take(HEAD_BYTES as u64).read_to_end(&mut head);
     let _ = file.seek(std::io::SeekFrom::Start(0));
     head
 }
@@ -575,6 +578,46 @@ fn promised_codecs(path: &Path) -> Option<(&'static str, &'static [&'static str]
         "m4a" | "mp4" => ("MP4 audio", &["AAC", "ALAC"]),
         _ => return None,
     })
+}
+
+/// How much of a file's start the checks before the probe read: a WAV's `fmt ` chunk up to its
+/// channel count, an Ogg stream's first packet's signature.
+const HEAD_BYTES: usize = 40;
+
+/// What a file is, by its first bytes, when it is a form Earstage does not read, and what to do
+/// with it: Sony Wave64, Apple's CAF, FLAC inside Ogg; and a WAV with more channels than the
+/// meters take (symphonia's own refusal of a large count would read "invalid channel count").
+fn foreign_head(head: &[u8]) -> Option<String> {
+    let at = |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
+    if at(0, b"riff\x2e\x91\xcf\x11") {
+        return Some(
+            "it is a Sony Wave64 (.w64) file, which Earstage does not read; convert it to WAV \
+             or FLAC (for example `ffmpeg -i IN.w64 OUT.flac`)"
+                .into(),
+        );
+    }
+    if at(0, b"caff") {
+        return Some(
+            "it is an Apple Core Audio Format (.caf) file, which Earstage does not read; \
+             convert it to WAV, AIFF or FLAC (for example `ffmpeg -i IN.caf OUT.flac`)"
+                .into(),
+        );
+    }
+    // An Ogg stream's first page: 27 bytes of header, a one-byte segment table, the packet.
+    if at(0, b"OggS") && at(28, b"\x7fFLAC") {
+        return Some(
+            "it is FLAC inside an Ogg container, which Earstage does not read; make it a .flac \
+             file without re-encoding (`ffmpeg -i IN.oga -c copy OUT.flac`)"
+                .into(),
+        );
+    }
+    if at(0, b"RIFF") && at(8, b"WAVEfmt ") {
+        let channels = usize::from(u16::from_le_bytes([*head.get(22)?, *head.get(23)?]));
+        if channels > MAX_CHANNELS {
+            return Some(format!("{channels} channels"));
+        }
+    }
+    None
 }
 
 /// "RF64" or "BW64" when the file is one of those 64-bit WAV forms (symphonia 0.5 has no reader).
@@ -676,5 +719,31 @@ mod tests {
         assert!(!starts_as(b"PIFF\0\0\0\0WAVE", "PCM"));
         assert_eq!(wide_wav(b"RF64\xff\xff\xff\xff"), Some("RF64"));
         assert_eq!(wide_wav(b"RIF"), None);
+    }
+
+    /// Forms Earstage does not read are named by their first bytes, and a WAV's channel count
+    /// is read from its `fmt ` chunk; an ordinary WAV or a short file is none of them.
+    #[test]
+    fn foreign_heads_are_named() {
+        let mut wav = b"RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0".to_vec();
+        wav.extend(300u16.to_le_bytes());
+        wav.extend([0u8; 16]);
+        assert_eq!(foreign_head(&wav).as_deref(), Some("300 channels"));
+        wav[22..24].copy_from_slice(&2u16.to_le_bytes());
+        assert_eq!(foreign_head(&wav), None);
+        let w64 = b"riff\x2e\x91\xcf\x11\xa5\xd6\x28\xdb\x04\xc1\0\0";
+        assert!(foreign_head(w64).unwrap().contains("Wave64"));
+        assert!(
+            foreign_head(b"caff\0\x01\0\0desc")
+                .unwrap()
+                .contains("Core Audio")
+        );
+        let mut ogg = b"OggS".to_vec();
+        ogg.extend([0u8; 23]);
+        ogg.push(0x33);
+        ogg.extend(b"\x7fFLAC\x01\x00");
+        assert!(foreign_head(&ogg).unwrap().contains("FLAC inside an Ogg"));
+        assert_eq!(foreign_head(b"OggS"), None);
+        assert_eq!(foreign_head(b""), None);
     }
 }

@@ -72,12 +72,37 @@ pub fn write_csv_to(out: &mut impl Write, points: &[HistoryPoint]) -> std::io::R
 
 /// Write the history as CSV to `path` (an existing file only with `force`).
 pub fn write_csv(path: &Path, points: &[HistoryPoint], force: bool) -> Result<()> {
+    write_csv_noted(path, points, None, force)
+}
+
+/// [`write_csv`], with `note` (what is missing from the history) as a `#` comment line before
+/// the header.
+pub fn write_csv_noted(
+    path: &Path,
+    points: &[HistoryPoint],
+    note: Option<&str>,
+    force: bool,
+) -> Result<()> {
     check_new_file(path, force, &[], "the loudness history (CSV)")?;
     write_atomically(path, |partial| {
         let file = std::fs::File::create(partial).map_err(|e| e.to_string())?;
-        write_csv_to(&mut BufWriter::new(file), points).map_err(|e| e.to_string())
+        let mut out = BufWriter::new(file);
+        if let Some(note) = note {
+            writeln!(out, "# {note}").map_err(|e| e.to_string())?;
+        }
+        write_csv_to(&mut out, points).map_err(|e| e.to_string())
     })?;
     Ok(())
+}
+
+/// What a history is missing when its thread fell behind: `blocks` blocks, `seconds` of audio.
+pub fn missing_note(blocks: u64, seconds: f64) -> Option<String> {
+    (blocks > 0).then(|| {
+        format!(
+            "{blocks} block(s), {seconds:.1} s of audio, missing: the history thread fell \
+             behind and each gap starts a new run"
+        )
+    })
 }
 
 /// What the graph shows besides the history.
@@ -336,6 +361,34 @@ mod tests {
         let refused = write_plot(&png_path, &points[..3], &options, false).unwrap_err();
         assert!(refused.to_string().contains("--force"), "{refused}");
         assert_eq!(std::fs::read(&png_path).unwrap(), before);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A history whose thread fell behind says so in its export: one `#` line before the
+    /// header, naming the blocks and seconds missing; a whole history has no such line.
+    #[test]
+    fn a_history_with_gaps_says_what_is_missing() {
+        let dir = std::env::temp_dir().join(format!("earstage-hnote-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let points = [point(1, None, None, None, 0.0)];
+        assert_eq!(missing_note(0, 0.0), None);
+        let note = missing_note(19, 2.5).unwrap();
+        assert!(
+            note.starts_with("19 block(s), 2.5 s of audio, missing"),
+            "{note}"
+        );
+        let path = dir.join("h.csv");
+        write_csv_noted(&path, &points, Some(&note), false).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], format!("# {note}"));
+        assert_eq!(lines[1], CSV_HEADER);
+        write_csv(&path, &points, true).unwrap();
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .starts_with(CSV_HEADER)
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

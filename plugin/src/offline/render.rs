@@ -188,9 +188,9 @@ pub fn render_file(
     let status = engine.status();
     let load = |a: &atomic_float::AtomicF32| f64::from(a.load(Ordering::Relaxed));
     Ok(RenderReport {
-        audition_gain_db: load(&status.gain_db[0]),
+        audition_gain_db: load(&status.gain_db[0][0]),
         held_back_db: load(&status.held_back_db[0]),
-        level_at_1k_db: load(&status.level_at_1k_db[0]),
+        level_at_1k_db: load(&status.level_at_1k_db[0][0]),
         fit_error_db: load(&status.fit_error_db[0]),
         fit_error_deg: load(&status.fit_error_deg[0]),
         meters: MeterReport::new(

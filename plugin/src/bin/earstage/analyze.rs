@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use earstage::dsp::EngineSettings;
+use earstage::dsp::meter::OVER_THRESHOLD_DBTP;
 use earstage::model::Chain;
 use earstage::model::catalog::Catalog;
 use earstage::model::units::format_clock;
 use earstage::offline::analysis::{
-    self, FileAnalysis, MeterReport, Progress, SplReport, analyze_file, analyze_files,
-    collect_audio_files,
+    self, Collected, FileAnalysis, MeterReport, Progress, SplReport, analyze_file, analyze_files,
+    collect_inputs,
 };
 use earstage::offline::audio_file::AudioFileError;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -129,7 +130,8 @@ pub fn run(
     chain: &ChainArgs,
     history: &HistoryOutputs,
 ) -> Result<()> {
-    // Resolve the chain first: a bad chain option fails before any work.
+    // Check the options first: a bad one fails before any work.
+    OVER_THRESHOLD_DBTP.check("--over-threshold", f64::from(over_threshold_dbtp))?;
     let chain = if chain.is_empty() {
         None
     } else {
@@ -139,7 +141,13 @@ pub fn run(
         over_threshold_dbtp,
         ..EngineSettings::default()
     };
-    let paths = collect_audio_files(inputs)?;
+    let Collected {
+        files: paths,
+        skipped,
+    } = collect_inputs(inputs)?;
+    for why in &skipped {
+        eprintln!("earstage: skipped {why}");
+    }
     // One file named as such (not a folder holding one) keeps the single-file report.
     let single = matches!((paths.as_slice(), inputs), ([path], [input]) if path == input);
     history.check(&paths, !single)?;
@@ -361,25 +369,20 @@ const CSV_SPL_HEADER: [&str; 5] = [
     "dose_who_percent",
 ];
 
-/// A chain's CSV cells: the highest ear of each figure, empty without a report.
+/// A chain's CSV cells: the highest ear of each figure, empty without a report; levels to
+/// 0.01 dB as the meters' columns, doses to 0.001 %.
 fn csv_spl_cells(spl: Option<&SplReport>) -> Vec<String> {
-    let highest = |v: &[f64]| {
-        v.iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max)
-            .to_string()
-    };
+    let highest = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     match spl {
-        Some(s) => [
-            &s.laeq_dba,
-            &s.laeq_df_dba,
-            &s.lcpeak_dbc,
-            &s.dose_niosh_percent,
-            &s.dose_who_percent,
-        ]
-        .iter()
-        .map(|v| highest(v))
-        .collect(),
+        Some(s) => {
+            let levels = [&s.laeq_dba, &s.laeq_df_dba, &s.lcpeak_dbc];
+            let doses = [&s.dose_niosh_percent, &s.dose_who_percent];
+            levels
+                .iter()
+                .map(|v| format!("{:.2}", highest(v)))
+                .chain(doses.iter().map(|v| format!("{:.3}", highest(v))))
+                .collect()
+        }
         None => vec![String::new(); CSV_SPL_HEADER.len()],
     }
 }

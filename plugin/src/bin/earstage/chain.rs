@@ -158,7 +158,13 @@ fn write_files(cmd: &ChainCommand, chain: &Chain, catalog: &Catalog) -> Result<(
 /// Print the report as `--csv` (the response table only), `--json` or text asks.
 fn print_report(cmd: &ChainCommand, chain: &Chain, report: &Report) -> Result<()> {
     if cmd.csv {
-        print!("{}", csv(&report.report.response));
+        print!(
+            "{}",
+            csv(
+                &report.report.response,
+                report.right_ear.map(|r| r.response.as_slice())
+            )
+        );
     } else if cmd.json {
         println!("{}", serde_json::to_string_pretty(report)?);
     } else {
@@ -231,10 +237,19 @@ fn two_significant(x: f64) -> String {
     format!("{x:.decimals$}")
 }
 
-fn csv(points: &[ResponsePoint]) -> String {
-    let mut out = String::from("hz,db,deg\n");
-    for p in points {
-        let _ = writeln!(out, "{},{:.6},{:.6}", p.hz, p.db, p.deg);
+/// The response table as CSV: `hz,db,deg`, or, when the right earpiece has its own curve,
+/// `hz,db_left,deg_left,db_right,deg_right` (both at the same frequencies).
+fn csv(left: &[ResponsePoint], right: Option<&[ResponsePoint]>) -> String {
+    let mut out = String::from(match right {
+        None => "hz,db,deg\n",
+        Some(_) => "hz,db_left,deg_left,db_right,deg_right\n",
+    });
+    for (i, p) in left.iter().enumerate() {
+        let _ = write!(out, "{},{:.6},{:.6}", p.hz, p.db, p.deg);
+        if let Some(r) = right.and_then(|r| r.get(i)) {
+            let _ = write!(out, ",{:.6},{:.6}", r.db, r.deg);
+        }
+        out.push('\n');
     }
     out
 }

@@ -59,12 +59,20 @@ impl HistoryOutputs {
     pub fn check(&self, inputs: &[PathBuf], album: bool) -> Result<()> {
         if album {
             for dir in [&self.csv, &self.plot].into_iter().flatten() {
-                if dir.exists() && !dir.is_dir() {
+                // A name that ends like the file it would hold (x.csv, x.png) is a file meant,
+                // not a folder to make.
+                let file_like = dir.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    ["csv", "png", "svg"].contains(&e.to_ascii_lowercase().as_str())
+                });
+                if (dir.exists() && !dir.is_dir()) || (!dir.exists() && file_like) {
                     bail!(
-                        "{}: with several files the history goes to a folder, one file per input",
+                        "{}: with several files the history goes to a folder, one file per input \
+                         (NAME.history.csv, NAME.history.png); name a folder",
                         dir.display()
                     );
                 }
+            }
+            for dir in [&self.csv, &self.plot].into_iter().flatten() {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create the folder {}", dir.display()))?;
             }

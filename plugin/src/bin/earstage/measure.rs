@@ -168,8 +168,9 @@ struct Report<'a> {
     model: Option<&'a ModelComparison>,
 }
 
-fn impedance(args: &ImpedanceArgs) -> Result<()> {
-    // Every refusal comes before the recording is read.
+/// Every output `measure impedance` writes, refused before the recording is read: the curve and
+/// the plot each a new file (or `--force`), and not one file.
+fn check_outputs(args: &ImpedanceArgs) -> Result<()> {
     check_new_file(
         &args.output,
         args.force,
@@ -178,7 +179,19 @@ fn impedance(args: &ImpedanceArgs) -> Result<()> {
     )?;
     if let Some(plot) = &args.plot {
         PlotFormat::of(plot)?;
+        check_new_file(plot, args.force, &["png", "svg"], "a plot (PNG or SVG)")?;
+        if plot == &args.output {
+            anyhow::bail!(
+                "{}: the curve and the plot cannot be one file",
+                plot.display()
+            );
+        }
     }
+    Ok(())
+}
+
+fn impedance(args: &ImpedanceArgs) -> Result<()> {
+    check_outputs(args)?;
     let catalog = Catalog::builtin();
     let iem = args
         .iem

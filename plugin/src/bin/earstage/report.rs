@@ -109,6 +109,13 @@ pub fn print_spl(report: &SplReport) {
     for flag in &report.level.flags {
         println!("  WARNING               {flag}");
     }
+    if report.headroom_db < 0.0 {
+        println!(
+            "  WARNING               the chain CLIPS: its output stage clips {:.1} dB below \
+             these peaks, so the levels below are of a signal it cannot deliver",
+            -report.headroom_db
+        );
+    }
     println!("  LAeq at the eardrum   {} dBA", list(&report.laeq_dba, 1));
     println!(
         "  LAeq diffuse-field    {} dBA",

@@ -10,6 +10,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use atomic_float::AtomicF64;
+
 use super::loudness::step_end_sample;
 
 /// Steps kept open for late refinements: a peak is refined at most a chunk and the refiner's
@@ -217,6 +219,11 @@ pub struct HistoryStore {
     written: AtomicU64,
     /// The index of the current run's first point.
     run_start: AtomicU64,
+    /// Blocks, and the seconds of audio in them, that the history thread fell too far behind
+    /// to take (each gap starts a new run): written by the audio thread's feed, read by the
+    /// editor.
+    dropped_blocks: AtomicU64,
+    dropped_s: AtomicF64,
 }
 
 impl Default for HistoryStore {
@@ -231,7 +238,24 @@ impl HistoryStore {
             words: (0..points.max(1)).map(|_| AtomicU64::new(0)).collect(),
             written: AtomicU64::new(0),
             run_start: AtomicU64::new(0),
+            dropped_blocks: AtomicU64::new(0),
+            dropped_s: AtomicF64::new(0.0),
         }
+    }
+
+    /// Audio thread: a block of `seconds` was left out of the history.
+    pub fn note_dropped(&self, seconds: f64) {
+        self.dropped_blocks.fetch_add(1, Ordering::Relaxed);
+        self.dropped_s.fetch_add(seconds, Ordering::Relaxed);
+    }
+
+    /// The blocks, and the seconds of audio in them, left out of the history since the store
+    /// was made.
+    pub fn dropped(&self) -> (u64, f64) {
+        (
+            self.dropped_blocks.load(Ordering::Relaxed),
+            self.dropped_s.load(Ordering::Relaxed),
+        )
     }
 
     pub fn capacity(&self) -> usize {

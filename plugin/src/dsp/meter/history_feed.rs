@@ -54,6 +54,10 @@ pub struct HistoryFeed {
     held: bool,
     /// A block or a control did not fit: the next block that fits starts a new run.
     broken: bool,
+    /// Where a block left out is counted (the follower's store; the plugin's meters hold it
+    /// too, so the last reference is never dropped here).
+    store: Arc<HistoryStore>,
+    sample_rate_hz: f64,
 }
 
 /// The other thread's end.
@@ -88,6 +92,8 @@ pub fn history_feed(
             frames: 0,
             held: false,
             broken: false,
+            store: store.clone(),
+            sample_rate_hz: f64::from(sample_rate_hz),
         },
         HistoryFollower {
             samples: samples_out,
@@ -141,6 +147,7 @@ impl HistoryFeed {
         if self.broken {
             // Start again only when both the block and the new run's reset fit.
             if self.samples.slots() < needed || self.controls.slots() < 2 {
+                self.store.note_dropped(len as f64 / self.sample_rate_hz);
                 return;
             }
             self.broken = false;
@@ -150,6 +157,7 @@ impl HistoryFeed {
         }
         let Ok(mut chunk) = self.samples.write_chunk_uninit(needed) else {
             self.broken = true;
+            self.store.note_dropped(len as f64 / self.sample_rate_hz);
             return;
         };
         let header = [block_header(len)];
@@ -421,10 +429,18 @@ mod tests {
         let block = 400;
         let blocks: Vec<(&[f32], &[f32])> =
             input[0].chunks(block).zip(input[1].chunks(block)).collect();
-        // 2 s of ring: about 40 blocks fit, the next ones are dropped.
+        // 2 s of ring: about 40 blocks fit, the next ones are dropped and counted.
         for &(l, r) in &blocks[..60] {
             feed.push(&[l, r]);
         }
+        let ring = (RING_S * fs) as usize;
+        let fit = (ring * 2 + ring / 16) / (1 + block * 2);
+        let dropped = (60 - fit) as u64;
+        let (blocks_left_out, seconds_left_out) = store.dropped();
+        assert_eq!(blocks_left_out, dropped);
+        assert!(
+            (seconds_left_out - (dropped as usize * block) as f64 / f64::from(fs)).abs() < 1e-9
+        );
         follower.follow();
         // About 2 s of steps before the ring filled (each run's last step waits for the
         // true-peak stage's look-ahead past its end).
@@ -444,5 +460,6 @@ mod tests {
         assert_eq!(second_run.len(), 19);
         assert_eq!(second_run[0].momentary_lufs, None);
         assert!(second_run[4].momentary_lufs.is_some());
+        assert_eq!(store.dropped().0, dropped, "nothing more was left out");
     }
 }

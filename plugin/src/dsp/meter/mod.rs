@@ -28,6 +28,11 @@ use super::limits::MAX_CHANNELS;
 const CHUNK: usize = 512;
 /// Default over threshold, dBTP.
 pub const DEFAULT_OVER_THRESHOLD_DBTP: f32 = 0.0;
+/// The over threshold's range, dBTP: from −12 (a lossy codec's or a transmitter's headroom, and
+/// more) to +3 (overs that only a true-peak-aware chain survives). The plugin's parameter and
+/// the CLI's `--over-threshold` both take it from here.
+pub const OVER_THRESHOLD_DBTP: crate::model::units::Range =
+    crate::model::units::Range::new(-12.0, 3.0);
 /// One channel's readings after a block.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChannelReadings {

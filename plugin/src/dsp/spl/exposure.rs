@@ -152,6 +152,9 @@ pub fn ear_readings(
 pub struct ExposureStore {
     live: AtomicRecord,
     restore: AtomicRecord,
+    /// The live totals just before the last restore or reset: what had been heard up to that
+    /// jump (the weekly record books it).
+    before_jump: AtomicRecord,
     restore_generation: AtomicU64,
     reset_generation: AtomicU64,
 }
@@ -223,6 +226,7 @@ impl ExposureStore {
 
     /// A state load: the audio thread continues from `totals`.
     pub fn restore(&self, totals: &ExposureTotals) {
+        self.before_jump.store(&self.live.load());
         self.restore.store(totals);
         self.live.store(totals);
         self.restore_generation.fetch_add(1, Ordering::Release);
@@ -234,9 +238,15 @@ impl ExposureStore {
             reset_unix_s: Some(unix_s),
             ..ExposureTotals::default()
         };
+        self.before_jump.store(&self.live.load());
         self.restore.store(&zero);
         self.live.store(&zero);
         self.reset_generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// The last restore or reset as the totals just before it and the totals it set.
+    pub fn last_jump(&self) -> (ExposureTotals, ExposureTotals) {
+        (self.before_jump.load(), self.restore.load())
     }
 
     /// A new engine (activation): the totals to continue from — the newest, whether published
