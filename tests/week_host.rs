@@ -11,7 +11,7 @@ mod support;
 use support::host::{self, SAMPLE_RATE_HZ, TestHost};
 
 use earstage::dsp::spl::exposure::ExposureTotals;
-use earstage::model::week::weekly_percent;
+use earstage::model::week::{SUSTAINED_LISTENING_S, weekly_percent};
 use earstage::offline::week::WeekStore;
 
 fn select_stereo(instance: &mut PluginInstance<TestHost>) {
@@ -63,7 +63,8 @@ fn two_instances_count_once() {
     let (mut quiet, _quiet_entry) = host::instantiate();
     select_stereo(&mut loud);
     select_stereo(&mut quiet);
-    let len = 2 * SAMPLE_RATE_HZ as usize;
+    // Longer than the stretch an instance must play before it books (SUSTAINED_LISTENING_S).
+    let len = (SUSTAINED_LISTENING_S + 1.0) as usize * SAMPLE_RATE_HZ as usize;
     let signals = [sine(0.2, len), sine(0.1, len)];
     let config = PluginAudioConfiguration {
         sample_rate: SAMPLE_RATE_HZ,

@@ -6,7 +6,7 @@
 //! the cost of one redesign at each rate (the audition's, and the rig's SPL filters').
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use earstage::design::designer::Designer;
+use earstage::design::designer::{Designer, design_ears};
 use earstage::design::fit::design;
 use earstage::design::handoff::AuditionChains;
 use earstage::design::spl::design_spl;
@@ -14,6 +14,8 @@ use earstage::dsp::audition::Selection;
 use earstage::dsp::bank::BankFilter;
 use earstage::dsp::spl::stage::SplStage;
 use earstage::dsp::{EngineSettings, StageSettings};
+use earstage::model::catalog::Catalog;
+use earstage::model::iem::Ear;
 use earstage::offline::engine::OfflineEngine;
 use earstage::params::EarstageParams;
 
@@ -37,6 +39,19 @@ fn defaults() -> (EngineSettings, AuditionChains) {
 }
 
 /// Chain B heard, with stage mode on: everything the engine does.
+/// The chains with the rig's right earpiece on a curve of its own (for the timing, another
+/// multi-driver IEM's: the catalog's SE846).
+fn per_ear(chains: &AuditionChains) -> AuditionChains {
+    let mut ears = chains.clone();
+    let other = Catalog::builtin()
+        .iem("se846")
+        .expect("in the catalog")
+        .impedance
+        .clone();
+    ears.rig.iem.right_impedance = Some(other);
+    ears
+}
+
 fn everything_on(settings: EngineSettings) -> EngineSettings {
     EngineSettings {
         stage: Some(StageSettings {
@@ -181,6 +196,22 @@ fn audition(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("spl_design", rate), |bench| {
             bench.iter(|| design_spl(std::hint::black_box(&chains.rig), rate))
+        });
+        // Earpieces with curves of their own: both ears of the chain, as the designer makes
+        // them (side by side), and one after the other as before.
+        let ears = per_ear(&chains);
+        let audition = Designer::audition(&settings.audition.values.request_at(rate), &ears, 1);
+        let (left, right) = (audition.ear(Ear::Left), audition.ear(Ear::Right));
+        group.bench_function(BenchmarkId::new("design_ears", rate), |bench| {
+            bench.iter(|| design_ears(std::hint::black_box(&left), &right, rate))
+        });
+        group.bench_function(BenchmarkId::new("design_ears_in_turn", rate), |bench| {
+            bench.iter(|| {
+                (
+                    design(std::hint::black_box(&left), rate),
+                    design(&right, rate),
+                )
+            })
         });
     }
     group.finish();

@@ -15,7 +15,9 @@ use atomic_float::AtomicF64;
 use crate::design::thread::Worker;
 use crate::dsp::spl::exposure::{ExposureStore, ExposureTotals};
 use crate::model::iem::EARS;
-use crate::model::week::{Heard, WeekSummary, heard_in_real_time, split_by_minute};
+use crate::model::week::{
+    Heard, SUSTAINED_LISTENING_S, WeekSummary, heard_in_real_time, split_by_minute,
+};
 use crate::offline::week::WeekStore;
 
 /// How often the record is written.
@@ -204,6 +206,12 @@ struct Booking {
     booker: Booker,
     /// When the last look was, seconds since the epoch (for the pace of what was heard).
     last_look_s: Option<f64>,
+    /// What was heard before the instance had played [`Booking::sustained_s`], held back.
+    pending: Heard,
+    /// How long an instance plays before it books (`SUSTAINED_LISTENING_S`; less in tests).
+    sustained_s: f64,
+    /// It has played that long: what it hears is booked as it goes.
+    sustained: bool,
     id: String,
     exposure: Arc<ExposureStore>,
     store: Option<WeekStore>,
@@ -211,21 +219,39 @@ struct Booking {
 }
 
 impl Booking {
+    /// What to book of `heard`: nothing while the instance has played less than
+    /// `sustained_s` in all (held back), then what was held back with it, then all of it.
+    fn sustain(&mut self, heard: Heard) -> Option<Heard> {
+        if self.sustained {
+            return Some(heard);
+        }
+        self.pending.add(&heard);
+        self.sustained = self.pending.seconds >= self.sustained_s;
+        self.sustained.then(|| std::mem::take(&mut self.pending))
+    }
+
     /// One look at `now`: book what was heard, read the week back, warn once per further 100 %.
     fn flush(&mut self, now: f64) {
-        let Some(store) = &self.store else { return };
-        let shared = &self.shared;
+        if self.store.is_none() {
+            return;
+        }
         let jump = self.exposure.last_jump();
         let heard = self.booker.heard(
             &self.exposure.saved(),
             self.exposure.generations(),
-            shared.realtime.load(Ordering::Relaxed),
+            self.shared.realtime.load(Ordering::Relaxed),
             (&jump.0, &jump.1),
         );
         let wall_s = self.last_look_s.map_or(0.0, |last| now - last);
         self.last_look_s = Some(now);
-        // Audio faster than the wall clock was not heard (a validator's fuzzer, a scanner).
-        let heard = heard.filter(|h| heard_in_real_time(h.seconds, wall_s));
+        // Audio faster than the wall clock was not heard (a validator's fuzzer, a scanner), and
+        // nothing is booked until the instance has played for a while.
+        let heard = heard
+            .filter(|h| heard_in_real_time(h.seconds, wall_s))
+            .and_then(|h| self.sustain(h));
+        let (Some(store), shared) = (&self.store, &self.shared) else {
+            return;
+        };
         // Nothing is created on disk until something is heard (a host's plugin scan leaves no
         // trace).
         let result = (|| {
@@ -264,11 +290,22 @@ pub struct WeekThread {
 }
 
 impl WeekThread {
-    /// Books `exposure` into the user's record (or `store`, for tests) every 10 s and at the end.
+    /// Books `exposure` into the user's record (or `store`, for tests) every 10 s and at the end,
+    /// once the instance has played [`SUSTAINED_LISTENING_S`].
     pub fn spawn(
         exposure: Arc<ExposureStore>,
         shared: Arc<WeekShared>,
         store: Option<WeekStore>,
+    ) -> Self {
+        Self::spawn_sustained(exposure, shared, store, SUSTAINED_LISTENING_S)
+    }
+
+    /// [`WeekThread::spawn`], booking once the instance has played `sustained_s`.
+    fn spawn_sustained(
+        exposure: Arc<ExposureStore>,
+        shared: Arc<WeekShared>,
+        store: Option<WeekStore>,
+        sustained_s: f64,
     ) -> Self {
         let store = match store.map_or_else(WeekStore::for_user, Ok) {
             Ok(store) => {
@@ -285,6 +322,9 @@ impl WeekThread {
         let booking = Arc::new(Mutex::new(Booking {
             booker: Booker::new(),
             last_look_s: None,
+            pending: Heard::default(),
+            sustained_s,
+            sustained: false,
             id: instance_id(),
             exposure,
             store,
@@ -469,7 +509,12 @@ mod tests {
         let exposure = Arc::new(ExposureStore::default());
         let shared = Arc::new(WeekShared::default());
         shared.realtime.store(true, Ordering::Relaxed);
-        let thread = WeekThread::spawn(exposure.clone(), shared.clone(), Some(WeekStore::at(&dir)));
+        let thread = WeekThread::spawn_sustained(
+            exposure.clone(),
+            shared.clone(),
+            Some(WeekStore::at(&dir)),
+            0.0,
+        );
         thread.book_now();
         exposure.publish(&totals(0.3, 1.0));
         thread.set_realtime(false);
@@ -493,7 +538,12 @@ mod tests {
         let exposure = Arc::new(ExposureStore::default());
         let shared = Arc::new(WeekShared::default());
         shared.realtime.store(true, Ordering::Relaxed);
-        let thread = WeekThread::spawn(exposure.clone(), shared.clone(), Some(WeekStore::at(&dir)));
+        let thread = WeekThread::spawn_sustained(
+            exposure.clone(),
+            shared.clone(),
+            Some(WeekStore::at(&dir)),
+            0.0,
+        );
         thread.book_now();
         exposure.publish(&totals(60.0, 1e4));
         thread.book_now();
@@ -504,6 +554,41 @@ mod tests {
         drop(thread);
         let (week, _) = WeekStore::at(&dir).week(now_unix_s()).unwrap();
         assert!((week.heard_s - 0.5).abs() < 1e-9, "{} s", week.heard_s);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Nothing is booked until the instance has played a sustained stretch (0.6 s here; 10 s in
+    /// the plugin): an instance that plays 0.5 s and goes books nothing; one that goes on books
+    /// the whole 0.8 s once it has played 0.6 s.
+    #[test]
+    fn only_a_sustained_stretch_is_booked() {
+        let dir = std::env::temp_dir().join(format!("earstage-week-sus-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        let shared = Arc::new(WeekShared::default());
+        shared.realtime.store(true, Ordering::Relaxed);
+        let play = |seconds: &[f64]| {
+            let exposure = Arc::new(ExposureStore::default());
+            let thread = WeekThread::spawn_sustained(
+                exposure.clone(),
+                shared.clone(),
+                Some(WeekStore::at(&dir)),
+                0.6,
+            );
+            thread.book_now();
+            let mut total = 0.0;
+            for &s in seconds {
+                std::thread::sleep(Duration::from_secs_f64(s));
+                total += s;
+                exposure.publish(&totals(total, total));
+                thread.book_now();
+            }
+        };
+        play(&[0.5]);
+        let heard = || WeekStore::at(&dir).week(now_unix_s()).unwrap().0.heard_s;
+        assert_eq!(heard(), 0.0, "a short-lived instance books nothing");
+        play(&[0.5, 0.3]);
+        // The record keeps seconds as f32 (a few parts in 1e8).
+        assert!((heard() - 0.8).abs() < 1e-6, "{} s", heard());
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -157,6 +157,13 @@ impl Day {
     }
 }
 
+/// How long an instance must have played, at the wall clock's pace, before anything it plays is
+/// booked, seconds (what it played until then is booked then, so a session loses nothing). A
+/// listening session always lasts longer; the many short-lived instances of a validator's
+/// fuzzer, a plugin scanner or a test host (a few seconds each, clap-validator's fuzzer up to
+/// about 4.5 s) never reach it.
+pub const SUSTAINED_LISTENING_S: f64 = 10.0;
+
 /// How much faster than the wall clock audio may arrive and still be listening: a host's buffers
 /// (a second of slack) and clock drift (5 %).
 pub const REAL_TIME_SLACK_S: f64 = 1.0;
