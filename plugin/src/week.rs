@@ -498,34 +498,59 @@ mod tests {
         assert_eq!(clock.end_for(101.6), 101.5);
     }
 
+    /// An instance's booking thread on a fresh record in a folder of the test's own, playing in
+    /// real time, booking once it has played `sustained_s`.
+    struct Instance {
+        exposure: Arc<ExposureStore>,
+        thread: WeekThread,
+    }
+
+    impl Instance {
+        fn on(dir: &std::path::Path, sustained_s: f64) -> Self {
+            let exposure = Arc::new(ExposureStore::default());
+            let shared = Arc::new(WeekShared::default());
+            shared.realtime.store(true, Ordering::Relaxed);
+            let store = Some(WeekStore::at(dir));
+            let thread = WeekThread::spawn_sustained(exposure.clone(), shared, store, sustained_s);
+            thread.book_now();
+            Self { exposure, thread }
+        }
+
+        /// The project's totals are now `seconds` (and `energy`); the thread books now.
+        fn played(&self, seconds: f64, energy: f64) {
+            self.exposure.publish(&totals(seconds, energy));
+            self.thread.book_now();
+        }
+    }
+
+    /// A folder of the test's own, emptied.
+    fn folder(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("earstage-week-{name}-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        dir
+    }
+
+    fn heard_s(dir: &std::path::Path) -> f64 {
+        WeekStore::at(dir).week(now_unix_s()).unwrap().0.heard_s
+    }
+
     /// A switch to offline processing and back (a render between two stretches of listening):
     /// the 0.3 s heard before the switch are booked at the switch, the 3 s rendered are not, the
     /// 0.2 s heard after it are; 0.5 s in all, whatever the thread's own looks did in between.
     /// (Short stretches: the test runs faster than real time, within the second of slack.)
     #[test]
     fn a_switch_to_offline_books_at_the_switch() {
-        let dir = std::env::temp_dir().join(format!("earstage-week-switch-{}", std::process::id()));
-        std::fs::remove_dir_all(&dir).ok();
-        let exposure = Arc::new(ExposureStore::default());
-        let shared = Arc::new(WeekShared::default());
-        shared.realtime.store(true, Ordering::Relaxed);
-        let thread = WeekThread::spawn_sustained(
-            exposure.clone(),
-            shared.clone(),
-            Some(WeekStore::at(&dir)),
-            0.0,
-        );
-        thread.book_now();
-        exposure.publish(&totals(0.3, 1.0));
-        thread.set_realtime(false);
-        exposure.publish(&totals(3.3, 1.5));
-        thread.set_realtime(true);
-        exposure.publish(&totals(3.5, 1.7));
-        thread.book_now();
-        drop(thread);
-        let (week, said) = WeekStore::at(&dir).week(now_unix_s()).unwrap();
+        let dir = folder("switch");
+        let instance = Instance::on(&dir, 0.0);
+        instance.exposure.publish(&totals(0.3, 1.0));
+        instance.thread.set_realtime(false);
+        instance.exposure.publish(&totals(3.3, 1.5));
+        instance.thread.set_realtime(true);
+        instance.played(3.5, 1.7);
+        drop(instance);
+        let (_, said) = WeekStore::at(&dir).week(now_unix_s()).unwrap();
         assert!(said.is_empty(), "{said:?}");
-        assert!((week.heard_s - 0.5).abs() < 1e-9, "{} s", week.heard_s);
+        assert!((heard_s(&dir) - 0.5).abs() < 1e-9, "{} s", heard_s(&dir));
         std::fs::remove_dir_all(&dir).ok();
     }
 
@@ -533,27 +558,14 @@ mod tests {
     /// moment of wall-clock time. Nothing is booked; audio at the wall clock's pace afterwards is.
     #[test]
     fn audio_faster_than_the_clock_is_not_booked() {
-        let dir = std::env::temp_dir().join(format!("earstage-week-fuzz-{}", std::process::id()));
-        std::fs::remove_dir_all(&dir).ok();
-        let exposure = Arc::new(ExposureStore::default());
-        let shared = Arc::new(WeekShared::default());
-        shared.realtime.store(true, Ordering::Relaxed);
-        let thread = WeekThread::spawn_sustained(
-            exposure.clone(),
-            shared.clone(),
-            Some(WeekStore::at(&dir)),
-            0.0,
-        );
-        thread.book_now();
-        exposure.publish(&totals(60.0, 1e4));
-        thread.book_now();
+        let dir = folder("fuzz");
+        let instance = Instance::on(&dir, 0.0);
+        instance.played(60.0, 1e4);
         // Half a second of audio in half a second of wall clock is heard.
         std::thread::sleep(Duration::from_millis(500));
-        exposure.publish(&totals(60.5, 1e4 + 1.0));
-        thread.book_now();
-        drop(thread);
-        let (week, _) = WeekStore::at(&dir).week(now_unix_s()).unwrap();
-        assert!((week.heard_s - 0.5).abs() < 1e-9, "{} s", week.heard_s);
+        instance.played(60.5, 1e4 + 1.0);
+        drop(instance);
+        assert!((heard_s(&dir) - 0.5).abs() < 1e-9, "{} s", heard_s(&dir));
         std::fs::remove_dir_all(&dir).ok();
     }
 
@@ -562,33 +574,21 @@ mod tests {
     /// the whole 0.8 s once it has played 0.6 s.
     #[test]
     fn only_a_sustained_stretch_is_booked() {
-        let dir = std::env::temp_dir().join(format!("earstage-week-sus-{}", std::process::id()));
-        std::fs::remove_dir_all(&dir).ok();
-        let shared = Arc::new(WeekShared::default());
-        shared.realtime.store(true, Ordering::Relaxed);
+        let dir = folder("sustained");
         let play = |seconds: &[f64]| {
-            let exposure = Arc::new(ExposureStore::default());
-            let thread = WeekThread::spawn_sustained(
-                exposure.clone(),
-                shared.clone(),
-                Some(WeekStore::at(&dir)),
-                0.6,
-            );
-            thread.book_now();
+            let instance = Instance::on(&dir, 0.6);
             let mut total = 0.0;
             for &s in seconds {
                 std::thread::sleep(Duration::from_secs_f64(s));
                 total += s;
-                exposure.publish(&totals(total, total));
-                thread.book_now();
+                instance.played(total, total);
             }
         };
         play(&[0.5]);
-        let heard = || WeekStore::at(&dir).week(now_unix_s()).unwrap().0.heard_s;
-        assert_eq!(heard(), 0.0, "a short-lived instance books nothing");
+        assert_eq!(heard_s(&dir), 0.0, "a short-lived instance books nothing");
         play(&[0.5, 0.3]);
         // The record keeps seconds as f32 (a few parts in 1e8).
-        assert!((heard() - 0.8).abs() < 1e-6, "{} s", heard());
+        assert!((heard_s(&dir) - 0.8).abs() < 1e-6, "{} s", heard_s(&dir));
         std::fs::remove_dir_all(&dir).ok();
     }
 }

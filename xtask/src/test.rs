@@ -110,20 +110,7 @@ pub fn run() -> Result<()> {
             ("the CLAP host suite", "clap_host"),
             ("the CLAP weekly-record suite", "week_host"),
         ] {
-            run_checked(
-                what,
-                cargo()
-                    .args([
-                        "test",
-                        "--package",
-                        "earstage",
-                        "--test",
-                        target,
-                        "--",
-                        "--ignored",
-                    ])
-                    .env("EARSTAGE_BUNDLE_DIR", bundle_dir()),
-            )?;
+            host_suite(what, target)?;
         }
         Ok(Outcome::Passed)
     });
@@ -161,20 +148,7 @@ pub fn run() -> Result<()> {
     step("VST3 host suite (pedalboard loads Earstage.vst3)", &|| {
         require_bundles(bundled)?;
         // The tests' own small VST3 host first: the teardown abort of docs/reliability.md.
-        run_checked(
-            "the VST3 teardown suite",
-            cargo()
-                .args([
-                    "test",
-                    "--package",
-                    "earstage",
-                    "--test",
-                    "vst3_teardown",
-                    "--",
-                    "--ignored",
-                ])
-                .env("EARSTAGE_BUNDLE_DIR", bundle_dir()),
-        )?;
+        host_suite("the VST3 teardown suite", "vst3_teardown")?;
         let python = python_env()?;
         run_checked(
             "the VST3 host suite",
@@ -201,6 +175,24 @@ pub fn run() -> Result<()> {
         bail!("{failed} suite(s) failed");
     }
     Ok(())
+}
+
+/// One of the real-host test targets (ignored in a plain `cargo test`), run on the built bundles.
+fn host_suite(what: &str, target: &str) -> Result<()> {
+    run_checked(
+        what,
+        cargo()
+            .args([
+                "test",
+                "--package",
+                "earstage",
+                "--test",
+                target,
+                "--",
+                "--ignored",
+            ])
+            .env("EARSTAGE_BUNDLE_DIR", bundle_dir()),
+    )
 }
 
 fn require_bundles(bundled: bool) -> Result<()> {

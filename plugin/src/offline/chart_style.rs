@@ -88,6 +88,12 @@ pub struct Axis<'f, T> {
     pub label: &'f dyn Fn(&T) -> String,
 }
 
+/// The frequency axis of the log-frequency charts, labelled with [`hz_label`].
+pub const FREQUENCY_AXIS: Axis<'static, f64> = Axis {
+    desc: "frequency, Hz",
+    label: &hz_label,
+};
+
 /// Draw the grid and the primary axes, with `light_lines` lighter grid lines between two
 /// labelled values.
 pub fn draw_grid<DB, X, Y>(

@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::Result;
 use earstage::model::ImpedanceModel;
 use earstage::offline::chart_style::{
-    Axis, FrequencyChart, area_key, chart_on, draw_grid, draw_legend, draw_secondary_axis,
-    hz_label, line_key, log_hz_axis,
+    Axis, FREQUENCY_AXIS, FrequencyChart, area_key, chart_on, draw_grid, draw_legend,
+    draw_secondary_axis, line_key, log_hz_axis,
 };
 use earstage::offline::figure::{Figure, write_figure};
 use earstage::offline::impedance::{ImpedanceMeasurement, MeasuredPoint, RELIABLE_PERCENT};
@@ -79,10 +79,7 @@ impl Figure for Measured<'_> {
         draw_grid(
             &mut chart,
             2,
-            Axis {
-                desc: "frequency, Hz",
-                label: &hz_label,
-            },
+            FREQUENCY_AXIS,
             Axis {
                 desc: "|Z|, Ω",
                 label: &|ohms: &f64| format!("{ohms:.0}"),

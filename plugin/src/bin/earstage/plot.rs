@@ -9,8 +9,8 @@ use anyhow::Result;
 use earstage::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
 use earstage::model::{Chain, ImpedanceModel};
 use earstage::offline::chart_style::{
-    Axis, FrequencyChart, area_key, chart_on, draw_grid, draw_legend, draw_secondary_axis,
-    hz_label, line_key, log_hz_axis,
+    Axis, FREQUENCY_AXIS, FrequencyChart, area_key, chart_on, draw_grid, draw_legend,
+    draw_secondary_axis, line_key, log_hz_axis,
 };
 use earstage::offline::figure::{Figure, write_figure};
 use plotters::coord::Shift;
@@ -215,10 +215,7 @@ fn draw<DB: DrawingBackend>(
     draw_grid(
         &mut chart,
         2,
-        Axis {
-            desc: "frequency, Hz",
-            label: &hz_label,
-        },
+        FREQUENCY_AXIS,
         Axis {
             desc: "coloration re 1 kHz, dB",
             label: &|db: &f64| format!("{db:+.0}"),
