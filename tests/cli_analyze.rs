@@ -678,3 +678,27 @@ fn folders_fail_alone_and_links_never_loop() {
         assert!(said.contains("self") && said.contains("up"), "{said}");
     }
 }
+
+/// The album table lines up on a terminal whatever the names: a name in CJK characters (two
+/// columns each) pads to the same width as an ASCII one, so every row is as wide as the header.
+#[test]
+fn the_table_aligns_wide_names() {
+    use unicode_width::UnicodeWidthStr;
+    let dir = TempDir::new("wide-names");
+    let (wide, plain) = (dir.join("音楽のテスト.wav"), dir.join("plain.wav"));
+    for path in [&wide, &plain] {
+        write_wav(path, 1, 16, 2, 48_000, &sine_frames(48_000, 2, 0.5));
+    }
+    let text =
+        support::earstage_stdout(["analyze", wide.to_str().unwrap(), plain.to_str().unwrap()]);
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines[0].width();
+    // The header, the two files and the album (the units line has no length column).
+    for line in [lines[0], lines[2], lines[3], lines[4]] {
+        assert_eq!(line.width(), header, "{text}");
+    }
+    assert!(
+        lines[2].contains("音楽") || lines[3].contains("音楽"),
+        "{text}"
+    );
+}

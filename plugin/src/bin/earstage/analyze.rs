@@ -17,6 +17,7 @@ use earstage::offline::analysis::{
 use earstage::offline::audio_file::AudioFileError;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
 use crate::chain_args::ChainArgs;
 use crate::history::HistoryOutputs;
@@ -477,21 +478,38 @@ fn print_table(
     let width = names
         .iter()
         .chain([&album_name])
-        .map(|n| n.chars().count())
+        .map(|n| n.width())
         .max()
         .unwrap_or(0);
     println!(
-        "{:<width$}  {:>7}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>5}  {:>5}  {:>8}",
-        "file", "TP", "TP 1770", "sample", "I", "M max", "S max", "LRA", "overs", "length"
+        "{}  {:>7}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>5}  {:>5}  {:>8}",
+        padded("file", width),
+        "TP",
+        "TP 1770",
+        "sample",
+        "I",
+        "M max",
+        "S max",
+        "LRA",
+        "overs",
+        "length"
     );
     println!(
-        "{:<width$}  {:>7}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>5}  {:>5}",
-        "", "dBTP", "dBTP", "dBFS", "LUFS", "LUFS", "LUFS", "LU", ""
+        "{}  {:>7}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>5}  {:>5}",
+        padded("", width),
+        "dBTP",
+        "dBTP",
+        "dBFS",
+        "LUFS",
+        "LUFS",
+        "LUFS",
+        "LU",
+        ""
     );
     for (name, result) in names.iter().zip(results) {
         match result {
             Ok(file) => print_table_row(name, width, &file.meters),
-            Err(err) => println!("{name:<width$}  failed: {err}"),
+            Err(err) => println!("{}  failed: {err}", padded(name, width)),
         }
     }
     print_table_row(&album_name, width, &album.meters);
@@ -509,6 +527,12 @@ fn print_table(
     }
 }
 
+/// `name` padded with spaces to `width` columns of a terminal (a CJK character takes two; `{:<w$}`
+/// counts characters, which misaligns such names).
+fn padded(name: &str, width: usize) -> String {
+    format!("{name}{}", " ".repeat(width.saturating_sub(name.width())))
+}
+
 /// One row of the album's table: the highest channel's peaks, the loudness, the overs and the
 /// length, the name padded to `width`.
 fn print_table_row(name: &str, width: usize, m: &MeterReport) {
@@ -517,7 +541,8 @@ fn print_table_row(name: &str, width: usize, m: &MeterReport) {
     };
     let lu = |v: Option<f64>| v.map_or("—".to_owned(), |x| format!("{x:.1}"));
     println!(
-        "{name:<width$}  {:>7}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>5}  {:>5}  {:>8}",
+        "{}  {:>7}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>5}  {:>5}  {:>8}",
+        padded(name, width),
         peak(&m.true_peak_dbtp),
         peak(&m.true_peak_bs1770_dbtp),
         peak(&m.sample_peak_dbfs),
