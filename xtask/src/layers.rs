@@ -375,24 +375,28 @@ fn inline_modules(code: &str) -> Vec<std::ops::Range<usize>> {
             continue; // `mod name;`: a module in its own file
         }
         let open = code.len() - after.len();
-        let mut depth = 0usize;
-        let mut end = code.len();
-        for (i, &b) in bytes.iter().enumerate().skip(open) {
-            match b {
-                b'{' => depth += 1,
-                b'}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = i + 1;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
+        let end = matching_brace(bytes, open).map_or(code.len(), |close| close + 1);
         ranges.push(open..end);
     }
     ranges
+}
+
+/// The `}` that closes the `{` at `open` (comments and strings already blanked).
+pub(crate) fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, &b) in bytes.iter().enumerate().skip(open) {
+        match b {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// A `use` tree with its renames (`x as y`) left out and no white space.

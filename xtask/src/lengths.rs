@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::layers::strip_comments_and_strings;
+use crate::layers::{matching_brace, strip_comments_and_strings};
 
 /// The longest function allowed, lines from `fn` to its closing brace.
 pub const MAX_LINES: usize = 60;
@@ -113,24 +113,6 @@ fn body_start(bytes: &[u8], from: usize) -> Option<usize> {
             b')' | b']' => depth -= 1,
             b'{' if depth == 0 => return Some(i),
             b';' if depth == 0 => return None,
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The `}` that closes the `{` at `open`.
-fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, &b) in bytes.iter().enumerate().skip(open) {
-        match b {
-            b'{' => depth += 1,
-            b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
             _ => {}
         }
     }

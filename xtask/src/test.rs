@@ -126,20 +126,9 @@ pub fn run() -> Result<()> {
             };
             run_checked(
                 "the CLAP editor suite",
-                cargo()
-                    .args([
-                        "test",
-                        "--package",
-                        "earstage",
-                        "--test",
-                        "clap_gui",
-                        "--",
-                        "--ignored",
-                        "--nocapture",
-                        // One editor at a time, as on a host's single GUI thread.
-                        "--test-threads=1",
-                    ])
-                    .env("EARSTAGE_BUNDLE_DIR", bundle_dir())
+                host_suite_command("clap_gui")
+                    // One editor at a time, as on a host's single GUI thread.
+                    .args(["--nocapture", "--test-threads=1"])
                     .env("DISPLAY", &display.name),
             )?;
             Ok(Outcome::Passed)
@@ -179,20 +168,25 @@ pub fn run() -> Result<()> {
 
 /// One of the real-host test targets (ignored in a plain `cargo test`), run on the built bundles.
 fn host_suite(what: &str, target: &str) -> Result<()> {
-    run_checked(
-        what,
-        cargo()
-            .args([
-                "test",
-                "--package",
-                "earstage",
-                "--test",
-                target,
-                "--",
-                "--ignored",
-            ])
-            .env("EARSTAGE_BUNDLE_DIR", bundle_dir()),
-    )
+    run_checked(what, &mut host_suite_command(target))
+}
+
+/// The command that runs the real-host test target `target` on the built bundles (more
+/// arguments may follow).
+fn host_suite_command(target: &str) -> Command {
+    let mut command = cargo();
+    command
+        .args([
+            "test",
+            "--package",
+            "earstage",
+            "--test",
+            target,
+            "--",
+            "--ignored",
+        ])
+        .env("EARSTAGE_BUNDLE_DIR", bundle_dir());
+    command
 }
 
 fn require_bundles(bundled: bool) -> Result<()> {
