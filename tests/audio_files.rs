@@ -133,6 +133,35 @@ fn lossy_formats_decode_to_the_same_sines() {
     }
 }
 
+/// An Ogg Vorbis stream ends at its last page's granule position, not at the end of its last
+/// packet: the fixture decodes to the source's 24 000 frames exactly (as libvorbisfile's `oggdec`
+/// and ffprobe count it; symphonia alone gives 24 128), and its last frames are the source's
+/// last frames, so what was trimmed is the decoder's run-on at the end.
+#[test]
+fn vorbis_ends_at_its_last_granule_position() {
+    let (file, audio) = read_all(&fixture("tone.ogg"));
+    assert_eq!(file.declared_frames, Some(FRAMES as u64));
+    assert_eq!(audio[0].len(), FRAMES);
+    assert!(file.lossy_shortfall_s().is_none() && !file.ogg_ends_unterminated());
+    for (ch, samples) in audio.iter().enumerate() {
+        // The last 2000 frames against the source's: Vorbis keeps a steady sine's error tens of
+        // dB below it; the same frames shifted by the 128 trimmed would differ by about the
+        // sine's own level (at 440 Hz, 2·sin(π·440·128/48000) = 1.9 times its RMS).
+        let range = FRAMES - 2_000..FRAMES;
+        let (mut error, mut signal) = (0.0, 0.0);
+        for n in range {
+            let want = source_sample(ch, n);
+            error += (f64::from(samples[n]) - want).powi(2);
+            signal += want.powi(2);
+        }
+        let db = 10.0 * (error / signal).log10();
+        assert!(
+            db < -30.0,
+            "channel {ch}: error {db:.1} dB against the source"
+        );
+    }
+}
+
 #[test]
 fn what_is_not_audio_is_refused_with_the_file_named() {
     let dir = support::TempDir::new("audio");

@@ -538,20 +538,38 @@ fn problems_in_the_input_are_reported() {
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["warnings"].as_array().unwrap().len(), 1, "{json}");
 
-    let mp3 = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/audio/tone.mp3"),
-    )
-    .unwrap();
-    let cut = dir.join("cut.mp3");
-    std::fs::write(&cut, &mp3[..mp3.len() / 2]).unwrap();
-    let (ok, stdout, stderr) = analyze(&cut);
-    assert!(ok, "{stderr}");
-    assert!(stderr.contains("cut short"), "{stderr}");
-    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert!(
-        json["warnings"][0].as_str().unwrap().contains("declares"),
-        "{json}"
-    );
+    // An MP3 declares its length (the Xing header); an Ogg stream ends with a page flagged
+    // end-of-stream, which a file cut anywhere before it lacks.
+    // (`pink.ogg`: 4 s of mono pink noise at 44.1 kHz, `ffmpeg -f lavfi -i anoisesrc=color=pink:
+    // duration=4:sample_rate=44100:amplitude=0.25:seed=7 -c:a libvorbis -q:a 0`, in five pages.)
+    for (fixture, says) in [
+        ("tone.mp3", "declares"),
+        ("pink.ogg", "without its last page"),
+    ] {
+        let whole = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/data/audio")
+                .join(fixture),
+        )
+        .unwrap();
+        let cut = dir.join(format!("cut-{fixture}"));
+        std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+        let (ok, stdout, stderr) = analyze(&cut);
+        assert!(ok, "{fixture}: {stderr}");
+        assert!(stderr.contains("cut short"), "{fixture}: {stderr}");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert!(
+            json["warnings"][0].as_str().unwrap().contains(says),
+            "{fixture}: {json}"
+        );
+        // The whole file is not warned about.
+        let whole_path = dir.join(fixture);
+        std::fs::write(&whole_path, &whole).unwrap();
+        let (ok, stdout, stderr) = analyze(&whole_path);
+        assert!(ok && !stderr.contains("cut short"), "{fixture}: {stderr}");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(json["warnings"].as_array().map(Vec::len), Some(0), "{json}");
+    }
 }
 
 /// With a chain, an album is one listening session: its LAeq is the energy mean over the files'

@@ -403,6 +403,13 @@ fn file_warnings(file: &AudioFile, health: &InputHealth) -> Vec<String> {
              short, and the figures are of what it holds"
         ));
     }
+    if file.ogg_ends_unterminated() {
+        warnings.push(format!(
+            "its Ogg stream stops after {:.3} s without its last page (the one flagged \
+             end-of-stream): the file looks cut short, and the figures are of what it holds",
+            file.duration_read_s()
+        ));
+    }
     warnings
 }
 
