@@ -249,6 +249,86 @@ fn presets_round_trip_and_never_clobber() {
     );
 }
 
+/// A preset table may give any of its entry's fields: the rest come from the catalog entry its
+/// `name` names, or from the default entry. Each partial preset gives the chain the CLI's own
+/// options give (the oracle: every figure but the names), an unknown key is reported at its own
+/// line, and a name of the user's own is told that it must give every field.
+#[test]
+fn partial_presets_complete_from_the_catalog() {
+    let dir = TempDir::new("partial");
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "[source]\noutput_ohms = 2.2\n",
+            &["--source-impedance", "2.2"],
+        ),
+        (
+            "[iem]\nname = \"shure se215\"\nsensitivity = \"100 dB/mW\"\n",
+            &["--iem", "Shure SE215", "--iem-sensitivity", "100 dB/mW"],
+        ),
+        (
+            "[attenuator]\ntype = \"l_pad\"\nseries_ohms = 15\nshunt_ohms = 1\n[cable]\nohms = 0.3\n",
+            &[
+                "--pad-series",
+                "15",
+                "--pad-shunt",
+                "1",
+                "--cable-ohms",
+                "0.3",
+            ],
+        ),
+    ];
+    // Everything but the names of the parts and where their figures come from.
+    let figures = |mut r: serde_json::Value| {
+        for key in ["iem", "source", "attenuator"] {
+            r.as_object_mut().unwrap().remove(key);
+        }
+        r["source_parts"]
+            .as_object_mut()
+            .unwrap()
+            .remove("provenance");
+        r
+    };
+    for (n, (text, options)) in cases.iter().enumerate() {
+        let path = dir.join(format!("partial-{n}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let preset = json(&["chain", "--preset", path.to_str().unwrap(), "--json"]);
+        let cli = json(&[&["chain", "--json"][..], options].concat());
+        assert_ne!(
+            preset,
+            json(&["chain", "--json"]),
+            "{text}: changes the chain"
+        );
+        assert_eq!(figures(preset.clone()), figures(cli), "{text}");
+        if n == 0 {
+            let name = preset["source"].as_str().unwrap();
+            let provenance = preset["source_parts"]["provenance"].as_str().unwrap();
+            assert!(name.contains("with the preset's output_ohms"), "{name}");
+            assert!(
+                provenance.contains("output_ohms from partial-0.toml"),
+                "{provenance}"
+            );
+        }
+    }
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[source]\noutput_ohms = 2.2\nouput_ohm = 3\n").unwrap();
+    let err = stderr_of_failure(["chain", "--preset", bad.to_str().unwrap()]);
+    assert!(
+        err.contains("bad.toml:3: unknown field `ouput_ohm`"),
+        "{err}"
+    );
+    std::fs::write(
+        &bad,
+        "[cable]\nohms = 1\n\n[source]\nname = \"My DAC\"\noutput_ohms = 2.2\n",
+    )
+    .unwrap();
+    let err = stderr_of_failure(["chain", "--preset", bad.to_str().unwrap()]);
+    assert!(
+        err.contains("bad.toml:4: missing field `vfs_volts`")
+            && err.contains("names no catalog entry"),
+        "{err}"
+    );
+}
+
 #[test]
 fn advisor_compares_three_approaches() {
     let r = json(&[

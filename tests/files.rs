@@ -462,7 +462,7 @@ proptest! {
         }
         let path = scratch("preset.toml");
         std::fs::write(&path, &bytes).unwrap();
-        let read = Preset::load(&path);
+        let read = Preset::load(&path, &catalog);
         check_memory()?;
         match read {
             Err(err) => {
@@ -485,7 +485,7 @@ proptest! {
                 }
             }
             Ok(loaded) => {
-                let again = Preset::from_toml(&loaded.to_toml(), &path).expect("re-read");
+                let again = Preset::from_toml(&loaded.to_toml(), &path, &catalog).expect("re-read");
                 prop_assert_eq!(&again, &loaded);
                 if damages.is_empty() {
                     prop_assert_eq!(&loaded, &preset);

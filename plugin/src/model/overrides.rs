@@ -97,7 +97,7 @@ impl ChainOverrides {
     /// Builds and validates the chain; nothing is half-applied: any error leaves no chain.
     pub fn resolve(&self, catalog: &Catalog) -> Result<Chain, OverrideError> {
         let preset = match &self.preset {
-            Some(path) => Preset::load(path)?,
+            Some(path) => Preset::load(path, catalog)?,
             None => Preset::default(),
         };
         let chain = Chain {
