@@ -5,7 +5,9 @@
 //! Two flaws there can abort the host: a task whose instance is already gone ends the worker for
 //! good, after which the last instance's shutdown request fails and panics inside COM's `release`
 //! (which cannot unwind); and when the last reference to an instance drops on the worker itself,
-//! the worker joins itself and panics. No fixed release exists, so every `cargo xtask` command
+//! the worker joins itself and panics. A third edit makes the edit controller show at once what
+//! the host set while processing (upstream reads back the old value until `process()` brings the
+//! change, which the VST3 validator's bypass test logs as an error). No fixed release exists, so every `cargo xtask` command
 //! first makes `target/cargo-xtask-patch/nice-plug-0.4.2`: the registry's crate, unpacked by cargo,
 //! copied there, and the edits below applied. The root `Cargo.toml` points `[patch.crates-io]` at
 //! it. Each edit checks that the text it replaces is there exactly once and fails naming the file
@@ -33,7 +35,7 @@ struct Edit {
     replace: &'static str,
 }
 
-const EDITS: [Edit; 3] = [
+const EDITS: [Edit; 9] = [
     // A task whose instance has gone is skipped; the worker goes on serving the other instances
     // (upstream ends the worker here, for good).
     Edit {
@@ -72,6 +74,95 @@ const EDITS: [Edit; 3] = [
                 let _ = handle.join();
             }
         }",
+    },
+    // The controller shows what the host set at once, also while processing (docs/reliability.md,
+    // "The bypass persistence ERROR lines"): upstream ignores `setParamNormalized` then, so
+    // `getParamNormalized` reads back the old value until `process()` brings the change. The
+    // value the host set is kept beside the audio side's value at that moment and shown until
+    // the audio side moves (the change arrived, or another one did), processing stops, or a
+    // state is loaded. The audio side still takes every change from `process()`, at its sample.
+    Edit {
+        file: "src/wrapper/vst3/inner.rs",
+        find: "    pub is_processing: AtomicBool,\n",
+        replace: "    pub is_processing: AtomicBool,
+    /// Patched by Earstage's xtask: values `setParamNormalized` set while processing, by
+    /// parameter hash, with the audio side's value then; touched by the controller's threads only.
+    pub controller_values: Mutex<HashMap<u32, (f32, f32)>>,
+",
+    },
+    Edit {
+        file: "src/wrapper/vst3/inner.rs",
+        find: "            is_processing: AtomicBool::new(false),\n",
+        replace: "            is_processing: AtomicBool::new(false),
+            controller_values: Mutex::new(HashMap::new()),
+",
+    },
+    Edit {
+        file: "src/wrapper/vst3/wrapper.rs",
+        find: "    unsafe fn getParamNormalized(&self, id: ParamID) -> ParamValue {
+        match self.inner.param_by_hash.get(&id) {
+            Some(param_ptr) => unsafe { param_ptr.modulated_normalized_value() as f64 },",
+        replace: "    unsafe fn getParamNormalized(&self, id: ParamID) -> ParamValue {
+        match self.inner.param_by_hash.get(&id) {
+            // Patched by Earstage's xtask: the value the host set while processing, until the
+            // audio side moves.
+            Some(param_ptr) => {
+                let audio = unsafe { param_ptr.modulated_normalized_value() };
+                let mut shown = self.inner.controller_values.lock();
+                match shown.get(&id).copied() {
+                    Some((value, audio_then))
+                        if audio == audio_then
+                            && self.inner.is_processing.load(Ordering::SeqCst) =>
+                    {
+                        value as f64
+                    }
+                    Some(_) => {
+                        shown.remove(&id);
+                        audio as f64
+                    }
+                    None => audio as f64,
+                }
+            }",
+    },
+    Edit {
+        file: "src/wrapper/vst3/wrapper.rs",
+        find: "        if self.inner.is_processing.load(Ordering::SeqCst) {
+            return kResultOk;
+        }
+",
+        replace: "        // Patched by Earstage's xtask: the controller keeps the value to show it at once.
+        if self.inner.is_processing.load(Ordering::SeqCst) {
+            let Some(param_ptr) = self.inner.param_by_hash.get(&id) else {
+                return kInvalidArgument;
+            };
+            if !value.is_finite() {
+                return kInvalidArgument;
+            }
+            let shown =
+                unsafe { param_ptr.preview_normalized(param_ptr.preview_plain(value as f32)) };
+            let audio = unsafe { param_ptr.modulated_normalized_value() };
+            self.inner.controller_values.lock().insert(id, (shown, audio));
+            return kResultOk;
+        }
+        self.inner.controller_values.lock().remove(&id);
+",
+    },
+    Edit {
+        file: "src/wrapper/vst3/wrapper.rs",
+        find: "        // We need to know how large the state is before we can read it.",
+        replace: "        // Patched by Earstage's xtask: a loaded state is what both sides show.
+        self.inner.controller_values.lock().clear();
+
+        // We need to know how large the state is before we can read it.",
+    },
+    Edit {
+        file: "src/wrapper/vst3/wrapper.rs",
+        find: "        // We have a single file component, so we don't need to do anything here
+        kResultOk",
+        replace: "        // We have a single file component, so we don't need to do anything here
+        // Patched by Earstage's xtask: except forget the values set while processing.
+        self.inner.controller_values.lock().clear();
+        kResultOk",
     },
     // Marks the crate as patched, for the regression test and for anyone reading a backtrace.
     Edit {

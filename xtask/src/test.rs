@@ -137,7 +137,7 @@ pub fn run() -> Result<()> {
     step("VST3 host suite (pedalboard loads Earstage.vst3)", &|| {
         require_bundles(bundled)?;
         // The tests' own small VST3 host first: the teardown abort of docs/reliability.md.
-        host_suite("the VST3 teardown suite", "vst3_teardown")?;
+        host_suite("the patched VST3 wrapper suite", "vst3_patched")?;
         let python = python_env()?;
         run_checked(
             "the VST3 host suite",

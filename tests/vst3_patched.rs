@@ -1,17 +1,20 @@
-//! The VST3 teardown abort (docs/reliability.md), reproduced in a small VST3 host of the tests' own
-//! that loads the built `Earstage.vst3` and drives its COM interfaces directly.
+//! The patched VST3 wrapper (docs/reliability.md; xtask/src/patch.rs), in a small VST3 host of the
+//! tests' own that loads the built `Earstage.vst3` and drives its COM interfaces directly. Every
+//! test here fails without the patch.
 //!
-//! nice-plug's Linux VST3 wrapper runs an instance's GUI notifications (a parameter set from a
-//! thread other than the one that created the instance) on one background worker shared by every
-//! instance. Unpatched, a task whose instance is gone ends that worker for good, and the last
-//! instance's release then panics inside COM's `release` and aborts the host; and when the last
-//! reference to an instance drops on the worker itself, the worker joins itself and panics. The
-//! build patches nice-plug (xtask/src/patch.rs); these tests fail without the patch.
+//! **The teardown abort.** nice-plug's Linux VST3 wrapper runs an instance's GUI notifications (a
+//! parameter set from a thread other than the one that created the instance) on one background
+//! worker shared by every instance. Unpatched, a task whose instance is gone ends that worker for
+//! good, and the last instance's release then panics inside COM's `release` and aborts the host;
+//! and when the last reference to an instance drops on the worker itself, the worker joins itself
+//! and panics. The dead task is made deterministic by pausing the worker thread: a signal sent to
+//! that one thread runs a handler on it that waits on a pipe, so the host can queue a task for an
+//! instance, delete the instance and only then let the worker run. Each scenario runs in a child
+//! process (this test binary again), so an abort fails the test instead of ending the suite.
 //!
-//! The dead task is made deterministic by pausing the worker thread: a signal sent to that one
-//! thread runs a handler on it that waits on a pipe, so the host can queue a task for an instance,
-//! delete the instance and only then let the worker run. Each scenario runs in a child process
-//! (this test binary again), so an abort fails the test instead of ending the suite.
+//! **The controller's value while processing.** Unpatched, `setParamNormalized` between
+//! `setProcessing(true)` and `(false)` is ignored, so `getParamNormalized` reads back the old
+//! value (the VST3 validator's bypass test logs it as an error).
 //!
 //! Ignored in a plain `cargo test` (they need the bundle); `cargo xtask test` runs them after
 //! bundling, in its VST3 step.
@@ -23,7 +26,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
-use vst3::Steinberg::Vst::{IComponent, IEditController, IEditControllerTrait, ParameterInfo};
+use vst3::Steinberg::Vst::{
+    IAudioProcessor, IAudioProcessorTrait, IComponent, IComponentTrait, IEditController,
+    IEditControllerTrait, ParameterInfo, ProcessModes_, ProcessSetup, SymbolicSampleSizes_,
+};
 use vst3::Steinberg::{
     FUnknown, IPluginBaseTrait, IPluginFactory, IPluginFactoryTrait, PClassInfo, kResultOk,
 };
@@ -316,6 +322,55 @@ mod scenario {
         std::thread::sleep(Duration::from_millis(200));
         println!("deleted every instance");
     }
+}
+
+/// What the edit controller reads back of a value the host set, while processing and after.
+/// No child process: nothing here touches the worker's teardown.
+#[test]
+#[ignore = "needs the built bundle: cargo xtask test runs it"]
+fn the_controller_shows_what_the_host_set_while_processing() {
+    let _host = ONE_HOST.lock().unwrap();
+    let module = Module::load();
+    let a = module.instance();
+    let processor = a
+        .component
+        .cast::<IAudioProcessor>()
+        .expect("the component is its own audio processor");
+    let setup = ProcessSetup {
+        processMode: ProcessModes_::kRealtime as i32,
+        symbolicSampleSize: SymbolicSampleSizes_::kSample32 as i32,
+        maxSamplesPerBlock: 64,
+        sampleRate: 48_000.0,
+    };
+    let id = a.param_id;
+    // SAFETY: COM calls on live objects, in the order a host makes them.
+    unsafe {
+        assert_eq!(
+            processor.setupProcessing(&setup as *const _ as *mut _),
+            kResultOk
+        );
+        assert_eq!(a.component.setActive(1), kResultOk);
+        let before = a.controller.getParamNormalized(id);
+        // Set while not processing: applied at once, on both sides.
+        let applied = if before < 0.5 { 0.75 } else { 0.25 };
+        assert_eq!(a.controller.setParamNormalized(id, applied), kResultOk);
+        let applied = a.controller.getParamNormalized(id);
+        assert_ne!(applied, before);
+        assert_eq!(processor.setProcessing(1), kResultOk);
+        // Set while processing: the controller shows it at once (to the parameter's own
+        // precision), though no process() call has brought it to the audio side.
+        let shown = if applied < 0.5 { 0.875 } else { 0.125 };
+        assert_eq!(a.controller.setParamNormalized(id, shown), kResultOk);
+        let read = a.controller.getParamNormalized(id);
+        assert!((read - shown).abs() < 1e-3, "set {shown}, read back {read}");
+        // Processing stops without the change having arrived: what the audio side has (and the
+        // saved state holds) is shown again.
+        assert_eq!(processor.setProcessing(0), kResultOk);
+        assert_eq!(a.controller.getParamNormalized(id), applied);
+        assert_eq!(a.component.setActive(0), kResultOk);
+    }
+    drop(processor);
+    a.delete();
 }
 
 /// In the child, runs `scenario`; in the test run, runs this test again in a child process
