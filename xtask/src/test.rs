@@ -317,49 +317,118 @@ fn clap_validator(bundled: bool) -> Result<Outcome> {
     )?;
     let duration =
         std::env::var("CLAP_VALIDATOR_FUZZ").unwrap_or_else(|_| CLAP_FUZZ_DEFAULT.into());
+    let before = heard_s()?;
     run_checked(
         "clap-validator fuzz",
         Command::new(Path::new(&validator))
             .args(["fuzz", "--duration", &duration])
             .arg(&bundle),
     )?;
+    if let Some(booked) = booked_nothing("clap-validator's fuzzer", before)? {
+        bail!("{booked}");
+    }
     Ok(Outcome::Passed)
 }
 
 /// The seeds pluginval's randomised run uses (`PLUGINVAL_SEEDS`, comma-separated, to choose others).
-const PLUGINVAL_SEEDS: &str = "0x2a,0x7b9f334,0xbeef,0x1,0x5eed";
+const PLUGINVAL_SEEDS: &str = "0x2a,0x7b9f334,0xbeef,0x2026,0x1,0x2,0x3,0x1234,0xdead,0xc0ffee";
+/// The test left out of the randomised runs: its failures there are pluginval's own ordering
+/// (docs/reliability.md, "pluginval's Plugin state restoration"); the run in pluginval's own order
+/// has it.
+const PLUGINVAL_ORDER_DEPENDENT: &str = "Plugin state restoration";
 
 /// Tracktion's pluginval, built outside the repository, when `PLUGINVAL` names it: the VST3 bundle
-/// at strictness 10, randomised, once per seed.
+/// at strictness 10, randomised, once per seed without [`PLUGINVAL_ORDER_DEPENDENT`], then once in
+/// its own order with every test; on an X display (the editor tests), and booking nothing into
+/// the weekly record.
 fn pluginval(bundled: bool) -> Result<Outcome> {
     let pluginval = match tool("PLUGINVAL", "pluginval") {
         Ok(path) => path,
         Err(skipped) => return Ok(skipped),
     };
     require_bundles(bundled)?;
-    let seeds = std::env::var("PLUGINVAL_SEEDS").unwrap_or_else(|_| PLUGINVAL_SEEDS.into());
-    let mut failed = Vec::new();
-    for seed in seeds.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        println!("pluginval, seed {seed}");
-        let outcome = run_checked(
-            &format!("pluginval (seed {seed})"),
-            Command::new(Path::new(&pluginval))
-                .args(["--strictness-level", "10", "--randomise", "--repeat", "3"])
-                .args(["--random-seed", seed])
-                .arg("--output-dir")
-                .arg(workspace_root().join("target").join("pluginval"))
-                .arg("--validate")
-                .arg(bundle_dir().join("Earstage.vst3")),
-        );
-        if let Err(err) = outcome {
-            failed.push(format!("{err:#}"));
+    let out = workspace_root().join("target").join("pluginval");
+    std::fs::create_dir_all(&out).context("pluginval's log folder")?;
+    let disabled = out.join("disabled-tests.txt");
+    std::fs::write(&disabled, format!("{PLUGINVAL_ORDER_DEPENDENT}\n"))?;
+    let display = X11Display::find_or_start()?;
+    let run = |what: String, extra: &[&std::ffi::OsStr]| {
+        let mut command = Command::new(Path::new(&pluginval));
+        command
+            .args(["--strictness-level", "10"])
+            .args(extra)
+            .arg("--output-dir")
+            .arg(&out)
+            .arg("--validate")
+            .arg(bundle_dir().join("Earstage.vst3"));
+        if let Some(display) = &display {
+            command.env("DISPLAY", &display.name);
+        } else {
+            command.arg("--skip-gui-tests");
         }
-    }
+        println!("{what}");
+        run_checked(&what, &mut command)
+            .err()
+            .map(|e| format!("{e:#}"))
+    };
+    let before = heard_s()?;
+    let seeds = std::env::var("PLUGINVAL_SEEDS").unwrap_or_else(|_| PLUGINVAL_SEEDS.into());
+    let mut failed: Vec<String> = seeds
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .filter_map(|seed| {
+            run(
+                format!("pluginval (randomised, seed {seed})"),
+                &[
+                    "--randomise".as_ref(),
+                    "--repeat".as_ref(),
+                    "3".as_ref(),
+                    "--random-seed".as_ref(),
+                    seed.as_ref(),
+                    "--disabled-tests".as_ref(),
+                    disabled.as_os_str(),
+                ],
+            )
+        })
+        .collect();
+    failed.extend(run("pluginval (its own order, every test)".into(), &[]));
+    failed.extend(booked_nothing("pluginval", before)?);
     if failed.is_empty() {
         Ok(Outcome::Passed)
     } else {
         bail!("{}", failed.join("; "))
     }
+}
+
+/// Seconds of listening in the tests' weekly record (the last 7 days), as `earstage exposure`
+/// reads it.
+fn heard_s() -> Result<f64> {
+    let output = Command::new(bundle_dir().join("Earstage"))
+        .args(["exposure", "--json"])
+        .output()
+        .context("running earstage exposure")?;
+    if !output.status.success() {
+        bail!(
+            "earstage exposure failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("reading earstage exposure --json")?;
+    Ok(report["days"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|day| day["heard_s"].as_f64())
+        .sum())
+}
+
+/// A validator is not a listener: what it played must not be booked as heard.
+fn booked_nothing(what: &str, before_s: f64) -> Result<Option<String>> {
+    let booked = heard_s()? - before_s;
+    Ok((booked > 0.0)
+        .then(|| format!("{what} was booked as {booked:.1} s of listening in the weekly record")))
 }
 
 /// Steinberg's `validator` from the VST3 SDK, built outside the repository, when
