@@ -558,7 +558,15 @@ mod tests {
         }
         let t = m.totals()[1];
         assert!((level(t.eardrum_pa2s / 60.0) - 94.0).abs() < 0.01);
-        assert!((level(t.peak_c_pa.powi(2)) - (94.0 + 20.0 * 2f64.sqrt().log10())).abs() < 0.01);
+        // The peak of the sampled weighted sine: its crest, or up to cos(π·f/fs) below it where
+        // no sample lands on the crest (−0.019 dB at 1 kHz and 48 kHz), whatever the phase.
+        let crest = 94.0 + 20.0 * 2f64.sqrt().log10();
+        let between = 20.0 * (std::f64::consts::PI * 1000.0 / fs).cos().log10();
+        let peak = level(t.peak_c_pa.powi(2));
+        assert!(
+            (crest + between - 0.001..=crest + 0.001).contains(&peak),
+            "LCpeak {peak:.4} dB, the crest {crest:.4}"
+        );
         for ms in m.mean_squares(1) {
             assert!((level(ms) - 94.0).abs() < 0.05, "{}", level(ms));
         }
