@@ -16,12 +16,14 @@ fn source(vfs_volts: f64, output_ohms: f64, noise_uv: f64) -> Source {
     s
 }
 
+/// A chain on `iem` with a flat eardrum response (the worked examples' idealisation: their SPL,
+/// hiss and dither figures are the electrical chain's at the 1 kHz sensitivity).
 fn chain(source: Source, attenuator: Attenuator, iem: Iem) -> Chain {
     Chain {
         source,
         attenuator,
         cable: Cable::default(),
-        iem,
+        iem: iem.tuned_flat(),
     }
 }
 
@@ -476,6 +478,48 @@ fn pink_reference_level_on_a_flat_chain() {
         "{} vs {expected}",
         c.pink_reference_laeq_dba()
     );
+}
+
+/// The same noise through the default tuning (the diffuse-field target): the A-weighted power of
+/// pink noise times the target's gain `10^((DF(f) − DF(1 kHz))/10)`, from the diffuse-field →
+/// eardrum table and IEC 61672-1's closed-form A-weighting, by a fine trapezoid over ln f; a
+/// 1 kHz figure does not move. 0.05 dB: the chain integrates on a 1/96-octave grid.
+#[test]
+fn pink_reference_level_through_the_default_tuning() {
+    use earstage::model::eardrum::diffuse_to_eardrum_db;
+    use earstage::model::weighting::a_weighting_db;
+    let tuned = Chain {
+        source: source(1.0, 0.0, 0.0),
+        attenuator: Attenuator::none(),
+        cable: Cable::default(),
+        iem: Iem::resistive(16.0, Sensitivity::DbPerV(120.0)),
+    };
+    let flat = chain(
+        source(1.0, 0.0, 0.0),
+        Attenuator::none(),
+        Iem::resistive(16.0, Sensitivity::DbPerV(120.0)),
+    );
+    let gain_db = |f: f64| {
+        a_weighting_db(f) - a_weighting_db(1000.0) + diffuse_to_eardrum_db(f)
+            - diffuse_to_eardrum_db(1000.0)
+    };
+    let steps = 100_000;
+    let (lo, hi) = (20f64.ln(), 20_000f64.ln());
+    // Pink: equal power per unit of ln f, so the mean over ln f of the power gain.
+    let mean: f64 = (0..steps)
+        .map(|i| {
+            let x0 = lo + (hi - lo) * i as f64 / steps as f64;
+            let x1 = lo + (hi - lo) * (i + 1) as f64 / steps as f64;
+            0.5 * (10f64.powf(gain_db(x0.exp()) / 10.0) + 10f64.powf(gain_db(x1.exp()) / 10.0))
+        })
+        .sum::<f64>()
+        / steps as f64;
+    let expected = tuned.spl_at_full_scale_db() - 20.0 + 10.0 * mean.log10();
+    let got = tuned.pink_reference_laeq_dba();
+    assert!((got - expected).abs() < 0.05, "{got} vs {expected}");
+    // The ear gain adds level (+6.3 dB here): a flat tuning understated it.
+    assert!(got > flat.pink_reference_laeq_dba() + 5.0);
+    assert_eq!(tuned.spl_at_full_scale_db(), flat.spl_at_full_scale_db());
 }
 
 /// The digital path's dither floor on a flat chain (0 dBFS sine = 100 dB SPL): TPDF-dithered

@@ -19,10 +19,13 @@ fn f(v: &Value, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("{key} missing in {v}"))
 }
 
-const DESIGN_CHAIN: [&str; 11] = [
+/// docs/chain.md's worked chain, on an IEM with a flat eardrum response (its idealisation).
+const DESIGN_CHAIN: [&str; 13] = [
     "chain",
     "--iem-resistance",
     "10",
+    "--iem-response",
+    "flat",
     "--iem-sensitivity",
     "115 dB/mW",
     "--source-vfs",
@@ -325,6 +328,62 @@ fn partial_presets_complete_from_the_catalog() {
     assert!(
         err.contains("bad.toml:4: missing field `vfs_volts`")
             && err.contains("names no catalog entry"),
+        "{err}"
+    );
+}
+
+/// `--iem-response`: a squig.link-style file (a header, levels 70 dB off) with a +6 dB shelf
+/// from 2 to 4 kHz (straight on log frequency between) tunes the IEM; against the same IEM tuned
+/// flat, the −20 dBFS pink reference level rises by the closed form, `10·log10` of the mean over
+/// ln f (20 Hz–20 kHz) of `A²·shelf²` over that of `A²` (IEC 61672-1's closed-form A), and a
+/// 1 kHz figure does not move. A file that does not cover 100 Hz–10 kHz is refused with what it
+/// covers.
+#[test]
+fn an_imported_response_tunes_the_iem() {
+    use earstage::model::weighting::a_weighting_db;
+    let dir = TempDir::new("tuning");
+    let shelf = dir.join("shelf.txt");
+    std::fs::write(&shelf, "Frequency SPL\n20 70\n2000 70\n4000 76\n20000 76\n").unwrap();
+    let iem = [
+        "chain",
+        "--iem-resistance",
+        "16",
+        "--iem-sensitivity",
+        "110 dB/mW",
+    ];
+    let with = |response: &str| json(&[&iem[..], &["--iem-response", response, "--json"]].concat());
+    let (tuned, flat) = (with(shelf.to_str().unwrap()), with("flat"));
+    let shelf_db = |f: f64| 6.0 * ((f / 2000.0).ln() / 2f64.ln()).clamp(0.0, 1.0);
+    let steps = 100_000;
+    let (lo, hi) = (20f64.ln(), 20_000f64.ln());
+    let mean = |tuning: &dyn Fn(f64) -> f64| {
+        (0..=steps)
+            .map(|i| {
+                let f = (lo + (hi - lo) * i as f64 / steps as f64).exp();
+                let weight = if i == 0 || i == steps { 0.5 } else { 1.0 };
+                weight
+                    * 10f64.powf(
+                        (2.0 * (a_weighting_db(f) - a_weighting_db(1000.0)) + 2.0 * tuning(f))
+                            / 20.0,
+                    )
+            })
+            .sum::<f64>()
+    };
+    let rise = 10.0 * (mean(&shelf_db) / mean(&|_| 0.0)).log10();
+    let got = f(&tuned, "pink_reference_laeq_dba") - f(&flat, "pink_reference_laeq_dba");
+    assert!(
+        (got - rise).abs() < 0.05,
+        "{got:+.3} dB, the closed form {rise:+.3}"
+    );
+    assert_eq!(
+        f(&tuned, "spl_at_full_scale_db"),
+        f(&flat, "spl_at_full_scale_db")
+    );
+    let narrow = dir.join("narrow.txt");
+    std::fs::write(&narrow, "150 0\n8000 0\n").unwrap();
+    let err = stderr_of_failure([&iem[..], &["--iem-response", narrow.to_str().unwrap()]].concat());
+    assert!(
+        err.contains("150 Hz to 8000 Hz") && err.contains("must cover 100 Hz to 10000 Hz"),
         "{err}"
     );
 }

@@ -131,6 +131,46 @@ fn one_khz_sine_reads_the_closed_form() {
     }
 }
 
+/// The IEM's tuning through the live path: sines of −20 dBFS at 200 Hz, 3 kHz and 6 kHz on the
+/// resistive chain, whose IEM has the default tuning (the diffuse-field target). At the eardrum
+/// each reads the 1 kHz closed form plus the target's gain there, `DF(f) − DF(1 kHz)` from the
+/// diffuse-field → eardrum table, plus IEC 61672-1's closed-form A-weighting; the
+/// diffuse-field-equivalent level is then the same at every frequency but for the A-weighting
+/// (an IEM tuned to the diffuse field sounds like one). 0.2 dB: the fitted pressure filter's
+/// realisation of the target's ear-gain peak (the weighting and the meter add under 0.05).
+#[test]
+fn the_default_tuning_reaches_the_eardrum() {
+    use earstage::model::weighting::a_weighting_db;
+    let chain = resistive_chain();
+    assert!(chain.iem.response.is_none(), "the default tuning");
+    for fs in RATES_HZ {
+        for hz in [200.0, 3_000.0, 6_000.0] {
+            let (mut engine, store) = engine(&chain, fs, EngineSettings::default());
+            let sine =
+                move |n: usize| (0.1 * (std::f64::consts::TAU * hz * n as f64 / fs).sin()) as f32;
+            run(&mut engine, fs, 1.0, 0, &sine);
+            store.reset(1.0);
+            let r = run(&mut engine, fs, 3.0, fs as usize, &sine);
+            let a = a_weighting_db(hz) - a_weighting_db(1000.0);
+            let gain = diffuse_to_eardrum_db(hz) - diffuse_to_eardrum_db(1000.0);
+            let eardrum = expected_eardrum_db(&chain, -20.0) + gain + a;
+            let diffuse = expected_eardrum_db(&chain, -20.0) - diffuse_to_eardrum_db(1000.0) + a;
+            for ear in &r.ear_readings()[..2] {
+                assert!(
+                    (ear.laeq_db - eardrum).abs() < 0.2,
+                    "{hz} Hz at {fs}: LAeq {:.2}, want {eardrum:.2} (ear gain {gain:+.2})",
+                    ear.laeq_db
+                );
+                assert!(
+                    (ear.laeq_df_db - diffuse).abs() < 0.2,
+                    "{hz} Hz at {fs}: diffuse-field LAeq {:.2}, want {diffuse:.2}",
+                    ear.laeq_df_db
+                );
+            }
+        }
+    }
+}
+
 /// One minute of that sine at 48 kHz: the diffuse-field-equivalent LAeq is the eardrum level less
 /// the table at 1 kHz, and both doses are the closed form of that level for 60 s (0.5 %: the
 /// first second's filter onset); the time to 100 % follows from the dose and the level.

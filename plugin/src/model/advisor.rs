@@ -427,7 +427,7 @@ mod tests {
             source: Source::ideal(1.0),
             attenuator: Attenuator::none(),
             cable: Cable::default(),
-            iem: Iem::resistive(16.0, Sensitivity::DbPerV(100.0)),
+            iem: Iem::resistive(16.0, Sensitivity::DbPerV(100.0)).tuned_flat(),
         }
     }
 

@@ -195,7 +195,8 @@ impl Chain {
     }
 
     /// `Σ density(f)·w(f)·g(f)·Δf` over 20 Hz–20 kHz, with `w` the A-weighting if `a_weighted`
-    /// and `g = |H(f)/H(1 kHz)|²` if `through_chain`: the power of a spectrum of density
+    /// and `g = |H(f)/H(1 kHz)|²·10^(R(f)/10)` if `through_chain`, `R` the IEM's tuning
+    /// ([`Iem::tuning_db`], 0 dB at 1 kHz): the power at the eardrum of a spectrum of density
     /// `density` per hertz (white 1, pink 1/f), relative units.
     fn band_power(
         &self,
@@ -215,7 +216,7 @@ impl Chain {
                     1.0
                 };
                 let g = if through_chain {
-                    coloration(hz).powi(2)
+                    (coloration(hz) * from_db(self.iem.tuning_db(hz))).powi(2)
                 } else {
                     1.0
                 };
@@ -224,9 +225,10 @@ impl Chain {
             .sum()
     }
 
-    /// Hiss SPL, dBA: the source's A-weighted noise `e_n` (white) through H, at the IEM's
-    /// sensitivity: `S_V + 20·log10(e_n·|H(1 kHz)|)` corrected by the A-weighted band power of
-    /// `|H(f)/H(1 kHz)|²` (0 dB for a flat chain).
+    /// Hiss SPL at the eardrum, dBA: the source's A-weighted noise `e_n` (white) through H and
+    /// the IEM's tuning, at its sensitivity: `S_V + 20·log10(e_n·|H(1 kHz)|)` corrected by the
+    /// A-weighted band power of `|H(f)/H(1 kHz)|²·10^(R(f)/10)` against white noise's (0 dB for a
+    /// flat chain on a flat IEM).
     pub fn hiss_spl_dba(&self) -> f64 {
         if self.source.noise_uv <= 0.0 {
             return f64::NEG_INFINITY;
@@ -244,7 +246,8 @@ impl Chain {
     /// The digital path's noise floor at the eardrum, dBA: TPDF-dithered requantisation to the
     /// source's path bit depth N leaves white noise of variance `Δ²/12 + Δ²/6 = Δ²/4` with
     /// `Δ = 2^(1−N)` of full scale, `2^(1−2N)` of a full-scale sine's power, spread over
-    /// 0–[`DITHER_RATE_HZ`]/2; A-weighted over 20 Hz–20 kHz through the chain's `|H(f)/H(1 kHz)|`.
+    /// 0–[`DITHER_RATE_HZ`]/2; A-weighted over 20 Hz–20 kHz through the chain's `|H(f)/H(1 kHz)|`
+    /// and the IEM's tuning.
     /// Digital attenuation lowers the programme, not this floor; the analog volume lowers both.
     pub fn dither_noise_spl_dba(&self) -> f64 {
         let bits = f64::from(self.source.path_bits());
@@ -255,15 +258,15 @@ impl Chain {
         self.spl_at_full_scale_db() + 10.0 * noise_re_sine.log10()
     }
 
-    /// LAeq at the eardrum of −20 dBFS RMS pink noise (20 Hz–20 kHz) through this chain, the IEM
-    /// taken as flat at its 1 kHz sensitivity, dBA.
+    /// LAeq at the eardrum of −20 dBFS RMS pink noise (20 Hz–20 kHz) through this chain and the
+    /// IEM's tuning, at its 1 kHz sensitivity, dBA.
     pub fn pink_reference_laeq_dba(&self) -> f64 {
         self.pink_laeq_dba((BAND_START_HZ, BAND_STOP_HZ))
     }
 
     /// LAeq at the eardrum of −20 dBFS RMS pink noise limited to `band_hz` through this chain,
     /// dBA: the noise's unweighted SPL plus its A-weighted-to-unweighted band power ratio
-    /// through H.
+    /// through H and the tuning.
     pub fn pink_laeq_dba(&self, band_hz: (f64, f64)) -> f64 {
         let pink = |f: f64| 1.0 / f;
         let weighting = self.band_power(band_hz, pink, true, true)
@@ -528,7 +531,8 @@ mod tests {
             source,
             attenuator: Attenuator::none(),
             cable: Cable::default(),
-            iem: Iem::resistive(iem_ohms, Sensitivity::DbPerMw(115.0)),
+            // A flat eardrum response: the worked checks are the electrical chain's.
+            iem: Iem::resistive(iem_ohms, Sensitivity::DbPerMw(115.0)).tuned_flat(),
         }
     }
 

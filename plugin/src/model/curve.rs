@@ -163,6 +163,14 @@ impl FrequencyResponse {
         &self.rows
     }
 
+    /// 0 dB at every frequency: an IEM whose eardrum response is flat (the worked examples'
+    /// idealisation).
+    pub fn flat() -> Self {
+        Self {
+            rows: vec![[10.0, 0.0], [100_000.0, 0.0]],
+        }
+    }
+
     /// The level at `hz`, dB, interpolated over ln f.
     pub fn db_at(&self, hz: f64) -> f64 {
         interpolate(&self.rows, hz, 1, |d| d)

@@ -1,4 +1,5 @@
-//! The IEM: its sensitivity, nominal impedance and complex impedance curve.
+//! The IEM: its sensitivity, nominal impedance and complex impedance curve, and its tuning (the
+//! eardrum response's shape).
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::Complex64;
 use super::circuit::Circuit;
 use super::curve::{FrequencyResponse, ImpedanceCurve};
+use super::eardrum::diffuse_to_eardrum_db;
 use super::units::{Range, ValueError, check_range};
 
 /// Nominal impedance, Ω.
@@ -20,6 +22,14 @@ pub const RESISTANCE_OHMS: Range = Range::new(0.1, 1e6);
 pub const SENSITIVITY_DB: Range = Range::new(40.0, 160.0);
 /// Passive isolation, dB.
 pub const ISOLATION_DB: Range = Range::new(0.0, 60.0);
+/// Above this a coupler (IEC 60318-4, "711") is no longer an eardrum: its resonances move with
+/// the ear canal's length and the insertion depth (docs/spl.md, "The IEM's tuning").
+pub const COUPLER_TOP_HZ: f64 = 10_000.0;
+/// The band an imported response must cover, Hz: where nearly all of a programme's A-weighted
+/// energy lies.
+pub const RESPONSE_BAND_HZ: (f64, f64) = (100.0, COUPLER_TOP_HZ);
+/// The frequency the tuning is normalised at, and the sensitivity given at, Hz.
+const TUNING_REF_HZ: f64 = 1000.0;
 
 /// Sensitivity at the reference frequency (1 kHz unless stated), as spec sheets give it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -176,9 +186,14 @@ pub struct Iem {
     /// Passive isolation, dB (used for the stage leak estimate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation_db: Option<f64>,
-    /// Optional frequency response (Hz, dB), for display.
+    /// The measured frequency response (Hz, dB at a coupler; any offset) of both earpieces, or
+    /// of the left where [`Iem::right_response`] is set: its shape is the tuning. `None`: the
+    /// diffuse-field target ([`Iem::tuning_db`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<FrequencyResponse>,
+    /// The right earpiece's response where the two were measured apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_response: Option<FrequencyResponse>,
     /// Where the figures come from.
     #[serde(default)]
     pub provenance: String,
@@ -201,8 +216,17 @@ impl Iem {
             right_impedance: None,
             isolation_db: None,
             response: None,
+            right_response: None,
             provenance: "user values".into(),
         }
+    }
+
+    /// This IEM with a flat eardrum response (both earpieces): the worked examples'
+    /// idealisation, and what a measurement at the eardrum that reads flat gives.
+    pub fn tuned_flat(mut self) -> Self {
+        self.response = Some(FrequencyResponse::flat());
+        self.right_response = None;
+        self
     }
 
     pub fn impedance(&self, hz: f64) -> Complex64 {
@@ -217,7 +241,36 @@ impl Iem {
             iem.impedance = right;
         }
         iem.right_impedance = None;
+        if let (Ear::Right, Some(right)) = (ear, iem.right_response.take()) {
+            iem.response = Some(right);
+        }
+        iem.right_response = None;
         iem
+    }
+
+    /// The tuning: the eardrum response's shape, dB re its level at 1 kHz (where the sensitivity
+    /// is given), of the left or only earpiece: the imported response's, or without one the
+    /// diffuse-field target, the eardrum response of an IEM that sounds like a diffuse field
+    /// (the diffuse-field → eardrum transfer normalised at 1 kHz). An imported response is used
+    /// as measured, held at its ends; above [`COUPLER_TOP_HZ`] it is a coupler's figure, not an
+    /// eardrum's (docs/spl.md, "The IEM's tuning").
+    pub fn tuning_db(&self, hz: f64) -> f64 {
+        match &self.response {
+            None => diffuse_to_eardrum_db(hz) - diffuse_to_eardrum_db(TUNING_REF_HZ),
+            Some(response) => response.db_at(hz) - response.db_at(TUNING_REF_HZ),
+        }
+    }
+
+    /// Where the tuning comes from, for reports.
+    pub fn tuning_source(&self) -> &'static str {
+        match (&self.response, &self.right_response) {
+            (None, None) => {
+                "the diffuse-field target (ANSI S3.4-2007's diffuse field → eardrum, at 0 dB at \
+                 1 kHz)"
+            }
+            (Some(_), None) => "the imported response",
+            _ => "each earpiece's imported response",
+        }
     }
 
     /// Give one earpiece (`Some(ear)`) or both (`None`) this impedance; the other keeps its own.
@@ -244,6 +297,10 @@ impl Iem {
         self.right_impedance
             .as_ref()
             .is_some_and(|right| *right != self.impedance)
+            || self
+                .right_response
+                .as_ref()
+                .is_some_and(|right| Some(right) != self.response.as_ref())
     }
 
     /// Sensitivity in dB SPL per Vrms at the reference frequency.
@@ -274,8 +331,33 @@ impl Iem {
         if let Some(iso) = self.isolation_db {
             ISOLATION_DB.check(&field("isolation_db"), iso)?;
         }
+        for (name, response) in [
+            ("response", self.response.as_ref()),
+            ("right_response", self.right_response.as_ref()),
+        ] {
+            if let Some(response) = response {
+                check_covers(&field(name), response)?;
+            }
+        }
         Ok(())
     }
+}
+
+/// A response used as a tuning must cover [`RESPONSE_BAND_HZ`]; the error says what it covers.
+pub fn check_covers(what: &str, response: &FrequencyResponse) -> Result<(), ValueError> {
+    let rows = response.rows();
+    let (low, high) = (rows[0][0], rows[rows.len() - 1][0]);
+    let (from, to) = RESPONSE_BAND_HZ;
+    if low > from || high < to {
+        return Err(ValueError::new(
+            what,
+            &format!("{low} Hz to {high} Hz"),
+            format!(
+                "a response must cover {from} Hz to {to} Hz (where the tuning decides the level)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

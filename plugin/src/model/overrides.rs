@@ -2,7 +2,7 @@
 //! values for every part, and the rules that combine them into one validated [`Chain`]. The CLI's
 //! chain options are parsed into this; errors name each value as the command line spells it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
@@ -10,7 +10,8 @@ use super::attenuator::{self, Network};
 use super::calibration::{DEFAULT_TONE_DBFS, DEFAULT_TONE_HZ, LevelReading, ProbePoint};
 use super::catalog::{Catalog, DEFAULT_IEM, DEFAULT_SOURCE, LookupError};
 use super::chain::CABLE_OHMS;
-use super::import::{ImportError, read_impedance};
+use super::curve::FrequencyResponse;
+use super::import::{ImportError, read_impedance, read_response};
 use super::preset::{Preset, PresetError};
 use super::units::{ValueError, parse_volts, today_utc};
 use super::volume::VolumeControl;
@@ -34,6 +35,17 @@ pub enum OverrideError {
     MissingSensitivity { name: String },
 }
 
+/// An IEM's response for `option`: the file at `path`, which must cover
+/// [`iem::RESPONSE_BAND_HZ`], or a flat one where `path` is `flat` and no such file exists.
+fn read_tuning(option: &str, path: &Path) -> Result<FrequencyResponse, OverrideError> {
+    if path == Path::new("flat") && !path.exists() {
+        return Ok(FrequencyResponse::flat());
+    }
+    let response = read_response(path)?;
+    iem::check_covers(&format!("{option} {}", path.display()), &response)?;
+    Ok(response)
+}
+
 /// A catalog entry found for `option`, or the lookup's error naming the option.
 fn found<T: Clone>(
     option: &'static str,
@@ -53,6 +65,10 @@ pub struct ChainOverrides {
     pub iem_impedance: Option<PathBuf>,
     /// The right earpiece's own impedance (the left is the IEM's).
     pub iem_impedance_right: Option<PathBuf>,
+    /// The IEM's response (its tuning) from a file, both earpieces; `flat` for a flat one.
+    pub iem_response: Option<PathBuf>,
+    /// The right earpiece's own response.
+    pub iem_response_right: Option<PathBuf>,
     pub iem_resistance: Option<f64>,
     pub iem_sensitivity: Option<String>,
     pub source: Option<String>,
@@ -174,6 +190,19 @@ impl ChainOverrides {
         if let Some(s) = sensitivity {
             iem.sensitivity = s;
             iem.sensitivity_ref_hz = 1000.0;
+        }
+        if let Some(path) = &self.iem_response {
+            iem.response = Some(read_tuning("--iem-response", path)?);
+            iem.right_response = None;
+            iem.provenance = format!("{}; tuning from {}", iem.provenance, path.display());
+        }
+        if let Some(path) = &self.iem_response_right {
+            iem.right_response = Some(read_tuning("--iem-response-right", path)?);
+            iem.provenance = format!(
+                "{}; right earpiece: tuning from {}",
+                iem.provenance,
+                path.display()
+            );
         }
         if let Some(path) = &self.iem_impedance_right {
             iem.right_impedance = Some(ImpedanceModel::Measured {

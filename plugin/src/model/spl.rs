@@ -40,10 +40,12 @@ pub fn pascals_per_full_scale(chain: &Chain) -> f64 {
         * from_db(chain.iem.sensitivity_db_per_volt())
 }
 
-/// The eardrum pressure's response per unit of `pascals_per_full_scale`: `|H(f)|`. IEM
-/// sensitivities are coupler figures, which stand for the eardrum.
+/// The eardrum pressure's response per unit of `pascals_per_full_scale`: the chain's electrical
+/// `|H(f)|` times the IEM's tuning, `10^((R(f) − R(1 kHz))/20)` ([`crate::model::Iem::tuning_db`]):
+/// the sensitivity is the 1 kHz figure (a coupler's, which stands for the eardrum there), the
+/// tuning the shape around it.
 pub fn eardrum_magnitude(chain: &Chain, hz: f64) -> f64 {
-    chain.transfer(hz).norm()
+    chain.transfer(hz).norm() * from_db(chain.iem.tuning_db(hz))
 }
 
 /// The diffuse-field-equivalent pressure's response: `|H(f)|` less the diffuse-field → eardrum

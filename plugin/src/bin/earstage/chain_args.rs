@@ -42,6 +42,16 @@ pub struct ChainArgs {
     /// channel is then simulated and metered on it, the left on --iem-impedance (or the model).
     #[arg(long, value_name = "FILE", help_heading = "IEM")]
     pub iem_impedance_right: Option<PathBuf>,
+    /// The IEM's frequency response, its tuning, from a file (squig.link / CrinGraph text,
+    /// AutoEQ CSV, REW export: Hz and dB at a coupler, any offset: only the shape counts),
+    /// covering 100 Hz to 10 kHz; `flat` for a flat eardrum response. Without it: the preset's,
+    /// else the diffuse-field target (docs/spl.md, "The IEM's tuning").
+    #[arg(long, value_name = "FILE", help_heading = "IEM")]
+    pub iem_response: Option<PathBuf>,
+    /// The right earpiece's response from a file, where the two were measured apart (the left's
+    /// is then --iem-response, or the default).
+    #[arg(long, value_name = "FILE", help_heading = "IEM")]
+    pub iem_response_right: Option<PathBuf>,
     /// A purely resistive IEM of this many ohms.
     #[arg(
         long,
@@ -230,6 +240,8 @@ impl ChainArgs {
             iem: self.iem.clone(),
             iem_impedance: self.iem_impedance.clone(),
             iem_impedance_right: self.iem_impedance_right.clone(),
+            iem_response: self.iem_response.clone(),
+            iem_response_right: self.iem_response_right.clone(),
             iem_resistance: self.iem_resistance,
             iem_sensitivity: self.iem_sensitivity.clone(),
             source: self.source.clone(),
