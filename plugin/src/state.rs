@@ -523,8 +523,8 @@ mod tests {
         }
     }
 
-    /// An imported curve over the size limit, for both earpieces or the right alone: the rig falls
-    /// back alone, and the report names the limit it broke.
+    /// An imported impedance curve or response over the size limit, for both earpieces or the
+    /// right alone: the rig falls back alone, and the report names the limit it broke.
     #[test]
     fn an_oversized_curve_is_named_with_its_limit() {
         let original = saved(&customised());
@@ -532,10 +532,16 @@ mod tests {
         let big_curve: Vec<[f64; 3]> = (0..200_000)
             .map(|i| [10.0 + f64::from(i), 16.0, 0.0])
             .collect();
-        for key in ["impedance", "right_impedance"] {
+        let big_response: Vec<[f64; 2]> =
+            (0..200_000).map(|i| [10.0 + f64::from(i), 0.0]).collect();
+        for key in ["impedance", "right_impedance", "response", "right_response"] {
             let mut chain: serde_json::Value =
                 serde_json::from_str(&original.fields[CHAIN_KEY]).unwrap();
-            chain["iem"][key] = serde_json::json!({"model": "measured", "points": big_curve});
+            chain["iem"][key] = if key.ends_with("response") {
+                serde_json::json!(big_response)
+            } else {
+                serde_json::json!({"model": "measured", "points": big_curve})
+            };
             let mut state = original.clone();
             state.fields.insert(CHAIN_KEY.into(), chain.to_string());
             repair(&mut state);

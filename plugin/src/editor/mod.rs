@@ -34,6 +34,7 @@ mod peaks;
 mod reference;
 mod takeover;
 mod target;
+mod tuning;
 mod week;
 mod widgets;
 
@@ -83,6 +84,7 @@ pub fn create(
             advisor_view: advisor::AdvisorView::new(),
             reference_view: reference::ReferenceView::new(),
             calibration_view: calibration::CalibrationView::new(),
+            tuning_view: tuning::TuningView::default(),
             confirm_reset: false,
             gui: None,
         },
@@ -98,6 +100,8 @@ pub struct EditorApp {
     week: Arc<WeekShared>,
     /// The audition panel's derived curves and import field.
     audition_view: audition::AuditionView,
+    /// The tuning import's field and its last result.
+    tuning_view: tuning::TuningView,
     meters: MeterReceiver,
     /// The newest overs, newest first.
     over_log: VecDeque<OverEvent>,
@@ -225,6 +229,8 @@ impl EditorApp {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     chain::show(ui, &self.params.chain, chain_view);
+                    ui.add_space(8.0);
+                    tuning::show(ui, &self.params, &mut self.tuning_view);
                     ui.add_space(8.0);
                     advisor::show(ui, &self.params.chain.get(), &mut self.advisor_view);
                     ui.add_space(8.0);

@@ -248,6 +248,30 @@ impl Iem {
         iem
     }
 
+    /// Give one earpiece (`Some(ear)`) or both (`None`) this response (`None`: the
+    /// diffuse-field target); the other keeps its own. An earpiece on the target beside one with
+    /// a response of its own holds the target as a response ([`diffuse_field_target`]).
+    pub fn set_response(&mut self, response: Option<FrequencyResponse>, ear: Option<Ear>) {
+        match ear {
+            None => {
+                self.response = response;
+                self.right_response = None;
+            }
+            Some(Ear::Left) => {
+                let right = self
+                    .right_response
+                    .take()
+                    .or_else(|| self.response.clone())
+                    .unwrap_or_else(diffuse_field_target);
+                self.response = response;
+                self.right_response = Some(right);
+            }
+            Some(Ear::Right) => {
+                self.right_response = Some(response.unwrap_or_else(diffuse_field_target));
+            }
+        }
+    }
+
     /// The tuning: the eardrum response's shape, dB re its level at 1 kHz (where the sensitivity
     /// is given), of the left or only earpiece: the imported response's, or without one the
     /// diffuse-field target, the eardrum response of an IEM that sounds like a diffuse field
@@ -343,6 +367,21 @@ impl Iem {
     }
 }
 
+/// The diffuse-field target as a response: the default tuning sampled every 1/96 octave from
+/// 10 Hz to 25.8 kHz (between the samples, within 0.01 dB of the smooth target).
+pub fn diffuse_field_target() -> FrequencyResponse {
+    let rows = (0..=(96 * 11 + 32))
+        .map(|k| {
+            let hz = 10.0 * 2f64.powf(f64::from(k) / 96.0);
+            [
+                hz,
+                diffuse_to_eardrum_db(hz) - diffuse_to_eardrum_db(TUNING_REF_HZ),
+            ]
+        })
+        .collect();
+    FrequencyResponse::new(rows).expect("the target's rows are valid")
+}
+
 /// A response used as a tuning must cover [`RESPONSE_BAND_HZ`]; the error says what it covers.
 pub fn check_covers(what: &str, response: &FrequencyResponse) -> Result<(), ValueError> {
     let rows = response.rows();
@@ -363,6 +402,33 @@ pub fn check_covers(what: &str, response: &FrequencyResponse) -> Result<(), Valu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One earpiece's response leaves the other's tuning as it was (the target, held as a
+    /// response, within 0.01 dB of the smooth target everywhere from 20 Hz to 20 kHz); both
+    /// earpieces' replaces both; back to the target is `None`.
+    #[test]
+    fn responses_per_earpiece() {
+        let mut iem = Iem::resistive(16.0, Sensitivity::DbPerMw(110.0));
+        let shelf =
+            FrequencyResponse::new(vec![[20.0, 0.0], [2000.0, 0.0], [4000.0, 6.0], [20e3, 6.0]])
+                .unwrap();
+        let target = iem.clone();
+        iem.set_response(Some(shelf.clone()), Some(Ear::Left));
+        assert!(iem.ears_differ());
+        let (left, right) = (iem.ear(Ear::Left), iem.ear(Ear::Right));
+        assert!((left.tuning_db(8000.0) - 6.0).abs() < 1e-12);
+        for k in 0..=300 {
+            let hz = 20.0 * 1000f64.powf(f64::from(k) / 300.0);
+            assert!(
+                (right.tuning_db(hz) - target.tuning_db(hz)).abs() < 0.01,
+                "{hz} Hz"
+            );
+        }
+        iem.set_response(Some(shelf), None);
+        assert!(!iem.ears_differ());
+        iem.set_response(None, None);
+        assert_eq!(iem.tuning_db(3000.0), target.tuning_db(3000.0));
+    }
 
     /// One earpiece's curve leaves the other's as it was; both ears' curve replaces both; each
     /// ear's IEM carries only its own curve.

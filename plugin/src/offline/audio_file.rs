@@ -232,19 +232,25 @@ impl AudioFile {
         };
         // The first packet settles what a header may leave open (an ADTS stream's channels).
         file.decode_next_guarded()?;
-        if !(1..=MAX_CHANNELS).contains(&file.channels) {
-            return Err(AudioFileError::unsupported(
-                path,
-                format!("{} channels", file.channels),
-            ));
-        }
-        if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&file.sample_rate) {
-            return Err(AudioFileError::unsupported(
-                path,
-                format!("sample rate {} Hz", file.sample_rate),
-            ));
-        }
+        file.check_layout()?;
         Ok(file)
+    }
+
+    /// 1 to [`MAX_CHANNELS`] channels at [`MIN_RATE_HZ`] to [`MAX_RATE_HZ`].
+    fn check_layout(&self) -> Result<(), AudioFileError> {
+        if !(1..=MAX_CHANNELS).contains(&self.channels) {
+            return Err(AudioFileError::unsupported(
+                &self.path,
+                format!("{} channels", self.channels),
+            ));
+        }
+        if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&self.sample_rate) {
+            return Err(AudioFileError::unsupported(
+                &self.path,
+                format!("sample rate {} Hz", self.sample_rate),
+            ));
+        }
+        Ok(())
     }
 
     /// The declared length, seconds, where the header gives it.
