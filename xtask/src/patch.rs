@@ -5,12 +5,14 @@
 //! Two flaws there can abort the host: a task whose instance is already gone ends the worker for
 //! good, after which the last instance's shutdown request fails and panics inside COM's `release`
 //! (which cannot unwind); and when the last reference to an instance drops on the worker itself,
-//! the worker joins itself and panics. A third edit makes the edit controller show at once what
-//! the host set while processing (upstream reads back the old value until `process()` brings the
-//! change, which the VST3 validator's bypass test logs as an error). No fixed release exists, so every `cargo xtask` command
-//! first makes `target/cargo-xtask-patch/nice-plug-0.4.2`: the registry's crate, unpacked by cargo,
-//! copied there, and the edits below applied. The root `Cargo.toml` points `[patch.crates-io]` at
-//! it. Each edit checks that the text it replaces is there exactly once and fails naming the file
+//! the worker joins itself and panics. Further edits keep the editor window's cell from being
+//! borrowed twice at once (a panic on the worker, or inside COM), and make the edit controller
+//! show at once what the host set while processing (upstream reads back the old value until
+//! `process()` brings the change, which the VST3 validator's bypass test logs as an error). No
+//! fixed release exists, so every `cargo xtask` command first makes
+//! `target/cargo-xtask-patch/nice-plug-0.4.2`: the registry's crate, unpacked by cargo, copied
+//! there, and the edits below applied. The root `Cargo.toml` points `[patch.crates-io]` at it.
+//! Each edit checks that the text it replaces is there exactly once and fails naming the file
 //! when a nice-plug update moved it. No nice-plug source is kept in this repository: only these
 //! edits. When a fixed nice-plug is released, deleting this module, its call and the `[patch]`
 //! entry is the whole migration.
@@ -35,7 +37,7 @@ struct Edit {
     replace: &'static str,
 }
 
-const EDITS: [Edit; 9] = [
+const EDITS: [Edit; 14] = [
     // A task whose instance has gone is skipped; the worker goes on serving the other instances
     // (upstream ends the worker here, for good).
     Edit {
@@ -163,6 +165,67 @@ const EDITS: [Edit; 9] = [
         // Patched by Earstage's xtask: except forget the values set while processing.
         self.inner.controller_values.lock().clear();
         kResultOk",
+    },
+    // The editor window's cell is never borrowed twice at once. The shared worker reads it to
+    // pass on a notification while the host's thread may be attaching or removing the window
+    // (which holds it mutably for as long as that takes): upstream's `borrow()` then panics on
+    // the worker ("already mutably borrowed", seen under pluginval's "Background thread state"),
+    // and the host thread's `borrow_mut()` would panic inside COM if the worker held it. The
+    // worker skips a notification it cannot read at once (the editor redraws from the
+    // parameters anyway); the host's thread waits the moment the worker holds it.
+    Edit {
+        file: "src/wrapper/vst3/inner.rs",
+        find: "                if let Some(editor_window) = self.editor_window.borrow().as_ref() {
+                    editor_window.get().handle.state_changed();",
+        replace: "                // Patched by Earstage's xtask: skipped while the window is being changed.
+                if let Ok(window) = self.editor_window.try_borrow()
+                    && let Some(editor_window) = window.as_ref()
+                {
+                    editor_window.get().handle.state_changed();",
+    },
+    Edit {
+        file: "src/wrapper/vst3/inner.rs",
+        find: "                if let Some(editor_window) = self.editor_window.borrow().as_ref() {
+                    let param_id = &self.param_id_by_hash[&param_hash];",
+        replace: "                // Patched by Earstage's xtask: skipped while the window is being changed.
+                if let Ok(window) = self.editor_window.try_borrow()
+                    && let Some(editor_window) = window.as_ref()
+                {
+                    let param_id = &self.param_id_by_hash[&param_hash];",
+    },
+    Edit {
+        file: "src/wrapper/vst3/inner.rs",
+        find: "                if let Some(editor_window) = self.editor_window.borrow().as_ref() {
+                    let editor_window = editor_window.get();",
+        replace: "                // Patched by Earstage's xtask: skipped while the window is being changed.
+                if let Ok(window) = self.editor_window.try_borrow()
+                    && let Some(editor_window) = window.as_ref()
+                {
+                    let editor_window = editor_window.get();",
+    },
+    Edit {
+        file: "src/wrapper/vst3/view.rs",
+        find: "        let mut window = inner.editor_window.borrow_mut();\n",
+        replace: "        // Patched by Earstage's xtask: wait while the worker reads it.
+        let mut window = loop {
+            match inner.editor_window.try_borrow_mut() {
+                Ok(window) => break window,
+                Err(_) => std::thread::yield_now(),
+            }
+        };
+",
+    },
+    Edit {
+        file: "src/wrapper/vst3/view.rs",
+        find: "        let mut editor_handle = inner.editor_window.borrow_mut();\n",
+        replace: "        // Patched by Earstage's xtask: wait while the worker reads it.
+        let mut editor_handle = loop {
+            match inner.editor_window.try_borrow_mut() {
+                Ok(window) => break window,
+                Err(_) => std::thread::yield_now(),
+            }
+        };
+",
     },
     // Marks the crate as patched, for the regression test and for anyone reading a backtrace.
     Edit {
