@@ -16,12 +16,14 @@ use crate::design::thread::Worker;
 use crate::dsp::spl::exposure::{ExposureStore, ExposureTotals};
 use crate::model::iem::EARS;
 use crate::model::week::{
-    Heard, SUSTAINED_LISTENING_S, WeekSummary, heard_in_real_time, split_by_minute,
+    Heard, SUSTAINED_LISTENING_S, WeekSummary, heard_in_real_time, split_by_minute, unbroken,
 };
 use crate::offline::week::WeekStore;
 
-/// How often the record is written.
-const FLUSH: Duration = Duration::from_secs(10);
+/// How often the thread looks at the pace of what was heard.
+const LOOK: Duration = Duration::from_secs(1);
+/// How often it writes the record: every this many looks.
+const LOOKS_PER_WRITE: u32 = 10;
 
 /// Bookings of this process's instances that end within this long of one another end at one
 /// moment, seconds.
@@ -210,8 +212,12 @@ struct Booking {
     pending: Heard,
     /// How long an instance plays before it books (`SUSTAINED_LISTENING_S`; less in tests).
     sustained_s: f64,
-    /// It has played that long: what it hears is booked as it goes.
+    /// It has played that long without a break: what it hears is booked as it goes.
     sustained: bool,
+    /// What is heard and booked but not yet written (written every [`LOOKS_PER_WRITE`] looks).
+    unwritten: Heard,
+    /// Looks since the last write.
+    looks: u32,
     id: String,
     exposure: Arc<ExposureStore>,
     store: Option<WeekStore>,
@@ -220,7 +226,8 @@ struct Booking {
 
 impl Booking {
     /// What to book of `heard`: nothing while the instance has played less than
-    /// `sustained_s` in all (held back), then what was held back with it, then all of it.
+    /// `sustained_s` without a break (held back), then what was held back with it, then all of
+    /// it until a break.
     fn sustain(&mut self, heard: Heard) -> Option<Heard> {
         if self.sustained {
             return Some(heard);
@@ -230,11 +237,16 @@ impl Booking {
         self.sustained.then(|| std::mem::take(&mut self.pending))
     }
 
-    /// One look at `now`: book what was heard, read the week back, warn once per further 100 %.
-    fn flush(&mut self, now: f64) {
-        if self.store.is_none() {
-            return;
-        }
+    /// A break in the playing (audio faster than the wall clock, or under half its pace): the
+    /// stretch ends, and what it held back was not listening.
+    fn break_stretch(&mut self) {
+        self.pending = Heard::default();
+        self.sustained = false;
+    }
+
+    /// One look at `now`: what was heard since the last look, at what pace; what of it to book
+    /// is kept for the next write.
+    fn look(&mut self, now: f64) {
         let jump = self.exposure.last_jump();
         let heard = self.booker.heard(
             &self.exposure.saved(),
@@ -244,11 +256,38 @@ impl Booking {
         );
         let wall_s = self.last_look_s.map_or(0.0, |last| now - last);
         self.last_look_s = Some(now);
+        let heard_s = heard.as_ref().map_or(0.0, |h| h.seconds);
         // Audio faster than the wall clock was not heard (a validator's fuzzer, a scanner), and
-        // nothing is booked until the instance has played for a while.
-        let heard = heard
-            .filter(|h| heard_in_real_time(h.seconds, wall_s))
-            .and_then(|h| self.sustain(h));
+        // nothing is booked until the instance has played a while without a break.
+        if !(heard_in_real_time(heard_s, wall_s) && unbroken(heard_s, wall_s)) {
+            self.break_stretch();
+            return;
+        }
+        if let Some(booked) = heard.and_then(|h| self.sustain(h)) {
+            self.unwritten.add(&booked);
+        }
+    }
+
+    /// The thread's tick: a look, and a write every [`LOOKS_PER_WRITE`] looks.
+    fn tick(&mut self, now: f64) {
+        self.looks += 1;
+        if self.looks >= LOOKS_PER_WRITE {
+            self.flush(now);
+        } else {
+            self.look(now);
+        }
+    }
+
+    /// A look at `now`, then a write: book what was heard, read the week back, warn once per
+    /// further 100 %.
+    fn flush(&mut self, now: f64) {
+        if self.store.is_none() {
+            return;
+        }
+        self.look(now);
+        self.looks = 0;
+        let unwritten = std::mem::take(&mut self.unwritten);
+        let heard = (unwritten.seconds > 0.0).then_some(unwritten);
         let (Some(store), shared) = (&self.store, &self.shared) else {
             return;
         };
@@ -321,19 +360,22 @@ impl WeekThread {
         };
         let booking = Arc::new(Mutex::new(Booking {
             booker: Booker::new(),
-            last_look_s: None,
+            // The first look measures its pace from the thread's start.
+            last_look_s: Some(now_unix_s()),
             pending: Heard::default(),
             sustained_s,
             sustained: false,
+            unwritten: Heard::default(),
+            looks: 0,
             id: instance_id(),
             exposure,
             store,
             shared,
         }));
         let ticks = booking.clone();
-        let worker = Worker::spawn("earstage-week", FLUSH, move |_stopping| {
+        let worker = Worker::spawn("earstage-week", LOOK, move |_stopping| {
             if let Ok(mut booking) = ticks.lock() {
-                booking.flush(now_unix_s());
+                booking.tick(now_unix_s());
             }
             false
         });
@@ -535,22 +577,49 @@ mod tests {
     }
 
     /// A switch to offline processing and back (a render between two stretches of listening):
-    /// the 0.3 s heard before the switch are booked at the switch, the 3 s rendered are not, the
-    /// 0.2 s heard after it are; 0.5 s in all, whatever the thread's own looks did in between.
-    /// (Short stretches: the test runs faster than real time, within the second of slack.)
+    /// the 0.2 s heard before the switch are booked at the switch, the 3 s rendered are not, the
+    /// 0.1 s heard after it are; 0.3 s in all, whatever the thread's own looks did in between.
+    /// (Short stretches: the test runs faster than real time, within a host buffer's slack.)
     #[test]
     fn a_switch_to_offline_books_at_the_switch() {
         let dir = folder("switch");
         let instance = Instance::on(&dir, 0.0);
-        instance.exposure.publish(&totals(0.3, 1.0));
+        instance.exposure.publish(&totals(0.2, 1.0));
         instance.thread.set_realtime(false);
-        instance.exposure.publish(&totals(3.3, 1.5));
+        instance.exposure.publish(&totals(3.2, 1.5));
         instance.thread.set_realtime(true);
-        instance.played(3.5, 1.7);
+        instance.played(3.3, 1.7);
         drop(instance);
         let (_, said) = WeekStore::at(&dir).week(now_unix_s()).unwrap();
         assert!(said.is_empty(), "{said:?}");
-        assert!((heard_s(&dir) - 0.5).abs() < 1e-9, "{} s", heard_s(&dir));
+        assert!((heard_s(&dir) - 0.3).abs() < 1e-6, "{} s", heard_s(&dir));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// What pluginval does with its one long-lived instance: bursts of audio faster than the wall
+    /// clock between pauses, a few seconds of audio over many seconds of wall clock in all. Each
+    /// burst or pause breaks the stretch, so nothing is booked, however long the instance lives;
+    /// audio at the wall clock's pace without a break for the stretch is booked whole.
+    #[test]
+    fn bursts_between_pauses_are_not_listening() {
+        let dir = folder("bursts");
+        let instance = Instance::on(&dir, 0.6);
+        let mut total = 0.0;
+        for _ in 0..4 {
+            // A burst: 0.5 s of audio at once, then a pause of 0.3 s with none.
+            total += 0.5;
+            instance.played(total, total);
+            std::thread::sleep(Duration::from_millis(300));
+            instance.played(total, total);
+        }
+        assert_eq!(heard_s(&dir), 0.0, "bursts are not listening");
+        for _ in 0..4 {
+            std::thread::sleep(Duration::from_millis(200));
+            total += 0.2;
+            instance.played(total, total);
+        }
+        drop(instance);
+        assert!((heard_s(&dir) - 0.8).abs() < 1e-6, "{} s", heard_s(&dir));
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -250,31 +250,46 @@ impl X11Display {
                 xvfb: None,
             }));
         }
-        // A display number nobody else is likely to use; Xvfb refuses one that is taken.
-        let number = 90 + std::process::id() % 100;
-        let child = match Command::new("Xvfb")
-            .arg(format!(":{number}"))
-            .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-        {
-            Ok(child) => child,
-            Err(_) => return Ok(None),
-        };
-        let display = Self {
-            name: format!(":{number}"),
-            xvfb: Some(child),
-        };
-        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-        let deadline = Instant::now() + std::time::Duration::from_secs(10);
-        while !socket.exists() {
-            if Instant::now() > deadline {
-                bail!("Xvfb did not start on {} within 10 s", display.name);
+        // A display number nobody else uses: one without a lock file or socket, and one this
+        // Xvfb keeps (it exits at once on a number another server took meanwhile).
+        for k in 0..100 {
+            let number = 90 + (std::process::id() + k) % 100;
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+            if socket.exists() || Path::new(&format!("/tmp/.X{number}-lock")).exists() {
+                continue;
             }
-            std::thread::sleep(std::time::Duration::from_millis(50));
+            let Ok(child) = Command::new("Xvfb")
+                .arg(format!(":{number}"))
+                .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+            else {
+                return Ok(None);
+            };
+            let mut display = Self {
+                name: format!(":{number}"),
+                xvfb: Some(child),
+            };
+            let deadline = Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let exited = display
+                    .xvfb
+                    .as_mut()
+                    .is_some_and(|c| !matches!(c.try_wait(), Ok(None)));
+                if exited {
+                    break;
+                }
+                if socket.exists() {
+                    return Ok(Some(display));
+                }
+                if Instant::now() > deadline {
+                    bail!("Xvfb did not start on {} within 10 s", display.name);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
         }
-        Ok(Some(display))
+        bail!("no free X display number from :90 to :189 for Xvfb")
     }
 }
 

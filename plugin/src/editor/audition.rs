@@ -5,7 +5,7 @@
 use nice_plug::prelude::*;
 use std::sync::atomic::Ordering;
 
-use egui::{Color32, Pos2, Sense, Shape, Stroke};
+use egui::{Color32, Sense, Stroke};
 
 use crate::design::designer::Designer;
 use crate::design::handoff::{AuditionStatus, AuditionValues};
@@ -20,6 +20,7 @@ use crate::params::{ChainParams, EarstageParams, Listen, shunt_from_param};
 use crate::persist::StoredAuditions;
 
 use super::chain::picker;
+use super::widgets::file_row::{self, ear_name};
 use super::widgets::outcome;
 use super::widgets::param::{set_param, slider_row};
 use super::widgets::response_plot;
@@ -291,23 +292,14 @@ fn plot(ui: &mut egui::Ui, view: &AuditionView, size: egui::Vec2) {
     response_plot::db_grid(&painter, rect, span_db, Color32::GRAY);
     for (slot, per_ear) in view.curves_db.iter().enumerate() {
         for (ear, curve) in per_ear[..ears].iter().enumerate() {
-            let points: Vec<Pos2> = view
-                .hz
-                .iter()
-                .zip(curve)
-                .map(|(&hz, &db)| {
-                    Pos2::new(
-                        response_plot::x_of(rect, hz),
-                        response_plot::y_of(rect, db, span_db),
-                    )
-                })
-                .collect();
             let stroke = Stroke::new(2.0, COLORS[slot]);
-            if ear == 0 {
-                painter.add(Shape::line(points, stroke));
-            } else {
-                painter.extend(Shape::dashed_line(&points, stroke, 6.0, 4.0));
-            }
+            response_plot::db_curve(
+                &painter,
+                rect,
+                (&view.hz, curve),
+                span_db,
+                (stroke, ear > 0),
+            );
         }
     }
 }
@@ -316,21 +308,8 @@ fn plot(ui: &mut egui::Ui, view: &AuditionView, size: egui::Vec2) {
 /// earpieces or one of them.
 fn import(ui: &mut egui::Ui, params: &EarstageParams, view: &mut AuditionView) {
     ui.horizontal(|ui| {
-        ui.label("IEM |Z| file");
-        ui.add(
-            egui::TextEdit::singleline(&mut view.import_path)
-                .hint_text(".zma, REW text or CSV")
-                .desired_width(150.0),
-        );
-        egui::ComboBox::from_id_salt("import_ear")
-            .selected_text(ear_name(view.import_ear))
-            .width(80.0)
-            .show_ui(ui, |ui| {
-                for ear in [None, Some(Ear::Left), Some(Ear::Right)] {
-                    ui.selectable_value(&mut view.import_ear, ear, ear_name(ear));
-                }
-            });
-        if ui.button("Import").clicked() {
+        let row = ("IEM |Z| file", ".zma, REW text or CSV", "import_ear");
+        if file_row::fields(ui, row, &mut view.import_path, &mut view.import_ear) {
             let path = std::path::PathBuf::from(view.import_path.trim());
             view.import_message = Some(import_curve(params, &path, view.import_ear));
         }
@@ -345,11 +324,6 @@ fn import(ui: &mut egui::Ui, params: &EarstageParams, view: &mut AuditionView) {
         );
     }
     outcome::show(ui, &view.import_message, ERROR);
-}
-
-/// The earpieces an import is for (`None`: both).
-fn ear_name(ear: Option<Ear>) -> &'static str {
-    ear.map_or("both ears", |e| e.name())
 }
 
 /// Reads the curve at `path` onto the rig's IEM, for `ear` or both; what was imported, or why not.

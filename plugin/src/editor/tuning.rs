@@ -2,13 +2,14 @@
 //! plot of it per earpiece, where it comes from, a response import for both earpieces or one,
 //! and a way back to the diffuse-field target (docs/spl.md, "The IEM's tuning").
 
-use egui::{Color32, Pos2, Sense, Shape, Stroke};
+use egui::{Color32, Sense, Stroke};
 
 use crate::model::chain::{BAND_START_HZ, BAND_STOP_HZ, log_grid};
 use crate::model::iem::{self, EARS, Ear, Iem};
 use crate::model::import::read_response;
 use crate::params::EarstageParams;
 
+use super::widgets::file_row::{self, ear_name};
 use super::widgets::{outcome, response_plot};
 
 const COLOR: Color32 = Color32::from_rgb(120, 210, 140);
@@ -33,21 +34,12 @@ pub fn show(ui: &mut egui::Ui, params: &EarstageParams, view: &mut TuningView) {
     );
     plot(ui, &rig.iem);
     ui.horizontal(|ui| {
-        ui.label("IEM response file");
-        ui.add(
-            egui::TextEdit::singleline(&mut view.path)
-                .hint_text("squig.link, AutoEQ or REW text")
-                .desired_width(150.0),
+        let row = (
+            "IEM response file",
+            "squig.link, AutoEQ or REW text",
+            "tuning_ear",
         );
-        egui::ComboBox::from_id_salt("tuning_ear")
-            .selected_text(ear_name(view.ear))
-            .width(80.0)
-            .show_ui(ui, |ui| {
-                for ear in [None, Some(Ear::Left), Some(Ear::Right)] {
-                    ui.selectable_value(&mut view.ear, ear, ear_name(ear));
-                }
-            });
-        if ui.button("Import").clicked() {
+        if file_row::fields(ui, row, &mut view.path, &mut view.ear) {
             let path = std::path::PathBuf::from(view.path.trim());
             view.message = Some(import(params, &path, view.ear));
         }
@@ -66,11 +58,6 @@ pub fn show(ui: &mut egui::Ui, params: &EarstageParams, view: &mut TuningView) {
         }
     });
     outcome::show(ui, &view.message, ERROR);
-}
-
-/// The earpieces an import is for (`None`: both).
-fn ear_name(ear: Option<Ear>) -> &'static str {
-    ear.map_or("both ears", |e| e.name())
 }
 
 /// Reads the response at `path` onto the rig's IEM, for `ear` or both; what was imported, or why
@@ -117,21 +104,7 @@ fn plot(ui: &mut egui::Ui, iem: &Iem) {
     response_plot::frequency_grid(&painter, rect);
     response_plot::db_grid(&painter, rect, span_db, Color32::GRAY);
     for (ear, curve) in curves.iter().enumerate() {
-        let points: Vec<Pos2> = hz
-            .iter()
-            .zip(curve)
-            .map(|(&f, &db)| {
-                Pos2::new(
-                    response_plot::x_of(rect, f),
-                    response_plot::y_of(rect, db, span_db),
-                )
-            })
-            .collect();
-        let stroke = Stroke::new(2.0, COLOR);
-        if ear == 0 {
-            painter.add(Shape::line(points, stroke));
-        } else {
-            painter.extend(Shape::dashed_line(&points, stroke, 6.0, 4.0));
-        }
+        let stroke = (Stroke::new(2.0, COLOR), ear > 0);
+        response_plot::db_curve(&painter, rect, (&hz, curve), span_db, stroke);
     }
 }

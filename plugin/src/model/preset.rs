@@ -69,7 +69,7 @@ impl From<&Chain> for Preset {
 impl Preset {
     /// Parses and validates preset text; `path` only names the file in errors. A table may give
     /// any of its entry's fields: those it leaves out come from the catalog entry its `name`
-    /// names exactly, or from the default entry when it gives no name ([`complete`]). A `name`
+    /// names exactly, or from the default entry when it gives no name. A `name`
     /// of the user's own makes an entry of its own, which gives every field.
     pub fn from_toml(text: &str, path: &Path, catalog: &Catalog) -> Result<Self, PresetError> {
         let parse_error = |e: toml::de::Error, hint: &str| {

@@ -157,17 +157,22 @@ impl Day {
     }
 }
 
-/// How long an instance must have played, at the wall clock's pace, before anything it plays is
-/// booked, seconds (what it played until then is booked then, so a session loses nothing). A
-/// listening session always lasts longer; the many short-lived instances of a validator's
-/// fuzzer, a plugin scanner or a test host (a few seconds each, clap-validator's fuzzer up to
-/// about 4.5 s) never reach it.
+/// How long an instance must have played without a break, at the wall clock's pace, before
+/// anything it plays is booked, seconds (what it played in that stretch is booked then, so a
+/// session loses nothing). A listening session always lasts longer; the short-lived instances of
+/// a validator's fuzzer, a plugin scanner or a test host (a few seconds each, clap-validator's
+/// fuzzer up to about 4.5 s), and a validator's long-lived instance that processes in bursts
+/// between its tests (pluginval), never reach it.
 pub const SUSTAINED_LISTENING_S: f64 = 10.0;
 
 /// How much faster than the wall clock audio may arrive and still be listening: a host's buffers
-/// (a second of slack) and clock drift (5 %).
-pub const REAL_TIME_SLACK_S: f64 = 1.0;
+/// (a quarter of a second: an 8192-sample buffer at 44.1 kHz is 0.19 s) and clock drift (5 %).
+pub const REAL_TIME_SLACK_S: f64 = 0.25;
 pub const REAL_TIME_PACE: f64 = 1.05;
+/// How much slower than the wall clock audio may arrive and still be the same stretch of
+/// listening: a host that plays keeps its audio callback running; a validator pauses between its
+/// tests.
+pub const UNBROKEN_PACE: f64 = 0.5;
 
 /// Whether `heard_s` seconds of audio processed over `wall_s` seconds of wall-clock time can have
 /// been heard: a person hears at most one second of audio a second. A validator's fuzzer, a
@@ -175,6 +180,12 @@ pub const REAL_TIME_PACE: f64 = 1.05;
 /// faster, and is not listening; a host playing to its device never does.
 pub fn heard_in_real_time(heard_s: f64, wall_s: f64) -> bool {
     heard_s <= wall_s.max(0.0) * REAL_TIME_PACE + REAL_TIME_SLACK_S
+}
+
+/// Whether audio arrived without a break over `wall_s`: at least half the wall clock's pace (less
+/// a host's buffer). Stretches end where it did not.
+pub fn unbroken(heard_s: f64, wall_s: f64) -> bool {
+    heard_s >= wall_s.max(0.0) * UNBROKEN_PACE - REAL_TIME_SLACK_S
 }
 
 /// What was heard evenly over the `heard.seconds` before `end_unix_s`, split at the minutes'
@@ -537,14 +548,17 @@ mod tests {
         assert!(other.check(20_000).unwrap_err().contains("format 9"));
     }
 
-    /// Audio at the wall clock's pace (and a second of buffering) is listening; a minute of audio
-    /// in ten seconds is not.
+    /// Audio at the wall clock's pace (and a host's buffer) is listening; a minute of audio in ten
+    /// seconds is not, nor 1.5 s of audio in a second; and a second with under half a second of
+    /// audio breaks a stretch.
     #[test]
     fn only_real_time_is_heard() {
         assert!(heard_in_real_time(10.0, 10.0));
-        assert!(heard_in_real_time(11.4, 10.0));
+        assert!(heard_in_real_time(10.7, 10.0));
         assert!(!heard_in_real_time(60.0, 10.0));
-        assert!(heard_in_real_time(0.9, 0.0));
-        assert!(!heard_in_real_time(30.0, 0.5));
+        assert!(heard_in_real_time(0.2, 0.0));
+        assert!(!heard_in_real_time(1.5, 1.0));
+        assert!(unbroken(1.0, 1.0) && unbroken(0.3, 1.0));
+        assert!(!unbroken(0.2, 1.0) && !unbroken(0.0, 10.0));
     }
 }

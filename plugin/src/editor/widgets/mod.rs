@@ -1,5 +1,6 @@
 //! Small reusable pieces of the editor.
 
+pub mod file_row;
 pub mod meter_bar;
 pub mod outcome;
 pub mod param;

@@ -47,6 +47,26 @@ pub fn y_of(rect: Rect, db: f64, span_db: f64) -> f32 {
     rect.center().y - (db / span_db) as f32 * rect.height() * 0.45
 }
 
+/// One dB curve over `hz` on a plot spanning ±`span_db`: solid, or dashed (a right earpiece).
+pub fn db_curve(
+    painter: &egui::Painter,
+    rect: Rect,
+    (hz, db): (&[f64], &[f64]),
+    span_db: f64,
+    (stroke, dashed): (Stroke, bool),
+) {
+    let points: Vec<Pos2> = hz
+        .iter()
+        .zip(db)
+        .map(|(&f, &d)| Pos2::new(x_of(rect, f), y_of(rect, d, span_db)))
+        .collect();
+    if dashed {
+        painter.extend(Shape::dashed_line(&points, stroke, 6.0, 4.0));
+    } else {
+        painter.add(Shape::line(points, stroke));
+    }
+}
+
 /// A span in whole steps of 3 dB that holds every value of `curves`, at least ±3 dB.
 pub fn span_db<'a>(curves: impl IntoIterator<Item = &'a f64>) -> f64 {
     let extreme = curves.into_iter().fold(1.0f64, |m, v| m.max(v.abs()));
