@@ -63,8 +63,10 @@ fn two_instances_count_once() {
     let (mut quiet, _quiet_entry) = host::instantiate();
     select_stereo(&mut loud);
     select_stereo(&mut quiet);
-    // Longer than the stretch an instance must play before it books (SUSTAINED_LISTENING_S).
-    let len = (SUSTAINED_LISTENING_S + 1.0) as usize * SAMPLE_RATE_HZ as usize;
+    // Longer than the stretch an instance must play before it books (SUSTAINED_LISTENING_S),
+    // with time for the rig's filters to be designed (nothing is metered before) and for the
+    // booking thread's looks, a second apart, to fall where they will.
+    let len = (SUSTAINED_LISTENING_S + 3.0) as usize * SAMPLE_RATE_HZ as usize;
     let signals = [sine(0.2, len), sine(0.1, len)];
     let config = PluginAudioConfiguration {
         sample_rate: SAMPLE_RATE_HZ,

@@ -257,11 +257,24 @@ impl Booking {
         let wall_s = self.last_look_s.map_or(0.0, |last| now - last);
         self.last_look_s = Some(now);
         let heard_s = heard.as_ref().map_or(0.0, |h| h.seconds);
-        // Audio faster than the wall clock was not heard (a validator's fuzzer, a scanner), and
-        // nothing is booked until the instance has played a while without a break.
-        if !(heard_in_real_time(heard_s, wall_s) && unbroken(heard_s, wall_s)) {
+        // Audio faster than the wall clock was not heard (a validator's fuzzer, a scanner): it
+        // ends the stretch and is dropped. A second with little audio ends the stretch too: what
+        // it has is the last of a stretch already booked, or else starts the next one (playing
+        // that began or resumed within it). Nothing is booked until the instance has played a
+        // while without a break.
+        if !heard_in_real_time(heard_s, wall_s) {
             self.break_stretch();
             return;
+        }
+        if !unbroken(heard_s, wall_s) {
+            if self.sustained {
+                if let Some(last) = &heard {
+                    self.unwritten.add(last);
+                }
+                self.break_stretch();
+                return;
+            }
+            self.break_stretch();
         }
         if let Some(booked) = heard.and_then(|h| self.sustain(h)) {
             self.unwritten.add(&booked);
