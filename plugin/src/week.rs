@@ -386,9 +386,14 @@ impl WeekThread {
             shared,
         }));
         let ticks = booking.clone();
-        let worker = Worker::spawn("earstage-week", LOOK, move |_stopping| {
+        let worker = Worker::spawn("earstage-week", LOOK, move |stopping| {
             if let Ok(mut booking) = ticks.lock() {
-                booking.tick(now_unix_s());
+                // The last call, as the instance goes, writes what is left.
+                if stopping {
+                    booking.flush(now_unix_s());
+                } else {
+                    booking.tick(now_unix_s());
+                }
             }
             false
         });
@@ -671,6 +676,46 @@ mod tests {
         play(&[0.5, 0.3]);
         // The record keeps seconds as f32 (a few parts in 1e8).
         assert!((heard_s(&dir) - 0.8).abs() < 1e-6, "{} s", heard_s(&dir));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+#[cfg(test)]
+mod thread_tests {
+    use super::*;
+
+    /// The thread on its own clock: audio published at the wall clock's pace for 5 s (a stretch
+    /// of 3 s here) is booked whole by the thread's looks and its last write as it goes.
+    #[test]
+    fn the_thread_books_real_time_audio_as_it_goes() {
+        let dir = std::env::temp_dir().join(format!("earstage-ticks-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        let exposure = Arc::new(ExposureStore::default());
+        let shared = Arc::new(WeekShared::default());
+        shared.realtime.store(true, Ordering::Relaxed);
+        let store = Some(WeekStore::at(&dir));
+        let thread = WeekThread::spawn_sustained(exposure.clone(), shared, store, 3.0);
+        let start = std::time::Instant::now();
+        let mut played = 0.0;
+        while start.elapsed().as_secs_f64() < 5.0 {
+            played = start.elapsed().as_secs_f64();
+            let mut totals = ExposureTotals {
+                seconds: played,
+                ..ExposureTotals::default()
+            };
+            for ear in &mut totals.ears {
+                ear.diffuse_pa2s = played;
+            }
+            exposure.publish(&totals);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(thread);
+        let heard = WeekStore::at(&dir).week(now_unix_s()).unwrap().0.heard_s;
+        // The first look only starts the count (the thread's first sight of the totals).
+        assert!(
+            heard > played - 1.01 && heard <= played + 1e-6,
+            "{heard} of {played}"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

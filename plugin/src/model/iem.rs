@@ -289,7 +289,7 @@ impl Iem {
     pub fn tuning_source(&self) -> &'static str {
         match (&self.response, &self.right_response) {
             (None, None) => {
-                "the diffuse-field target (ANSI S3.4-2007's diffuse field → eardrum, at 0 dB at \
+                "the diffuse-field target (ANSI S3.4-2007's diffuse field to eardrum, at 0 dB at \
                  1 kHz)"
             }
             (Some(_), None) => "the imported response",
