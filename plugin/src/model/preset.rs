@@ -104,6 +104,8 @@ impl Preset {
                 Some((key, base?))
             })
             .collect();
+        // Parsed again to be completed: the completed tables borrow the base texts, which the
+        // first parse's tables (needed to find the bases) would outlive.
         let root = DeTable::parse(text).map_err(|e| parse_error(e, ""))?;
         let (span, mut tables) = (root.span(), root.into_inner());
         let from = path.file_name().map_or_else(

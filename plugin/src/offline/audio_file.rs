@@ -174,9 +174,6 @@ pub struct AudioFile {
     /// Frames the declared count may exceed what a whole file holds: symphonia 0.5 counts the
     /// 8 bytes of an AIFF SSND chunk's offset and block size as audio.
     count_slack: u64,
-    /// Where the programme ends, frames, when the decoder runs past it: an Ogg Vorbis stream's
-    /// last granule position ([`end_trim`]).
-    end_at: Option<u64>,
     /// The track is Vorbis (in Ogg, the one container of it symphonia reads).
     vorbis: bool,
 }
@@ -227,7 +224,6 @@ impl AudioFile {
             decoded_at: 0,
             end: false,
             count_slack: count_slack(&params),
-            end_at: end_trim(&params),
             vorbis: params.codec == codecs::CODEC_TYPE_VORBIS,
         };
         // The first packet settles what a header may leave open (an ADTS stream's channels).
@@ -280,6 +276,16 @@ impl AudioFile {
         self.vorbis && self.declared_frames.is_none()
     }
 
+    /// Where the programme ends, frames, when the decoder runs past it: a Vorbis stream's last
+    /// page's granule position, which symphonia 0.5 gives as the track's frame count but does
+    /// not trim the last packet to. libvorbisfile (`oggdec`) ends there, as ffprobe's duration
+    /// does; the decoder's output starts where theirs does, so the excess is all at the end.
+    /// Other codecs' counts are trimmed by symphonia itself (MP3's LAME tag, AAC's iTunSMPB) or
+    /// are exact (PCM, FLAC, ALAC).
+    fn end_at(&self) -> Option<u64> {
+        self.vorbis.then_some(self.declared_frames).flatten()
+    }
+
     /// The length of what has been read, seconds.
     pub fn duration_read_s(&self) -> f64 {
         self.frames_read as f64 / f64::from(self.sample_rate)
@@ -292,7 +298,7 @@ impl AudioFile {
         for channel in planar.iter_mut() {
             channel.clear();
         }
-        let wanted = self.end_at.map_or(BLOCK_FRAMES, |end| {
+        let wanted = self.end_at().map_or(BLOCK_FRAMES, |end| {
             end.saturating_sub(self.frames_read)
                 .min(BLOCK_FRAMES as u64) as usize
         });
@@ -543,17 +549,6 @@ fn count_slack(params: &CodecParameters) -> u64 {
         }
         _ => 0,
     }
-}
-
-/// Where a Vorbis stream's programme ends: its last page's granule position, which symphonia
-/// 0.5 gives as the track's frame count but does not trim the last packet to. libvorbisfile
-/// (`oggdec`) ends there, as ffprobe's duration does; the decoder's output starts where theirs
-/// does, so the excess is all at the end. Other codecs' counts are trimmed by symphonia itself
-/// (MP3's LAME tag, AAC's iTunSMPB) or are exact (PCM, FLAC, ALAC).
-fn end_trim(params: &CodecParameters) -> Option<u64> {
-    (params.codec == codecs::CODEC_TYPE_VORBIS)
-        .then_some(params.n_frames)
-        .flatten()
 }
 
 /// The bit depth in an ALAC magic cookie (Apple's `ALACSpecificConfig`: frame length u32,
